@@ -1,0 +1,5 @@
+/* Umbrella header of libheartphase, the engine under the app, the CLI and the trainer. */
+#pragma once
+
+#include "core/core.h"
+#include "io/io.h"

@@ -1,0 +1,66 @@
+/* Shared helpers for Heartphase tests. */
+#include "hp-test.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+
+char *
+hp_test_data (const char *rel)
+{
+  const char *root = g_getenv ("HP_TEST_DATA");
+  g_autofree char *path = root != NULL ? g_build_filename (root, rel, NULL) : NULL;
+  g_autofree char *hea = path != NULL ? g_strconcat (path, ".hea", NULL) : NULL;
+  /* WFDB records are named without their extension */
+  if (path != NULL && (g_file_test (path, G_FILE_TEST_EXISTS) || g_file_test (hea, G_FILE_TEST_EXISTS)))
+    return g_steal_pointer (&path);
+  g_autofree char *msg = g_strdup_printf ("test data %s not found (HP_TEST_DATA=%s; set the "
+                                          "test_data meson option)", rel, root ? root : "unset");
+  if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
+    {
+      g_test_message ("%s", msg);
+      g_test_fail ();
+    }
+  else
+    g_test_skip (msg);
+  return NULL;
+}
+
+static char *tmpdir;
+
+static void
+remove_tmpdir (void)
+{
+  if (tmpdir == NULL)
+    return;
+  g_autoptr (GDir) d = g_dir_open (tmpdir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (tmpdir, name, NULL);
+      g_remove (p);
+    }
+  g_rmdir (tmpdir);
+  g_clear_pointer (&tmpdir, g_free);
+}
+
+const char *
+hp_test_tmpdir (void)
+{
+  if (tmpdir == NULL)
+    {
+      tmpdir = g_dir_make_tmp ("heartphase-test-XXXXXX", NULL);
+      g_assert_nonnull (tmpdir);
+      atexit (remove_tmpdir);
+    }
+  return tmpdir;
+}
+
+char *
+hp_test_write_file (const char *name, const void *data, gsize len)
+{
+  char *path = g_build_filename (hp_test_tmpdir (), name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_file_set_contents (path, data, (gssize) len, &error));
+  g_assert_no_error (error);
+  return path;
+}

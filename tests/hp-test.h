@@ -1,0 +1,13 @@
+/* Shared helpers for Heartphase tests: finding the real recordings in test_data. */
+#pragma once
+
+#include <glib.h>
+
+/* Full path of rel inside the test data folder. When the folder is missing the test is failed
+ * under CI (CI=true) and skipped with a message elsewhere; then NULL is returned and the caller
+ * returns at once. */
+char *hp_test_data (const char *rel);
+/* A fresh temporary folder for the test's own files, removed at exit. */
+const char *hp_test_tmpdir (void);
+/* Writes len bytes to dir/name and returns the full path. */
+char *hp_test_write_file (const char *name, const void *data, gsize len);
