@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""heartphase-cli ecg info on every recording in the test data: the JSON it prints against
+values this script reads independently (WFDB record lines, documented file layouts), and the
+errors it gives for files it must refuse."""
+import json
+import os
+import subprocess
+import sys
+
+CLI = sys.argv[1]
+DATA = os.environ.get("HP_TEST_DATA", "")
+STANDARD = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+
+if not os.path.isdir(DATA):
+    if os.environ.get("CI") == "true":
+        print(f"test data folder {DATA!r} is missing", file=sys.stderr)
+        sys.exit(1)
+    print(f"SKIP: test data folder {DATA!r} not found")
+    sys.exit(77)
+
+failures = []
+checked = 0
+
+
+def canonical(name):
+    for s in STANDARD:
+        if name.lower() == s.lower():
+            return s
+    return name
+
+
+def run(path):
+    p = subprocess.run([CLI, "ecg", "info", path], capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect_ok(path, fs, leads, samples, fmt):
+    global checked
+    rc, out, err = run(path)
+    if rc != 0:
+        failures.append(f"{path}: exit {rc}: {err.strip()}")
+        return
+    try:
+        info = json.loads(out)
+    except json.JSONDecodeError as e:
+        failures.append(f"{path}: stdout is not one JSON object ({e}): {out[:200]!r}")
+        return
+    problems = []
+    if abs(info["fs"] - fs) > 1e-6:
+        problems.append(f"fs {info['fs']} != {fs}")
+    if leads is not None and info["leads"] != leads:
+        problems.append(f"leads {info['leads']} != {leads}")
+    if info["samples"] != samples:
+        problems.append(f"samples {info['samples']} != {samples}")
+    if abs(info["duration_s"] - round(samples / fs, 2)) > 0.006:
+        problems.append(f"duration_s {info['duration_s']} != {samples / fs:.2f}")
+    if fmt is not None and not info["format"].startswith(fmt):
+        problems.append(f"format {info['format']!r} is not {fmt!r}")
+    if problems:
+        failures.append(f"{path}: " + "; ".join(problems))
+    checked += 1
+
+
+def expect_error(path, must_say=None):
+    global checked
+    rc, out, err = run(path)
+    if rc != 1:
+        failures.append(f"{path}: expected exit status 1, got {rc} (stdout {out[:120]!r})")
+    elif out.strip():
+        failures.append(f"{path}: an error must not print JSON on stdout: {out[:120]!r}")
+    elif path not in err and os.path.basename(path) not in err:
+        failures.append(f"{path}: the error does not name the file: {err.strip()!r}")
+    elif must_say and must_say.lower() not in err.lower():
+        failures.append(f"{path}: the error does not say {must_say!r}: {err.strip()!r}")
+    checked += 1
+
+
+def wfdb_expectation(hea):
+    """nsig, fs, nsamp and signal names straight from the header text."""
+    lines = [l for l in open(hea, encoding="latin-1").read().splitlines()
+             if l.strip() and not l.lstrip().startswith("#")]
+    rec = lines[0].split()
+    nsig = int(rec[1])
+    fs = float(rec[2].split("/")[0]) if len(rec) > 2 else 250.0
+    nsamp = int(rec[3])
+    names = []
+    for line in lines[1:1 + nsig]:
+        fields = line.split()
+        names.append(canonical(" ".join(fields[8:])) if len(fields) > 8 else None)
+    spf = [int(l.split()[1].split("x")[1].split(":")[0].split("+")[0]) if "x" in l.split()[1] else 1
+           for l in lines[1:1 + nsig]]
+    return nsig, fs, nsamp, names, max(spf)
+
+
+# Every WFDB record: record name without extension, as people type it.
+for folder in ["mitdb", "mitdb-105-250hz", "svdb", "stdb", "ludb", "ptb", "qtdb"]:
+    d = os.path.join(DATA, folder)
+    for name in sorted(os.listdir(d)):
+        if not name.endswith(".hea"):
+            continue
+        hea = os.path.join(d, name)
+        nsig, fs, nsamp, names, spf = wfdb_expectation(hea)
+        expect_ok(hea[:-4], fs * spf, names, nsamp * spf, "WFDB")
+
+# One record given with its .hea too.
+expect_ok(os.path.join(DATA, "mitdb", "100.hea"), 360.0, ["MLII", "V5"], 650000, "WFDB")
+
+# The other formats, with what their documented layouts say.
+expect_ok(os.path.join(DATA, "ecg-xml", "ukbb_scrubbed.xml"), 500.0, STANDARD, 5000, "CardioSoft")
+muse = open(os.path.join(DATA, "ecg-xml", "muse_ecg_deidentified_1.xml"), encoding="latin-1").read()
+muse_rhythm = muse[muse.index("<WaveformType>Rhythm"):]
+muse_fs = float(muse_rhythm.split("<SampleBase>")[1].split("<")[0])
+muse_n = int(muse_rhythm.split("<LeadSampleCountTotal>")[1].split("<")[0])
+expect_ok(os.path.join(DATA, "ecg-xml", "muse_ecg_deidentified_1.xml"), muse_fs, STANDARD, muse_n, "MUSE")
+
+hl7 = open(os.path.join(DATA, "hl7-aecg", "ecg_hl7.xml"), encoding="utf-8").read()
+hl7_n = len(hl7.split("<digits>")[1].split("</digits>")[0].split())
+expect_ok(os.path.join(DATA, "hl7-aecg", "ecg_hl7.xml"), 500.0, None, hl7_n, "HL7")
+
+# DICOM waveform: 12 channels x 10000 samples at 1000 Hz in its RHYTHM group (dcmdump).
+expect_ok(os.path.join(DATA, "dicom", "waveform_ecg.dcm"), 1000.0, None, 10000, "DICOM")
+
+# EDF+: 600 one-second records, 11 signals at 200 Hz plus an annotation channel (header text).
+edf = open(os.path.join(DATA, "edf", "test_generator_2.edf"), "rb").read(256)
+n_records = int(edf[236:244])
+record_s = float(edf[244:252])
+expect_ok(os.path.join(DATA, "edf", "test_generator_2.edf"), 200.0, None,
+          int(n_records * record_s * 200), "EDF")
+
+# Files to refuse, with the file named in the message.
+expect_error(os.path.join(DATA, "edf", "test_generator_2.hea"), ".dat")  # its signal file is absent
+expect_error(os.path.join(DATA, "edf", "test_edfann.edf"))             # annotations only, no signal
+expect_error(os.path.join(DATA, "dicom", "MR_small.dcm"), "image")      # an MR image, not an ECG
+expect_error(os.path.join(DATA, "dicom", "MR_truncated.dcm"))
+expect_error(os.path.join(DATA, "cine-sunnybrook", "link.csv"))
+expect_error(os.path.join(DATA, "no-such-record"), "no such file")
+
+print(f"checked {checked} files, {len(failures)} wrong")
+for f in failures:
+    print("FAIL:", f)
+sys.exit(1 if failures else 0)
