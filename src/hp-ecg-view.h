@@ -17,6 +17,9 @@ typedef enum
   HP_ECG_LAYOUT_STACKED,
 } HpEcgLayout;
 
+#define HP_TYPE_ECG_LAYOUT (hp_ecg_layout_get_type ())
+GType hp_ecg_layout_get_type (void);
+
 GtkWidget *hp_ecg_view_new (void);
 
 /* Takes ownership of signal (nullable: clears the view). */
@@ -24,12 +27,19 @@ void hp_ecg_view_set_signal (HpEcgView *self, HpSignal *signal);
 const HpSignal *hp_ecg_view_get_signal (HpEcgView *self);
 
 /* Properties "speed" (mm/s, default 25), "gain" (mm/mV, default 10), "layout" (HpEcgLayout),
- * "time-offset" (s, the left edge of the visible window); the view implements GtkScrollable. */
+ * "time-offset" (s, the left edge of the visible window); the view implements GtkScrollable.
+ * The horizontal adjustment is in seconds of record time: value = time-offset, page size = the
+ * seconds in view, upper = the record's duration. The vertical adjustment is accepted but never
+ * scrolls (the rows share the height they are given).
+ * In the 12-lead layout the paper is cut in 2.5 s cells anchored to the record start, so that
+ * 0-2.5 s shows I/II/III, 2.5-5 s aVR/aVL/aVF, 5-7.5 s V1-V3, 7.5-10 s V4-V6 (then again for
+ * longer records), with lead II as rhythm strip underneath on the same time axis. */
 void hp_ecg_view_set_speed (HpEcgView *self, double mm_per_s);
 double hp_ecg_view_get_speed (HpEcgView *self);
 void hp_ecg_view_set_gain (HpEcgView *self, double mm_per_mv);
 double hp_ecg_view_get_gain (HpEcgView *self);
 void hp_ecg_view_set_layout (HpEcgView *self, HpEcgLayout layout);
+HpEcgLayout hp_ecg_view_get_layout (HpEcgView *self);
 void hp_ecg_view_set_time_offset (HpEcgView *self, double seconds);
 double hp_ecg_view_get_time_offset (HpEcgView *self);
 /* Pixels per millimetre used for drawing (from the monitor's size where known, else 96 dpi). */
@@ -40,5 +50,27 @@ double hp_ecg_view_get_px_per_mm (HpEcgView *self);
  * 12-lead layout (lead II as rhythm strip): `occurrence` 0 is its cell, 1 the rhythm strip. */
 gboolean hp_ecg_view_get_lead_area (HpEcgView *self, int lead, int occurrence,
                                     graphene_rect_t *area);
+
+/* Where the name of that occurrence is written (inside its area, at the top-left corner): the
+ * only dark pixels besides the trace inside an area. Returns FALSE when the lead is not shown. */
+gboolean hp_ecg_view_get_label_area (HpEcgView *self, int lead, int occurrence,
+                                     graphene_rect_t *area);
+/* The part of the view where traces are drawn: right of the gutter that holds each row's 1 mV
+ * calibration pulse, above the time axis band. The horizontal scale is
+ * x = plot.x + (t - time-offset) * speed * px_per_mm. */
+void hp_ecg_view_get_plot_area (HpEcgView *self, graphene_rect_t *area);
+/* What the caliper reads at (x, y) in view coordinates: the lead whose band holds the point,
+ * the record time (s from the record start) and the nearest sample's value in mV (NaN where the
+ * lead was off). Returns FALSE when no lead is drawn there; then *lead is -1 and *time_s is
+ * still set when x lies over the plot. Any out argument may be NULL. */
+gboolean hp_ecg_view_probe (HpEcgView *self, double x, double y, int *lead, double *time_s,
+                            double *mv);
+
+/* Actions (bound to keys on the widget, usable from menus):
+ *   ecg.zoom-in, ecg.zoom-out      next standard speed (5 10 12.5 25 50 100 200 mm/s): + and -
+ *   ecg.gain-up, ecg.gain-down     next standard gain (2.5 5 10 20 40 80 mm/mV): Ctrl+Up/Down
+ *   ecg.step-back, ecg.step-forward  a tenth of the view: Left/Right
+ *   ecg.page-back, ecg.page-forward  nine tenths of the view: Page Up/Down
+ *   ecg.home, ecg.end              record start / end: Home/End */
 
 G_END_DECLS
