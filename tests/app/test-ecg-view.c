@@ -15,79 +15,6 @@
 
 /* ---- Loading ------------------------------------------------------------------------------- */
 
-/* hp_signal_load() is the way in. While the engine's WFDB reader is still a placeholder (it
- * answers HP_ERROR_UNSUPPORTED), formats 16 and 212 are read here so that the view can be
- * tested on the same real records meanwhile. */
-static HpSignal *
-load_wfdb_fallback (const char *record)
-{
-  g_autofree char *hea = g_strconcat (record, ".hea", NULL);
-  g_autofree char *text = NULL;
-  g_autofree char *dir = g_path_get_dirname (record);
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (g_file_get_contents (hea, &text, NULL, &error));
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  int n_leads = 0;
-  double fs = 0;
-  gint64 n = 0;
-  int l = 0;
-  while (lines[l] != NULL && (g_strstrip (lines[l])[0] == '#' || lines[l][0] == '\0'))
-    l++;
-  g_assert_nonnull (lines[l]);
-  g_assert_cmpint (sscanf (lines[l], "%*s %d %lf %" G_GINT64_FORMAT, &n_leads, &fs, &n), ==, 3);
-
-  HpSignal *signal = hp_signal_new (n_leads, n, fs);
-  g_autofree double *gain = g_new (double, n_leads);
-  g_autofree double *baseline = g_new (double, n_leads);
-  g_autofree char *file = NULL;
-  int format = 0, lead = 0;
-  for (l++; lines[l] != NULL && lead < n_leads; l++)
-    {
-      g_auto (GStrv) f = g_strsplit_set (g_strstrip (lines[l]), " \t", -1);
-      if (f[0] == NULL || f[0][0] == '\0' || f[0][0] == '#' || g_strv_length (f) < 9)
-        continue;
-      g_free (file);
-      file = g_build_filename (dir, f[0], NULL);
-      format = atoi (f[1]);
-      gain[lead] = g_ascii_strtod (f[2], NULL);
-      const char *paren = strchr (f[2], '(');
-      baseline[lead] = paren != NULL ? g_ascii_strtod (paren + 1, NULL) : atoi (f[4]);
-      const char *canonical = hp_lead_canonical_name (f[8]);
-      hp_signal_set_lead_name (signal, lead, canonical != NULL ? canonical : f[8]);
-      lead++;
-    }
-  g_assert_cmpint (lead, ==, n_leads);
-
-  g_autofree guint8 *bytes = NULL;
-  gsize len = 0;
-  g_assert_true (g_file_get_contents (file, (char **) &bytes, &len, &error));
-  for (gint64 i = 0; i < n; i++)
-    for (int k = 0; k < n_leads; k++)
-      {
-        gint64 s = i * n_leads + k;
-        int adu;
-        gboolean invalid;
-        if (format == 16)
-          {
-            g_assert_cmpuint ((gsize) (2 * s + 1), <, len);
-            adu = (gint16) (bytes[2 * s] | (bytes[2 * s + 1] << 8));
-            invalid = adu == -32768;
-          }
-        else
-          {
-            g_assert_cmpint (format, ==, 212);
-            const guint8 *p = bytes + (s / 2) * 3;
-            adu = (s % 2 == 0) ? (p[0] | ((p[1] & 0x0f) << 8)) : (p[2] | ((p[1] & 0xf0) << 4));
-            if (adu >= 2048)
-              adu -= 4096;
-            invalid = adu == -2048;
-          }
-        hp_signal_lead (signal, k)[i] = invalid ? NAN : (float) ((adu - baseline[k]) / gain[k]);
-      }
-  return signal;
-}
-
 static HpSignal *
 load_record (const char *rel)
 {
@@ -97,13 +24,6 @@ load_record (const char *rel)
   if (path == NULL)
     return NULL;
   HpSignal *signal = hp_signal_load (path, NULL, &error);
-  if (signal == NULL && g_error_matches (error, HP_ERROR, HP_ERROR_UNSUPPORTED))
-    {
-      g_test_message ("hp_signal_load: %s; reading %s with the test's own WFDB reader",
-                      error->message, rel);
-      g_clear_error (&error);
-      signal = load_wfdb_fallback (path);
-    }
   g_assert_no_error (error);
   g_assert_nonnull (signal);
   return signal;
