@@ -716,7 +716,7 @@ draw_axis (HpEcgView *self, GtkSnapshot *snapshot, const Geometry *g, int width)
       if (fmod ((double) s, step) != 0)
         continue;
       /* TRANSLATORS: a time on the ECG's time axis, in seconds from the record start */
-      g_autofree char *text = g_strdup_printf (_("%" G_GINT64_FORMAT " s"), s);
+      g_autofree char *text = g_strdup_printf (_("%.0f s"), (double) s);
       g_autoptr (PangoLayout) layout = create_label_layout (self, text, FALSE);
       int tw, th;
       pango_layout_get_pixel_size (layout, &tw, &th);

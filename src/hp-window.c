@@ -1,0 +1,556 @@
+/* HpWindow: header bar with Open and the menus, an empty page that says how to open a record,
+ * and the record on ECG paper. Records load in a worker thread with progress and Cancel; errors
+ * become toasts whose Details show the whole message. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "heartphase.h"
+#include "hp-window.h"
+
+struct _HpWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* template children */
+  AdwToastOverlay *toast_overlay;
+  AdwWindowTitle *window_title;
+  GtkStack *stack;
+  HpEcgView *ecg_view;
+  GtkRevealer *loading_revealer;
+  GtkLabel *loading_label;
+  GtkProgressBar *loading_bar;
+
+  GSettings *settings;
+  GCancellable *load_cancellable;
+  guint progress_source;
+  GtkNativeDialog *chooser;
+  GtkDropTarget *drop_target;
+};
+
+G_DEFINE_FINAL_TYPE (HpWindow, hp_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum { PROP_0, PROP_LOADING, PROP_LAYOUT, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
+enum { LOAD_FINISHED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* ---- Loading in a worker thread ---------------------------------------------------------- */
+
+/* Shared by the worker, which writes the progress, and the main loop, which shows it. */
+typedef struct
+{
+  GMutex lock;
+  double fraction;
+  char *message;
+  char *path;
+  gint64 started_us;
+} LoadJob;
+
+static void
+load_job_clear (gpointer data)
+{
+  LoadJob *job = data;
+  g_mutex_clear (&job->lock);
+  g_free (job->message);
+  g_free (job->path);
+}
+
+static void
+load_job_unref (gpointer job)
+{
+  g_atomic_rc_box_release_full (job, load_job_clear);
+}
+
+static void
+job_progress (double fraction, const char *message, gpointer user_data)
+{
+  LoadJob *job = user_data;
+  g_mutex_lock (&job->lock);
+  job->fraction = fraction;
+  if (message != NULL)
+    {
+      g_free (job->message);
+      job->message = g_strdup (message);
+    }
+  g_mutex_unlock (&job->lock);
+}
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  (void) source;
+  LoadJob *job = task_data;
+  HpProgress progress;
+  GError *error = NULL;
+
+  hp_progress_init (&progress, job_progress, job, cancellable);
+  HpSignal *signal = hp_signal_load (job->path, &progress, &error);
+  if (signal != NULL)
+    g_task_return_pointer (task, signal, (GDestroyNotify) hp_signal_free);
+  else
+    g_task_return_error (task, error);
+}
+
+/* The bar appears only for loads that take long enough to notice, so that a quick open does
+ * not flash it. */
+static gboolean
+update_progress (gpointer user_data)
+{
+  GTask *task = user_data;
+  HpWindow *self = g_task_get_source_object (task);
+  LoadJob *job = g_task_get_task_data (task);
+
+  if (g_get_monotonic_time () - job->started_us < 250 * 1000)
+    return G_SOURCE_CONTINUE;
+  g_mutex_lock (&job->lock);
+  double fraction = job->fraction;
+  g_autofree char *message = g_strdup (job->message);
+  g_mutex_unlock (&job->lock);
+
+  g_autofree char *name = g_path_get_basename (job->path);
+  g_autofree char *text = message != NULL
+    ? g_strdup_printf (_("Reading %s: %s"), name, message)
+    : g_strdup_printf (_("Reading %s"), name);
+  gtk_label_set_text (self->loading_label, text);
+  gtk_progress_bar_set_fraction (self->loading_bar, CLAMP (fraction, 0.0, 1.0));
+  gtk_revealer_set_reveal_child (self->loading_revealer, TRUE);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_progress (HpWindow *self)
+{
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  gtk_revealer_set_reveal_child (self->loading_revealer, FALSE);
+}
+
+static void
+show_error (HpWindow *self, const char *message)
+{
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+  AdwToast *toast = adw_toast_new (escaped);
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_set_button_label (toast, _("Details"));
+  adw_toast_set_action_name (toast, "win.show-error");
+  adw_toast_set_action_target_value (toast, g_variant_new_string (message));
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static char *
+record_facts (const HpSignal *signal)
+{
+  double duration_s = signal->n_samples / signal->fs_hz;
+  /* TRANSLATORS: the record's facts under its name: leads, sampling rate, length, format */
+  return g_strdup_printf (ngettext ("%d lead · %g Hz · %.1f s · %s",
+                                    "%d leads · %g Hz · %.1f s · %s", signal->n_leads),
+                          signal->n_leads, signal->fs_hz, duration_s,
+                          signal->format != NULL ? signal->format : _("unknown format"));
+}
+
+static void
+set_record_actions_enabled (HpWindow *self, gboolean enabled)
+{
+  static const char *actions[] = { "win.zoom-in", "win.zoom-out", "win.gain-up", "win.gain-down" };
+  for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], enabled);
+}
+
+static void
+load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  (void) user_data;
+  HpWindow *self = HP_WINDOW (source);
+  GTask *task = G_TASK (result);
+  LoadJob *job = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  HpSignal *signal = g_task_propagate_pointer (task, &error);
+
+  /* A load replaced by a newer one says nothing: the newer one reports. */
+  if (g_task_get_cancellable (task) != self->load_cancellable)
+    {
+      g_clear_pointer (&signal, hp_signal_free);
+      return;
+    }
+  g_clear_object (&self->load_cancellable);
+  stop_progress (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+
+  if (signal == NULL)
+    {
+      if (!g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
+        show_error (self, error->message);
+      g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE, error->message);
+      return;
+    }
+
+  g_autofree char *name = g_path_get_basename (job->path);
+  g_autofree char *facts = record_facts (signal);
+  g_autofree char *dir = g_path_get_dirname (job->path);
+  /* TRANSLATORS: window title: the record's file name, then the app's name */
+  g_autofree char *title = g_strdup_printf (_("%s — Heartphase"), name);
+
+  hp_ecg_view_set_signal (self->ecg_view, signal);
+  adw_window_title_set_title (self->window_title, name);
+  adw_window_title_set_subtitle (self->window_title, facts);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  gtk_stack_set_visible_child_name (self->stack, "record");
+  set_record_actions_enabled (self, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->ecg_view));
+  g_settings_set_string (self->settings, "last-folder", dir);
+  g_signal_emit (self, signals[LOAD_FINISHED], 0, TRUE, job->path);
+}
+
+void
+hp_window_open (HpWindow *self, GFile *file)
+{
+  g_return_if_fail (HP_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  g_autofree char *path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+      g_autofree char *message =
+        g_strdup_printf (_("%s: only local files can be opened"), uri);
+      show_error (self, message);
+      g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE, message);
+      return;
+    }
+
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  stop_progress (self);
+  self->load_cancellable = g_cancellable_new ();
+
+  LoadJob *job = g_atomic_rc_box_new0 (LoadJob);
+  g_mutex_init (&job->lock);
+  job->path = g_steal_pointer (&path);
+  job->started_us = g_get_monotonic_time ();
+
+  g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, load_done, NULL);
+  g_task_set_source_tag (task, hp_window_open);
+  g_task_set_task_data (task, job, load_job_unref);
+  self->progress_source = g_timeout_add_full (G_PRIORITY_DEFAULT, 100, update_progress,
+                                              g_object_ref (task), g_object_unref);
+  g_task_run_in_thread (task, load_thread);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+}
+
+gboolean
+hp_window_has_record (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), FALSE);
+  return hp_ecg_view_get_signal (self->ecg_view) != NULL;
+}
+
+gboolean
+hp_window_is_loading (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), FALSE);
+  return self->load_cancellable != NULL;
+}
+
+HpEcgView *
+hp_window_get_ecg_view (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->ecg_view;
+}
+
+/* ---- Actions ------------------------------------------------------------------------------ */
+
+static void
+on_chooser_response (GtkNativeDialog *dialog, int response, HpWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      if (file != NULL)
+        hp_window_open (self, file);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (&self->chooser);
+}
+
+static GtkFileFilter *
+new_filter (const char *name, const char *const *patterns)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, name);
+  for (; patterns != NULL && *patterns != NULL; patterns++)
+    gtk_file_filter_add_suffix (filter, *patterns);
+  if (patterns == NULL)
+    gtk_file_filter_add_pattern (filter, "*");
+  return filter;
+}
+
+static void
+action_open (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name, (void) param;
+  HpWindow *self = HP_WINDOW (widget);
+  static const char *const ecg_suffixes[] = { "hea", "edf", "bdf", "gdf", "scp", "xml", "dcm",
+                                              NULL };
+
+  if (self->chooser != NULL)
+    {
+      gtk_native_dialog_show (self->chooser);
+      return;
+    }
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (_("Open ECG Record"), GTK_WINDOW (self),
+                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  g_autoptr (GtkFileFilter) ecg = new_filter (_("ECG records"), ecg_suffixes);
+  g_autoptr (GtkFileFilter) all = new_filter (_("All files"), NULL);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), ecg);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), ecg);
+
+  g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
+  if (last[0] != '\0' && g_file_test (last, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr (GFile) folder = g_file_new_for_path (last);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL);
+    }
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), self);
+  self->chooser = GTK_NATIVE_DIALOG (chooser);
+  gtk_native_dialog_show (self->chooser);
+}
+
+static void
+action_cancel_load (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name, (void) param;
+  HpWindow *self = HP_WINDOW (widget);
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+}
+
+/* The view's own actions, reachable from the window's menu and shortcuts. */
+static void
+action_forward_to_view (GtkWidget *widget, const char *name, GVariant *param)
+{
+  HpWindow *self = HP_WINDOW (widget);
+  const char *verb = strchr (name, '.') + 1;
+  g_autofree char *view_action = g_strconcat ("ecg.", verb, NULL);
+  gtk_widget_activate_action_variant (GTK_WIDGET (self->ecg_view), view_action, param);
+}
+
+static void
+action_show_error (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (widget), _("Could Not Open the Record"),
+                                              g_variant_get_string (param, NULL));
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- Drag and drop ------------------------------------------------------------------------- */
+
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, HpWindow *self)
+{
+  (void) target, (void) x, (void) y;
+  gtk_widget_remove_css_class (GTK_WIDGET (self->stack), "drop-highlight");
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  GSList *files = g_value_get_boxed (value);
+  if (files == NULL)
+    return FALSE;
+  hp_window_open (self, G_FILE (files->data));
+  return TRUE;
+}
+
+static GdkDragAction
+on_drop_enter (GtkDropTarget *target, double x, double y, HpWindow *self)
+{
+  (void) target, (void) x, (void) y;
+  gtk_widget_add_css_class (GTK_WIDGET (self->stack), "drop-highlight");
+  return GDK_ACTION_COPY;
+}
+
+static void
+on_drop_leave (GtkDropTarget *target, HpWindow *self)
+{
+  (void) target;
+  gtk_widget_remove_css_class (GTK_WIDGET (self->stack), "drop-highlight");
+}
+
+/* ---- GObject ------------------------------------------------------------------------------- */
+
+static gboolean
+hp_window_close_request (GtkWindow *window)
+{
+  HpWindow *self = HP_WINDOW (window);
+  int width = 0, height = 0;
+  gtk_window_get_default_size (window, &width, &height);
+  if (!gtk_window_is_maximized (window) && width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  return GTK_WINDOW_CLASS (hp_window_parent_class)->close_request (window);
+}
+
+HpWindow *
+hp_window_new (HpApplication *app)
+{
+  return g_object_new (HP_TYPE_WINDOW, "application", app, NULL);
+}
+
+static void
+hp_window_constructed (GObject *object)
+{
+  HpWindow *self = HP_WINDOW (object);
+  G_OBJECT_CLASS (hp_window_parent_class)->constructed (object);
+
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  /* A window made without HpApplication (as in a test) reads the same schema itself. */
+  self->settings = HP_IS_APPLICATION (app)
+    ? g_object_ref (hp_application_get_settings (HP_APPLICATION (app)))
+    : g_settings_new (APP_ID);
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  /* Speed and gain in Preferences are what a record opens at; zooming the paper does not
+   * change them. The layout chosen from the menu is remembered. */
+  g_settings_bind (self->settings, "paper-speed", self->ecg_view, "speed", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "gain", self->ecg_view, "gain", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "ecg-layout", self->ecg_view, "layout", G_SETTINGS_BIND_DEFAULT);
+}
+
+static void
+on_view_layout (HpEcgView *view, GParamSpec *pspec, HpWindow *self)
+{
+  (void) view, (void) pspec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAYOUT]);
+}
+
+static void
+hp_window_dispose (GObject *object)
+{
+  HpWindow *self = HP_WINDOW (object);
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (self->chooser);
+  g_clear_object (&self->chooser);
+  if (self->ecg_view != NULL)
+    {
+      g_settings_unbind (self->ecg_view, "speed");
+      g_settings_unbind (self->ecg_view, "gain");
+      g_settings_unbind (self->ecg_view, "layout");
+    }
+  g_clear_object (&self->settings);
+  gtk_widget_dispose_template (GTK_WIDGET (self), HP_TYPE_WINDOW);
+  G_OBJECT_CLASS (hp_window_parent_class)->dispose (object);
+}
+
+static void
+hp_window_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  HpWindow *self = HP_WINDOW (object);
+  switch (id)
+    {
+    case PROP_LOADING:
+      g_value_set_boolean (value, hp_window_is_loading (self));
+      break;
+    case PROP_LAYOUT:
+      /* asked for by the action muxer before the template exists and after it is gone */
+      g_value_set_enum (value, self->ecg_view != NULL ? hp_ecg_view_get_layout (self->ecg_view)
+                                                      : HP_ECG_LAYOUT_AUTO);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+hp_window_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  HpWindow *self = HP_WINDOW (object);
+  switch (id)
+    {
+    case PROP_LAYOUT:
+      if (self->ecg_view != NULL)
+        hp_ecg_view_set_layout (self->ecg_view, g_value_get_enum (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+hp_window_class_init (HpWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = hp_window_constructed;
+  object_class->dispose = hp_window_dispose;
+  object_class->get_property = hp_window_get_property;
+  object_class->set_property = hp_window_set_property;
+  window_class->close_request = hp_window_close_request;
+
+  properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE,
+                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* The view's layout, for the stateful win.layout action of the menu. */
+  properties[PROP_LAYOUT] = g_param_spec_enum ("layout", NULL, NULL, HP_TYPE_ECG_LAYOUT,
+                                               HP_ECG_LAYOUT_AUTO,
+                                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                                               | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[LOAD_FINISHED] = g_signal_new ("load-finished", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                         G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_STRING);
+
+  g_type_ensure (HP_TYPE_ECG_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/heartphase/Heartphase/hp-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, ecg_view);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, loading_revealer);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, loading_label);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, loading_bar);
+
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
+  gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, action_cancel_load);
+  gtk_widget_class_install_action (widget_class, "win.show-error", "s", action_show_error);
+  gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_forward_to_view);
+  gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_forward_to_view);
+  gtk_widget_class_install_action (widget_class, "win.gain-up", NULL, action_forward_to_view);
+  gtk_widget_class_install_action (widget_class, "win.gain-down", NULL, action_forward_to_view);
+  gtk_widget_class_install_property_action (widget_class, "win.layout", "layout");
+}
+
+static void
+hp_window_init (HpWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  set_record_actions_enabled (self, FALSE);
+  g_signal_connect_object (self->ecg_view, "notify::layout", G_CALLBACK (on_view_layout), self, 0);
+
+  self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (self->drop_target, "drop", G_CALLBACK (on_drop), self);
+  g_signal_connect (self->drop_target, "enter", G_CALLBACK (on_drop_enter), self);
+  g_signal_connect (self->drop_target, "leave", G_CALLBACK (on_drop_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (self->drop_target));
+}
