@@ -9,6 +9,7 @@
 #include "heartphase.h"
 #include "hp-ecg-view.h"
 #include "hp-test.h"
+#include "hp-render.h"
 
 #define WINDOW_WIDTH 1400
 #define WINDOW_HEIGHT 900
@@ -27,159 +28,6 @@ load_record (const char *rel)
   g_assert_no_error (error);
   g_assert_nonnull (signal);
   return signal;
-}
-
-/* ---- Window and rendering ---------------------------------------------------------------- */
-
-static void
-iterate_until (gboolean *flag, int timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
-  while (!*flag && g_get_monotonic_time () < deadline)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-}
-
-static void
-on_after_paint (GdkFrameClock *clock, gboolean *done)
-{
-  (void) clock;
-  *done = TRUE;
-}
-
-/* Until the view has been laid out and painted with its current state. */
-static void
-wait_drawn (GtkWidget *view)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while ((!gtk_widget_get_mapped (view) || gtk_widget_get_width (view) <= 0)
-         && g_get_monotonic_time () < deadline)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-  g_assert_true (gtk_widget_get_mapped (view));
-
-  gboolean done = FALSE;
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (view);
-  gulong id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &done);
-  gtk_widget_queue_draw (view);
-  iterate_until (&done, 10000);
-  g_signal_handler_disconnect (clock, id);
-  g_assert_true (done);
-}
-
-typedef struct
-{
-  int width, height;
-  gsize stride;
-  guchar *data;  /* B, G, R, A (GDK_MEMORY_DEFAULT) */
-} Image;
-
-static void
-image_free (Image *image)
-{
-  g_free (image->data);
-  g_free (image);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Image, image_free)
-
-static const char *
-build_dir (void)
-{
-  const char *root = g_getenv ("HP_BUILD_ROOT");
-  static char *dir;
-  if (dir == NULL)
-    dir = root != NULL ? g_build_filename (root, "tests", NULL) : g_get_current_dir ();
-  return dir;
-}
-
-/* Renders the view as it is on screen, saves it as build/tests/NAME and returns its pixels. */
-static Image *
-render (GtkWidget *view, const char *name)
-{
-  wait_drawn (view);
-  int w = gtk_widget_get_width (view), h = gtk_widget_get_height (view);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (view);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (view));
-  g_autoptr (GdkTexture) texture =
-    gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-
-  g_autofree char *path = g_build_filename (build_dir (), name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("rendered %s (%d x %d, %s)", path, w, h, G_OBJECT_TYPE_NAME (renderer));
-
-  Image *image = g_new0 (Image, 1);
-  image->width = gdk_texture_get_width (texture);
-  image->height = gdk_texture_get_height (texture);
-  g_assert_cmpint (image->width, ==, w);  /* scale 1 under Xvfb: pixels are view coordinates */
-  image->stride = (gsize) image->width * 4;
-  image->data = g_malloc (image->stride * image->height);
-  gdk_texture_download (texture, image->data, image->stride);
-  return image;
-}
-
-static const guchar *
-pixel (const Image *im, int x, int y)
-{
-  return im->data + (gsize) y * im->stride + (gsize) x * 4;
-}
-
-/* Trace, labels and axis text: near black. The paper and both grid colours are far from it. */
-static gboolean
-is_dark (const Image *im, int x, int y)
-{
-  const guchar *p = pixel (im, x, y);
-  return p[0] < 110 && p[1] < 110 && p[2] < 110;
-}
-
-static gboolean
-is_grid (const Image *im, int x, int y)
-{
-  const guchar *p = pixel (im, x, y);
-  int b = p[0], g = p[1], r = p[2];
-  return r > 220 && r - g > 30 && r - b > 30 && g > 120;
-}
-
-static gboolean
-in_rect (const graphene_rect_t *r, int x, int y)
-{
-  /* pixel (x, y) covers [x, x + 1) x [y, y + 1): inside when it overlaps the rect */
-  return x + 1 > r->origin.x && x < r->origin.x + r->size.width
-         && y + 1 > r->origin.y && y < r->origin.y + r->size.height;
-}
-
-typedef struct
-{
-  int columns;        /* pixel columns in the area */
-  int with_trace;     /* of which with at least one dark pixel (label excluded) */
-  int top, bottom;    /* extent of dark pixels */
-} AreaStats;
-
-static AreaStats
-area_stats (const Image *im, const graphene_rect_t *area, const graphene_rect_t *label,
-            int x_from, int x_to)
-{
-  AreaStats s = { 0, 0, G_MAXINT, -1 };
-  int x0 = MAX ((int) area->origin.x, x_from), x1 = MIN ((int) (area->origin.x + area->size.width), x_to);
-  int y0 = (int) area->origin.y, y1 = (int) (area->origin.y + area->size.height);
-
-  for (int x = x0; x < x1; x++)
-    {
-      gboolean any = FALSE;
-      for (int y = y0; y < y1; y++)
-        if ((label == NULL || !in_rect (label, x, y)) && is_dark (im, x, y))
-          {
-            any = TRUE;
-            s.top = MIN (s.top, y);
-            s.bottom = MAX (s.bottom, y);
-          }
-      s.columns++;
-      s.with_trace += any;
-    }
-  return s;
 }
 
 static GtkWidget *
@@ -205,96 +53,15 @@ new_window_with_view (HpSignal *signal, gboolean scrolled, GtkWidget **view_out)
   return window;
 }
 
-/* Every lead shown, with the area and label of each occurrence. */
-typedef struct
-{
-  int lead, occurrence;
-  graphene_rect_t area, label;
-} Shown;
-
-static GArray *
-shown_leads (HpEcgView *view)
-{
-  const HpSignal *signal = hp_ecg_view_get_signal (view);
-  GArray *shown = g_array_new (FALSE, FALSE, sizeof (Shown));
-  for (int lead = 0; lead < signal->n_leads; lead++)
-    for (int occ = 0; occ < 2; occ++)
-      {
-        Shown s = { .lead = lead, .occurrence = occ };
-        if (hp_ecg_view_get_lead_area (view, lead, occ, &s.area))
-          {
-            g_assert_true (hp_ecg_view_get_label_area (view, lead, occ, &s.label));
-            g_array_append_val (shown, s);
-          }
-      }
-  return shown;
-}
-
-/* Traces in every band; no dark pixel over the plot outside the bands and labels. Returns the
- * total of dark pixels found outside. */
 static void
-check_bands (const Image *im, HpEcgView *view, GArray *shown, double min_fraction)
-{
-  const HpSignal *signal = hp_ecg_view_get_signal (view);
-  graphene_rect_t plot;
-  hp_ecg_view_get_plot_area (view, &plot);
-
-  for (guint i = 0; i < shown->len; i++)
-    {
-      const Shown *s = &g_array_index (shown, Shown, i);
-      AreaStats st = area_stats (im, &s->area, &s->label, 0, im->width);
-      g_test_message ("lead %-4s occurrence %d: area %.0f,%.0f %.0fx%.0f; %d of %d columns "
-                      "with trace pixels", signal->lead_names[s->lead], s->occurrence,
-                      s->area.origin.x, s->area.origin.y, s->area.size.width,
-                      s->area.size.height, st.with_trace, st.columns);
-      g_assert_cmpint (st.columns, >, 50);
-      g_assert_cmpfloat ((double) st.with_trace, >=, min_fraction * st.columns);
-      /* the label sits in the area's top-left corner */
-      g_assert_cmpfloat (fabs (s->label.origin.x - s->area.origin.x), <=, 4);
-      g_assert_cmpfloat (s->label.origin.y, >=, s->area.origin.y);
-    }
-
-  int outside = 0, gap_rows = 0;
-  for (int y = (int) plot.origin.y; y < (int) (plot.origin.y + plot.size.height); y++)
-    {
-      gboolean row_in_band = FALSE;
-      for (guint i = 0; i < shown->len; i++)
-        {
-          const Shown *s = &g_array_index (shown, Shown, i);
-          row_in_band |= y >= s->area.origin.y && y < s->area.origin.y + s->area.size.height;
-        }
-      gap_rows += !row_in_band;
-      for (int x = (int) plot.origin.x; x < (int) (plot.origin.x + plot.size.width); x++)
-        {
-          gboolean inside = FALSE;
-          for (guint i = 0; i < shown->len && !inside; i++)
-            {
-              const Shown *s = &g_array_index (shown, Shown, i);
-              inside = in_rect (&s->area, x, y) || in_rect (&s->label, x, y);
-            }
-          if (!inside && is_dark (im, x, y))
-            {
-              if (outside < 5)
-                g_test_message ("dark pixel outside every band at %d,%d", x, y);
-              outside++;
-            }
-        }
-    }
-  g_test_message ("%d pixel rows of the plot lie between bands; %d dark pixels outside bands",
-                  gap_rows, outside);
-  g_assert_cmpint (gap_rows, >, 0);
-  g_assert_cmpint (outside, ==, 0);
-}
-
-static void
-check_paper (const Image *im, HpEcgView *view)
+check_paper (const HpImage *im, HpEcgView *view)
 {
   graphene_rect_t plot;
   hp_ecg_view_get_plot_area (view, &plot);
   gint64 grid = 0, total = 0;
   for (int y = 0; y < (int) (plot.origin.y + plot.size.height); y++)
     for (int x = 0; x < im->width; x++, total++)
-      grid += is_grid (im, x, y);
+      grid += hp_image_is_grid (im, x, y);
   g_test_message ("grid pixels: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT, grid, total);
   /* a 1 px line each mm: about a quarter to a half of the paper at 3.8 px/mm */
   g_assert_cmpfloat ((double) grid / total, >, 0.2);
@@ -304,25 +71,25 @@ check_paper (const Image *im, HpEcgView *view)
   int axis_dark = 0;
   for (int y = (int) (plot.origin.y + plot.size.height); y < im->height; y++)
     for (int x = 0; x < im->width; x++)
-      axis_dark += is_dark (im, x, y);
+      axis_dark += hp_image_is_dark (im, x, y);
   g_assert_cmpint (axis_dark, >, 20);
 }
 
 /* A calibration pulse left of the traces in each band's rows. */
 static void
-check_calibration (const Image *im, HpEcgView *view, GArray *shown)
+check_calibration (const HpImage *im, HpEcgView *view, GArray *shown)
 {
   graphene_rect_t plot;
   hp_ecg_view_get_plot_area (view, &plot);
   g_assert_cmpfloat (plot.origin.x, >, 10);
   for (guint i = 0; i < shown->len; i++)
     {
-      const Shown *s = &g_array_index (shown, Shown, i);
+      const HpShownLead *s = &g_array_index (shown, HpShownLead, i);
       if (s->area.origin.x > plot.origin.x + 1)
         continue;  /* only the first cell of a row has one */
       graphene_rect_t gutter = GRAPHENE_RECT_INIT (0, s->area.origin.y, plot.origin.x,
                                                    s->area.size.height);
-      AreaStats st = area_stats (im, &gutter, NULL, 0, im->width);
+      HpAreaStats st = hp_image_area_stats (im, &gutter, NULL, 0, im->width);
       double ppm = hp_ecg_view_get_px_per_mm (view);
       double gain = hp_ecg_view_get_gain (view);
       /* its top is 1 mV above its foot */
@@ -371,14 +138,14 @@ test_twelve_lead (void)
   g_assert_true (hp_signal_is_standard_12_lead (signal));
   GtkWidget *window = new_window_with_view (signal, FALSE, &view);
   HpEcgView *ecg = HP_ECG_VIEW (view);
-  g_autoptr (Image) im = render (view, "ecg-view-12lead.png");
+  g_autoptr (HpImage) im = hp_render_widget (view, "ecg-view-12lead.png");
 
   double ppm = hp_ecg_view_get_px_per_mm (ecg);
   g_test_message ("px per mm: %.4f (%.1f dpi)", ppm, ppm * 25.4);
   g_assert_cmpfloat (ppm, >=, 2.0);
   g_assert_cmpfloat (ppm, <=, 12.0);
 
-  g_autoptr (GArray) shown = shown_leads (ecg);
+  g_autoptr (GArray) shown = hp_render_shown_leads (ecg, NULL);
   g_assert_cmpint (shown->len, ==, 13);  /* twelve cells and the rhythm strip */
 
   /* the standard arrangement: columns I-III, aVR-aVF, V1-V3, V4-V6, 2.5 s each */
@@ -403,7 +170,7 @@ test_twelve_lead (void)
   g_assert_cmpfloat (rhythm.origin.y, >=, cell[2].origin.y + cell[2].size.height + 1);
   g_assert_cmpfloat (fabs (rhythm.size.width - 10 * pps_of (ecg)), <=, 2);
 
-  check_bands (im, ecg, shown, 0.9);
+  hp_render_check_bands (im, ecg, NULL, shown, 0.9);
   check_paper (im, ecg);
   check_calibration (im, ecg, shown);
 
@@ -426,7 +193,7 @@ test_gain (void)
     return;
   GtkWidget *window = new_window_with_view (signal, FALSE, &view);
   HpEcgView *ecg = HP_ECG_VIEW (view);
-  wait_drawn (view);
+  hp_render_wait_drawn (view);
 
   /* the lead with the largest swing in its cell that still fits its band at 20 mm/mV */
   int best = -1;
@@ -452,13 +219,13 @@ test_gain (void)
     {
       double gain = i == 0 ? 10 : 20;
       hp_ecg_view_set_gain (ecg, gain);
-      g_autoptr (Image) im = render (view, i == 0 ? "ecg-view-12lead-10mm.png"
+      g_autoptr (HpImage) im = hp_render_widget (view, i == 0 ? "ecg-view-12lead-10mm.png"
                                                   : "ecg-view-12lead-20mm.png");
       graphene_rect_t area, label;
       g_assert_true (hp_ecg_view_get_lead_area (ecg, best, 0, &area));
       g_assert_true (hp_ecg_view_get_label_area (ecg, best, 0, &label));
       /* leave the label's columns out: it may hide the trace's top there */
-      AreaStats st = area_stats (im, &area, NULL, (int) (label.origin.x + label.size.width + 1),
+      HpAreaStats st = hp_image_area_stats (im, &area, NULL, (int) (label.origin.x + label.size.width + 1),
                                  im->width);
       extent[i] = st.bottom - st.top + 1;
       float lo, hi;
@@ -490,18 +257,18 @@ test_lead_off (void)
     x[i] = NAN;
   GtkWidget *window = new_window_with_view (signal, FALSE, &view);
   HpEcgView *ecg = HP_ECG_VIEW (view);
-  g_autoptr (Image) im = render (view, "ecg-view-lead-off.png");
+  g_autoptr (HpImage) im = hp_render_widget (view, "ecg-view-lead-off.png");
 
   graphene_rect_t area, label;
   g_assert_true (hp_ecg_view_get_lead_area (ecg, lead, 0, &area));
   g_assert_true (hp_ecg_view_get_label_area (ecg, lead, 0, &label));
   double pps = pps_of (ecg);
   /* well inside the gap: nothing; either side: trace */
-  AreaStats gap = area_stats (im, &area, &label, (int) (area.origin.x + 0.85 * pps),
+  HpAreaStats gap = hp_image_area_stats (im, &area, &label, (int) (area.origin.x + 0.85 * pps),
                               (int) (area.origin.x + 1.55 * pps));
-  AreaStats before = area_stats (im, &area, &label, (int) (area.origin.x + 0.2 * pps),
+  HpAreaStats before = hp_image_area_stats (im, &area, &label, (int) (area.origin.x + 0.2 * pps),
                                  (int) (area.origin.x + 0.75 * pps));
-  AreaStats after = area_stats (im, &area, &label, (int) (area.origin.x + 1.65 * pps),
+  HpAreaStats after = hp_image_area_stats (im, &area, &label, (int) (area.origin.x + 1.65 * pps),
                                 (int) (area.origin.x + 2.4 * pps));
   g_test_message ("lead-off: %d/%d columns with trace in the gap, %d/%d before, %d/%d after",
                   gap.with_trace, gap.columns, before.with_trace, before.columns,
@@ -529,7 +296,7 @@ test_probe (void)
     return;
   GtkWidget *window = new_window_with_view (signal, FALSE, &view);
   HpEcgView *ecg = HP_ECG_VIEW (view);
-  wait_drawn (view);
+  hp_render_wait_drawn (view);
 
   int v1 = hp_signal_find_lead (signal, "V1"), lead;
   graphene_rect_t area, plot;
@@ -565,12 +332,12 @@ test_probe (void)
   g_signal_emit_by_name (motion, "motion", x, y);
   for (int pass = 0; pass < 2; pass++)
     {
-      g_autoptr (Image) im = render (view, pass == 0 ? "ecg-view-caliper.png"
+      g_autoptr (HpImage) im = hp_render_widget (view, pass == 0 ? "ecg-view-caliper.png"
                                                      : "ecg-view-caliper-left.png");
       int blue = 0;
       for (int py = (int) plot.origin.y; py < (int) (plot.origin.y + plot.size.height); py++)
         {
-          const guchar *p = pixel (im, (int) floor (x), py);
+          const guchar *p = hp_image_pixel (im, (int) floor (x), py);
           blue += p[0] > 150 && p[2] < 80;
         }
       g_test_message ("caliper %s: %d blue pixels in the pointer's column",
@@ -618,11 +385,11 @@ test_mitdb_scroll (void)
   double duration = hp_signal_duration_s (signal);
   GtkWidget *window = new_window_with_view (signal, TRUE, &view);
   HpEcgView *ecg = HP_ECG_VIEW (view);
-  g_autoptr (Image) first = render (view, "ecg-view-mitdb.png");
+  g_autoptr (HpImage) first = hp_render_widget (view, "ecg-view-mitdb.png");
 
-  g_autoptr (GArray) shown = shown_leads (ecg);
+  g_autoptr (GArray) shown = hp_render_shown_leads (ecg, NULL);
   g_assert_cmpint (shown->len, ==, 2);  /* stacked: one row per lead */
-  check_bands (first, ecg, shown, 0.97);
+  hp_render_check_bands (first, ecg, NULL, shown, 0.97);
   check_paper (first, ecg);
   check_calibration (first, ecg, shown);
 
@@ -641,16 +408,16 @@ test_mitdb_scroll (void)
   gtk_adjustment_set_value (adj, 600);
   g_assert_cmpfloat (hp_ecg_view_get_time_offset (ecg), ==, 600);
   g_assert_cmpint (notified, ==, 1);
-  g_autoptr (Image) later = render (view, "ecg-view-mitdb-600s.png");
+  g_autoptr (HpImage) later = hp_render_widget (view, "ecg-view-mitdb-600s.png");
 
   /* the trace changed, but is still there in full */
-  g_autoptr (GArray) shown_later = shown_leads (ecg);
-  check_bands (later, ecg, shown_later, 0.97);
+  g_autoptr (GArray) shown_later = hp_render_shown_leads (ecg, NULL);
+  hp_render_check_bands (later, ecg, NULL, shown_later, 0.97);
   gint64 dark_first = 0, differ = 0;
   for (int y = (int) plot.origin.y; y < (int) (plot.origin.y + plot.size.height); y++)
     for (int x = (int) plot.origin.x; x < (int) (plot.origin.x + plot.size.width); x++)
       {
-        gboolean a = is_dark (first, x, y), b = is_dark (later, x, y);
+        gboolean a = hp_image_is_dark (first, x, y), b = hp_image_is_dark (later, x, y);
         dark_first += a;
         differ += a != b;
       }
@@ -690,22 +457,22 @@ test_decimation (void)
   HpEcgView *ecg = HP_ECG_VIEW (view);
   hp_ecg_view_set_speed (ecg, 5);
   hp_ecg_view_set_time_offset (ecg, 100);
-  g_autoptr (Image) im = render (view, "ecg-view-mitdb-5mms.png");
+  g_autoptr (HpImage) im = hp_render_widget (view, "ecg-view-mitdb-5mms.png");
   double ppm = hp_ecg_view_get_px_per_mm (ecg), gain = hp_ecg_view_get_gain (ecg);
   g_test_message ("5 mm/s: %.1f samples per pixel column", signal->fs_hz / pps_of (ecg));
 
-  g_autoptr (GArray) shown = shown_leads (ecg);
-  check_bands (im, ecg, shown, 0.99);
+  g_autoptr (GArray) shown = hp_render_shown_leads (ecg, NULL);
+  hp_render_check_bands (im, ecg, NULL, shown, 0.99);
   const int window_px = 12;
   for (guint i = 0; i < shown->len; i++)
     {
-      const Shown *s = &g_array_index (shown, Shown, i);
+      const HpShownLead *s = &g_array_index (shown, HpShownLead, i);
       int x_begin = (int) (s->label.origin.x + s->label.size.width + 2);
       int x_end = (int) (s->area.origin.x + s->area.size.width) - 2;
       int checked = 0, worst_short = 0, worst_long = 0;
       for (int x = x_begin; x + window_px <= x_end; x += window_px)
         {
-          AreaStats st = area_stats (im, &s->area, NULL, x, x + window_px);
+          HpAreaStats st = hp_image_area_stats (im, &s->area, NULL, x, x + window_px);
           float lo, hi, lo_out, hi_out;
           /* the drawing spans at least the samples of these columns, and at most those of the
            * neighbouring columns too (the joins between columns) */
@@ -730,7 +497,7 @@ test_decimation (void)
   for (int step = 1; step <= 20; step++)
     {
       hp_ecg_view_set_time_offset (ecg, 100 + step * 3.7);
-      wait_drawn (view);
+      hp_render_wait_drawn (view);
     }
   g_test_message ("20 scroll steps at 5 mm/s: %.1f ms per drawn frame",
                   (g_get_monotonic_time () - start) / 20 / 1000.0);
@@ -743,7 +510,7 @@ test_empty_and_properties (void)
   GtkWidget *view;
   GtkWidget *window = new_window_with_view (NULL, FALSE, &view);
   HpEcgView *ecg = HP_ECG_VIEW (view);
-  g_autoptr (Image) im = render (view, "ecg-view-empty.png");
+  g_autoptr (HpImage) im = hp_render_widget (view, "ecg-view-empty.png");
   graphene_rect_t area, plot;
 
   g_assert_null (hp_ecg_view_get_signal (ecg));
@@ -752,7 +519,7 @@ test_empty_and_properties (void)
   int dark = 0;
   for (int y = 0; y < (int) (plot.origin.y + plot.size.height); y++)
     for (int x = 0; x < im->width; x++)
-      dark += is_dark (im, x, y);
+      dark += hp_image_is_dark (im, x, y);
   g_assert_cmpint (dark, ==, 0);
   check_paper (im, ecg);
 

@@ -1,0 +1,57 @@
+/* Rendering widgets to PNG under Xvfb and reading their pixels, for the display tests. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "hp-ecg-view.h"
+
+typedef struct
+{
+  int width, height;
+  gsize stride;
+  guchar *data;  /* B, G, R, A (GDK_MEMORY_DEFAULT) */
+} HpImage;
+
+void hp_image_free (HpImage *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpImage, hp_image_free)
+
+typedef struct
+{
+  int columns;        /* pixel columns in the area */
+  int with_trace;     /* of which with at least one dark hp_image_pixel (label excluded) */
+  int top, bottom;    /* extent of dark pixels */
+} HpAreaStats;
+
+/* Runs the main loop until *flag is set or timeout_ms pass. */
+void hp_render_iterate_until (gboolean *flag, int timeout_ms);
+/* Until the widget has been laid out and painted with its current state. */
+void hp_render_wait_drawn (GtkWidget *widget);
+/* The build folder's tests/, where PNGs are kept for people to look at. */
+const char *hp_render_build_dir (void);
+/* Renders the widget as it is on screen, saves it as build/tests/NAME, returns its pixels. */
+HpImage *hp_render_widget (GtkWidget *widget, const char *name);
+const guchar *hp_image_pixel (const HpImage *im, int x, int y);
+/* Trace, labels and axis text: near black. The paper and both grid colours are far from it. */
+gboolean hp_image_is_dark (const HpImage *im, int x, int y);
+/* The pink-red of the ECG paper's grid lines. */
+gboolean hp_image_is_grid (const HpImage *im, int x, int y);
+/* TRUE when pixel (x, y), covering [x, x + 1) x [y, y + 1), overlaps r. */
+gboolean hp_rect_has_pixel (const graphene_rect_t *r, int x, int y);
+/* Dark pixels in area (outside label, which may be NULL) between columns x_from and x_to. */
+HpAreaStats hp_image_area_stats (const HpImage *im, const graphene_rect_t *area,
+                                 const graphene_rect_t *label, int x_from, int x_to);
+
+/* Every lead shown, with the area and label of each occurrence. */
+typedef struct
+{
+  int lead, occurrence;
+  graphene_rect_t area, label;
+} HpShownLead;
+/* Every occurrence of every lead the view shows, its area and label in frame's coordinates
+ * (the view's own when frame is NULL): an array of HpShownLead. */
+GArray *hp_render_shown_leads (HpEcgView *view, GtkWidget *frame);
+/* Asserts trace pixels in at least min_fraction of each shown area's columns, and no dark pixel
+ * over the plot outside every area and label; logs a line per area. im is frame rendered (the
+ * view itself when frame is NULL). */
+void hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame, GArray *shown,
+                            double min_fraction);

@@ -1,0 +1,267 @@
+/* Display test of the main window under Xvfb: a real 12-lead record opened through the window's
+ * own loader, the whole window rendered to PNG (kept in the build folder) and its pixels checked
+ * lead row by lead row; then bad files, cancelling, the menu actions and the preferences. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <math.h>
+#include <string.h>
+
+#include "heartphase.h"
+#include "hp-render.h"
+#include "hp-test.h"
+#include "hp-window.h"
+
+typedef struct
+{
+  gboolean done, ok;
+  char *message;
+} Outcome;
+
+static void
+on_load_finished (HpWindow *window, gboolean ok, const char *message, Outcome *outcome)
+{
+  (void) window;
+  outcome->done = TRUE;
+  outcome->ok = ok;
+  g_free (outcome->message);
+  outcome->message = g_strdup (message);
+}
+
+/* Opens path in the window and runs the main loop until the window reports the outcome. */
+static Outcome
+open_and_wait (HpWindow *window, const char *path)
+{
+  Outcome outcome = { 0 };
+  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), &outcome);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  hp_window_open (window, file);
+  g_assert_true (hp_window_is_loading (window));
+  hp_render_iterate_until (&outcome.done, 30000);
+  g_signal_handler_disconnect (window, id);
+  g_assert_true (outcome.done);
+  g_assert_false (hp_window_is_loading (window));
+  return outcome;
+}
+
+/* The path as the window reports it: GFile resolves the "../" of the test data folder. */
+static char *
+canonical (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  return g_file_get_path (file);
+}
+
+static HpWindow *
+new_window (void)
+{
+  HpWindow *window = hp_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1500, 1000);
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+static const char *
+visible_page (HpWindow *window)
+{
+  GtkWidget *view = GTK_WIDGET (hp_window_get_ecg_view (window));
+  GtkWidget *stack = gtk_widget_get_ancestor (view, GTK_TYPE_STACK);
+  return gtk_stack_get_visible_child_name (GTK_STACK (stack));
+}
+
+static void
+test_open_record (void)
+{
+  g_autofree char *path = hp_test_data ("ludb/1.hea");
+  if (path == NULL)
+    return;
+  HpWindow *window = new_window ();
+  HpEcgView *view = hp_window_get_ecg_view (window);
+
+  g_assert_false (hp_window_has_record (window));
+  g_assert_cmpstr (visible_page (window), ==, "empty");
+  g_autoptr (HpImage) empty = hp_render_widget (GTK_WIDGET (window), "window-empty.png");
+
+  Outcome outcome = open_and_wait (window, path);
+  g_assert_true (outcome.ok);
+  g_autofree char *path_c = canonical (path);
+  g_assert_cmpstr (outcome.message, ==, path_c);
+  g_free (outcome.message);
+  g_assert_true (hp_window_has_record (window));
+  g_assert_cmpstr (visible_page (window), ==, "record");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "1.hea — Heartphase");
+
+  const HpSignal *signal = hp_ecg_view_get_signal (view);
+  g_assert_cmpint (signal->n_leads, ==, 12);
+  g_assert_cmpint (signal->n_samples, ==, 5000);
+
+  g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "window-ludb-1.png");
+  g_assert_cmpint (im->width, ==, gtk_widget_get_width (GTK_WIDGET (window)));
+
+  /* Every lead's cell and the rhythm strip carry a trace; nothing dark lies between the rows. */
+  g_autoptr (GArray) shown = hp_render_shown_leads (view, GTK_WIDGET (window));
+  g_assert_cmpint (shown->len, ==, 13);
+  hp_render_check_bands (im, view, GTK_WIDGET (window), shown, 0.9);
+
+  /* Row by row across the window: the four rows of the 12-lead layout each hold trace pixels
+   * over most of the paper's width, with the three leads of each row in their own columns. */
+  for (int row = 0; row < 4; row++)
+    {
+      int columns = 0, with_trace = 0, x_min = G_MAXINT, x_max = -1;
+      for (guint i = 0; i < shown->len; i++)
+        {
+          const HpShownLead *s = &g_array_index (shown, HpShownLead, i);
+          int lead_row = s->occurrence == 1 ? 3 : hp_lead_standard_index (signal->lead_names[s->lead]) % 3;
+          if (lead_row != row)
+            continue;
+          HpAreaStats st = hp_image_area_stats (im, &s->area, &s->label, 0, im->width);
+          columns += st.columns;
+          with_trace += st.with_trace;
+          x_min = MIN (x_min, (int) s->area.origin.x);
+          x_max = MAX (x_max, (int) (s->area.origin.x + s->area.size.width));
+        }
+      g_test_message ("window row %d: %d of %d columns with trace pixels, x %d..%d", row,
+                      with_trace, columns, x_min, x_max);
+      g_assert_cmpint (columns, >, 600);
+      g_assert_cmpfloat (with_trace, >=, 0.9 * columns);
+    }
+
+  /* The empty page showed no ECG paper: the grid's pink is what the record brought. */
+  gint64 grid_empty = 0, grid_record = 0;
+  for (int y = 0; y < MIN (empty->height, im->height); y++)
+    for (int x = 0; x < MIN (empty->width, im->width); x++)
+      {
+        grid_empty += hp_image_is_grid (empty, x, y);
+        grid_record += hp_image_is_grid (im, x, y);
+      }
+  g_test_message ("grid pixels: %" G_GINT64_FORMAT " empty, %" G_GINT64_FORMAT " with the record",
+                  grid_empty, grid_record);
+  g_assert_cmpint (grid_empty, <, 100);
+  g_assert_cmpint (grid_record, >, 100000);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_bad_files (void)
+{
+  g_autofree char *good_rel = hp_test_data ("mitdb/100.hea");
+  g_autofree char *image_rel = hp_test_data ("dicom/MR_small.dcm");
+  if (good_rel == NULL || image_rel == NULL)
+    return;
+  g_autofree char *good = canonical (good_rel);
+  g_autofree char *image = canonical (image_rel);
+  HpWindow *window = new_window ();
+  HpEcgView *view = hp_window_get_ecg_view (window);
+
+  /* A bad file in an empty window leaves it empty. */
+  g_autofree char *missing = g_build_filename (hp_test_tmpdir (), "no-such-record.hea", NULL);
+  Outcome outcome = open_and_wait (window, missing);
+  g_assert_false (outcome.ok);
+  g_assert_nonnull (strstr (outcome.message, missing));
+  g_free (outcome.message);
+  g_assert_cmpstr (visible_page (window), ==, "empty");
+
+  outcome = open_and_wait (window, good);
+  g_assert_true (outcome.ok);
+  g_free (outcome.message);
+  const HpSignal *shown = hp_ecg_view_get_signal (view);
+
+  /* An MR image is refused with its name in the message, and the record stays on display. */
+  outcome = open_and_wait (window, image);
+  g_assert_false (outcome.ok);
+  g_assert_nonnull (strstr (outcome.message, image));
+  g_assert_nonnull (strstr (outcome.message, "image"));
+  g_free (outcome.message);
+  g_assert_true (hp_ecg_view_get_signal (view) == shown);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "100.hea — Heartphase");
+
+  /* Garbage with a WFDB name. */
+  static const char junk[] = "this is not a header\n\x01\x02";
+  g_autofree char *bad = hp_test_write_file ("junk.hea", junk, sizeof junk - 1);
+  outcome = open_and_wait (window, bad);
+  g_assert_false (outcome.ok);
+  g_assert_nonnull (strstr (outcome.message, bad));
+  g_free (outcome.message);
+  g_assert_true (hp_ecg_view_get_signal (view) == shown);
+
+  /* A second open supersedes the first: only the second reports. */
+  Outcome last = { 0 };
+  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), &last);
+  g_autoptr (GFile) f1 = g_file_new_for_path (image);
+  g_autoptr (GFile) f2 = g_file_new_for_path (good);
+  hp_window_open (window, f1);
+  hp_window_open (window, f2);
+  hp_render_iterate_until (&last.done, 30000);
+  g_assert_true (last.ok);
+  g_assert_cmpstr (last.message, ==, good);
+  /* give a stray report from the first load the chance to arrive */
+  last.done = FALSE;
+  gboolean never = FALSE;
+  hp_render_iterate_until (&never, 300);
+  g_assert_false (last.done);
+  g_free (last.message);
+  g_signal_handler_disconnect (window, id);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_actions_and_settings (void)
+{
+  g_autofree char *path = hp_test_data ("ludb/1.hea");
+  if (path == NULL)
+    return;
+  HpWindow *window = new_window ();
+  HpEcgView *view = hp_window_get_ecg_view (window);
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+
+  /* The paper actions wait for a record. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.zoom-in", NULL);
+  g_assert_cmpfloat (hp_ecg_view_get_speed (view), ==, 25);
+  Outcome outcome = open_and_wait (window, path);
+  g_assert_true (outcome.ok);
+  g_free (outcome.message);
+
+  g_assert_cmpfloat (hp_ecg_view_get_speed (view), ==, 25);
+  g_assert_cmpfloat (hp_ecg_view_get_gain (view), ==, 10);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.zoom-in", NULL));
+  g_assert_cmpfloat (hp_ecg_view_get_speed (view), ==, 50);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.gain-down", NULL));
+  g_assert_cmpfloat (hp_ecg_view_get_gain (view), ==, 5);
+  /* zooming is for this look only: the preference is unchanged */
+  g_assert_cmpfloat (g_settings_get_double (settings, "paper-speed"), ==, 25);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.layout", "s", "stacked"));
+  g_assert_cmpint (hp_ecg_view_get_layout (view), ==, HP_ECG_LAYOUT_STACKED);
+  g_autofree char *layout = g_settings_get_string (settings, "ecg-layout");
+  g_assert_cmpstr (layout, ==, "stacked");
+  g_settings_set_string (settings, "ecg-layout", "auto");
+  g_assert_cmpint (hp_ecg_view_get_layout (view), ==, HP_ECG_LAYOUT_AUTO);
+
+  /* Preferences apply to the open record at once. */
+  g_settings_set_double (settings, "paper-speed", 12.5);
+  g_settings_set_double (settings, "gain", 20);
+  g_assert_cmpfloat (hp_ecg_view_get_speed (view), ==, 12.5);
+  g_assert_cmpfloat (hp_ecg_view_get_gain (view), ==, 20);
+  g_settings_reset (settings, "paper-speed");
+  g_settings_reset (settings, "gain");
+
+  g_autofree char *folder = g_settings_get_string (settings, "last-folder");
+  g_autofree char *path_c = canonical (path);
+  g_autofree char *expected = g_path_get_dirname (path_c);
+  g_assert_cmpstr (folder, ==, expected);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_test_add_func ("/window/open-record", test_open_record);
+  g_test_add_func ("/window/bad-files", test_bad_files);
+  g_test_add_func ("/window/actions-and-settings", test_actions_and_settings);
+  return g_test_run ();
+}
