@@ -544,6 +544,12 @@ hp_window_class_init (HpWindowClass *klass)
 static void
 hp_window_init (HpWindow *self)
 {
+  /* GtkApplication adds the bundled icons to the theme itself; a window made without one (the
+   * tests, or an embedder) would otherwise show a missing-icon placeholder. */
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (self)));
+  if (!gtk_icon_theme_has_icon (theme, "org.heartphase.Heartphase-symbolic"))
+    gtk_icon_theme_add_resource_path (theme, "/org/heartphase/Heartphase/icons");
+
   gtk_widget_init_template (GTK_WIDGET (self));
   set_record_actions_enabled (self, FALSE);
   g_signal_connect_object (self->ecg_view, "notify::layout", G_CALLBACK (on_view_layout), self, 0);
