@@ -5,12 +5,11 @@
  * (hl7-aecg/ecg_hl7.xml) with "Dataformat not known", because the file has no "<?xml" prolog,
  * which the standard does not require. Even given a prolog it reads only the 12 rhythm leads
  * and drops the 12 representative beats, and its start time comes out one second early. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "io-private.h"
+#include "xml-util.h"
 
 static int
 sniff (const char *path, const guint8 *head, gsize len)
@@ -19,49 +18,11 @@ sniff (const char *path, const guint8 *head, gsize len)
   return hp_io_xml_root_is (head, len, "AnnotatedECG") ? 90 : 0;
 }
 
-static gboolean
-is_element (xmlNode *n, const char *name)
-{
-  return n != NULL && n->type == XML_ELEMENT_NODE && strcmp ((const char *) n->name, name) == 0;
-}
-
-static xmlNode *
-child (xmlNode *parent, const char *name)
-{
-  for (xmlNode *n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next)
-    if (is_element (n, name))
-      return n;
-  return NULL;
-}
-
-/* The attribute as a string owned by the caller, or NULL. */
-static char *
-attr (xmlNode *n, const char *name)
-{
-  if (n == NULL)
-    return NULL;
-  xmlChar *v = xmlGetProp (n, (const xmlChar *) name);
-  char *s = v != NULL ? g_strdup ((const char *) v) : NULL;
-  xmlFree (v);
-  return s;
-}
-
-static gboolean
-attr_double (xmlNode *n, const char *name, double *out)
-{
-  g_autofree char *v = attr (n, name);
-  if (v == NULL)
-    return FALSE;
-  char *end = NULL;
-  *out = g_ascii_strtod (g_strstrip (v), &end);
-  return end != v && *end == '\0' && isfinite (*out);
-}
-
 /* Millivolts per unit of a physical-quantity element with a unit attribute, or 0. */
 static double
 unit_to_mv (xmlNode *n)
 {
-  g_autofree char *unit = attr (n, "unit");
+  g_autofree char *unit = hp_xml_attr (n, "unit");
   if (unit == NULL || g_strcmp0 (unit, "uV") == 0)  /* the aECG guide's default is uV */
     return 1e-3;
   if (g_strcmp0 (unit, "mV") == 0)
@@ -111,7 +72,7 @@ static HpSignal *
 read_series (xmlNode *series, const char *path, const char *what, GDateTime **start_out,
              GError **error)
 {
-  xmlNode *set = child (child (series, "component"), "sequenceSet");
+  xmlNode *set = hp_xml_child (hp_xml_child (series, "component"), "sequenceSet");
   if (set == NULL)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s series has no sequenceSet", path, what);
@@ -121,21 +82,21 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
   g_autoptr (GPtrArray) leads = g_ptr_array_new ();   /* of xmlNode *sequence */
   for (xmlNode *comp = set->children; comp != NULL; comp = comp->next)
     {
-      xmlNode *seq = is_element (comp, "component") ? child (comp, "sequence") : NULL;
+      xmlNode *seq = hp_xml_is_element (comp, "component") ? hp_xml_child (comp, "sequence") : NULL;
       if (seq == NULL)
         continue;
-      g_autofree char *code = attr (child (seq, "code"), "code");
-      xmlNode *value = child (seq, "value");
+      g_autofree char *code = hp_xml_attr (hp_xml_child (seq, "code"), "code");
+      xmlNode *value = hp_xml_child (seq, "value");
       if (code == NULL || value == NULL)
         continue;
       if (g_str_has_prefix (code, "TIME_"))
         {
-          xmlNode *inc = child (value, "increment");
+          xmlNode *inc = hp_xml_child (value, "increment");
           double scale = 1;
-          g_autofree char *unit = attr (inc, "unit");
+          g_autofree char *unit = hp_xml_attr (inc, "unit");
           if (g_strcmp0 (unit, "ms") == 0)
             scale = 1e-3;
-          if (!attr_double (inc, "value", &increment_s) || increment_s <= 0)
+          if (!hp_xml_attr_double (inc, "value", &increment_s) || increment_s <= 0)
             {
               g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
                            "%s: the %s series' time sequence has no valid increment", path, what);
@@ -144,7 +105,7 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
           increment_s *= scale;
           if (start_out != NULL && strcmp (code, "TIME_ABSOLUTE") == 0)
             {
-              g_autofree char *head = attr (child (value, "head"), "value");
+              g_autofree char *head = hp_xml_attr (hp_xml_child (value, "head"), "value");
               *start_out = parse_ts (head);
             }
         }
@@ -164,20 +125,20 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
   for (guint j = 0; j < leads->len; j++)
     {
       xmlNode *seq = leads->pdata[j];
-      g_autofree char *code = attr (child (seq, "code"), "code");
-      xmlNode *value = child (seq, "value");
-      xmlNode *origin = child (value, "origin"), *scale = child (value, "scale");
+      g_autofree char *code = hp_xml_attr (hp_xml_child (seq, "code"), "code");
+      xmlNode *value = hp_xml_child (seq, "value");
+      xmlNode *origin = hp_xml_child (value, "origin"), *scale = hp_xml_child (value, "scale");
       double origin_v = 0, scale_v = 0;
       double origin_mv = origin != NULL ? unit_to_mv (origin) : 1e-3;
       double scale_mv = unit_to_mv (scale);
-      if ((origin != NULL && !attr_double (origin, "value", &origin_v)) || origin_mv == 0
-          || !attr_double (scale, "value", &scale_v) || scale_mv == 0 || scale_v == 0)
+      if ((origin != NULL && !hp_xml_attr_double (origin, "value", &origin_v)) || origin_mv == 0
+          || !hp_xml_attr_double (scale, "value", &scale_v) || scale_mv == 0 || scale_v == 0)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
                        "%s: lead %s has no usable scale or origin (value in uV or mV)", path, code);
           return NULL;
         }
-      xmlNode *digits = child (value, "digits");
+      xmlNode *digits = hp_xml_child (value, "digits");
       xmlChar *text = digits != NULL ? xmlNodeGetContent (digits) : NULL;
       GArray *col = g_array_new (FALSE, FALSE, sizeof (float));
       g_ptr_array_add (columns, col);
@@ -221,7 +182,7 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
     }
   for (guint j = 0; j < leads->len; j++)
     {
-      g_autofree char *code = attr (child (leads->pdata[j], "code"), "code");
+      g_autofree char *code = hp_xml_attr (hp_xml_child (leads->pdata[j], "code"), "code");
       const char *canonical = hp_lead_canonical_name (code);
       hp_signal_set_lead_name (s, (int) j, canonical != NULL ? canonical
                                              : code + strlen ("MDC_ECG_LEAD_"));
@@ -237,9 +198,9 @@ find_series (xmlNode *node, const char *code)
 {
   for (xmlNode *n = node; n != NULL; n = n->next)
     {
-      if (is_element (n, "series") || is_element (n, "derivedSeries"))
+      if (hp_xml_is_element (n, "series") || hp_xml_is_element (n, "derivedSeries"))
         {
-          g_autofree char *c = attr (child (n, "code"), "code");
+          g_autofree char *c = hp_xml_attr (hp_xml_child (n, "code"), "code");
           if (g_strcmp0 (c, code) == 0)
             return n;
         }
@@ -255,22 +216,14 @@ load (const char *path, HpProgress *progress, GError **error)
 {
   if (!hp_progress_report (progress, 0.0, "Reading HL7 aECG", error))
     return NULL;
-  /* NONET: an aECG names its schema; never fetch it */
-  xmlDoc *doc = xmlReadFile (path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                                         | XML_PARSE_HUGE);
+  xmlDoc *doc = hp_xml_read_file (path, error);
   if (doc == NULL)
-    {
-      xmlErrorPtr e = xmlGetLastError ();
-      g_autofree char *why = g_strdup (e != NULL && e->message != NULL ? e->message : "");
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: not well-formed XML%s%s", path,
-                   *why != '\0' ? ": " : "", g_strstrip (why));
-      return NULL;
-    }
+    return NULL;
   xmlNode *root = xmlDocGetRootElement (doc);
   HpSignal *result = NULL;
   GDateTime *start = NULL;
   xmlNode *rhythm = root != NULL ? find_series (root->children, "RHYTHM") : NULL;
-  if (root == NULL || !is_element (root, "AnnotatedECG"))
+  if (root == NULL || !hp_xml_is_element (root, "AnnotatedECG"))
     g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: not an HL7 aECG (no AnnotatedECG root)", path);
   else if (rhythm == NULL)
     g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the aECG has no RHYTHM series", path);

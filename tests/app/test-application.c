@@ -1,0 +1,133 @@
+/* The application as a user starts it: `heartphase FILE` opens the record in a window, and
+ * several files open several windows. Runs the real HpApplication under Xvfb. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <string.h>
+
+#include "hp-application.h"
+#include "hp-test.h"
+#include "hp-window.h"
+
+typedef struct
+{
+  GPtrArray *outcomes;   /* "ok <path>" or "failed <message>", one per finished load */
+  int expected;
+  guint timeout;         /* gives up on an app that never finishes */
+} Run;
+
+static void
+on_load_finished (HpWindow *window, gboolean ok, const char *message, Run *run)
+{
+  (void) window;
+  g_ptr_array_add (run->outcomes, g_strdup_printf ("%s %s", ok ? "ok" : "failed", message));
+  if ((int) run->outcomes->len == run->expected)
+    {
+      g_clear_handle_id (&run->timeout, g_source_remove);
+      g_application_quit (g_application_get_default ());
+    }
+}
+
+static void
+on_window_added (GtkApplication *app, GtkWindow *window, Run *run)
+{
+  (void) app;
+  if (HP_IS_WINDOW (window))
+    g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), run);
+}
+
+static gboolean
+give_up (gpointer data)
+{
+  Run *run = data;
+  run->timeout = 0;
+  g_application_quit (g_application_get_default ());
+  return G_SOURCE_REMOVE;
+}
+
+/* Without a session bus GTK warns that it cannot reach one: not what this test is about. */
+static gboolean
+ignore_bus_warning (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  (void) domain, (void) level, (void) data;
+  return strstr (message, "session bus") == NULL;
+}
+
+static GPtrArray *
+run_app (int argc, char **argv, int expected_loads)
+{
+  Run run = { g_ptr_array_new_with_free_func (g_free), expected_loads, 0 };
+  g_autoptr (HpApplication) app = hp_application_new ();
+  g_signal_connect (app, "window-added", G_CALLBACK (on_window_added), &run);
+  run.timeout = g_timeout_add_seconds (60, give_up, &run);
+  int status = g_application_run (G_APPLICATION (app), argc, argv);
+  g_assert_cmpint (status, ==, 0);
+  /* every load reported before the time ran out */
+  g_assert_cmpuint (run.outcomes->len, ==, (guint) expected_loads);
+  g_assert_cmpuint (run.timeout, ==, 0);
+  return run.outcomes;
+}
+
+/* Each run in a process of its own: a GApplication runs once per process. */
+static void
+test_one_file (void)
+{
+  g_autofree char *record = hp_test_data ("ludb/1");
+  if (record == NULL)
+    return;
+  if (g_test_subprocess ())
+    {
+      /* a WFDB record named without .hea, as users type it */
+      char *argv[] = { "heartphase", record, NULL };
+      g_autoptr (GPtrArray) outcomes = run_app (2, argv, 1);
+      g_test_message ("heartphase %s: %s", record, (char *) outcomes->pdata[0]);
+      g_assert_true (g_str_has_prefix (outcomes->pdata[0], "ok "));
+      g_assert_true (g_str_has_suffix (outcomes->pdata[0], "ludb/1"));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 90 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_several_files (void)
+{
+  g_autofree char *record = hp_test_data ("ludb/1");
+  g_autofree char *xml = hp_test_data ("hl7-aecg/ecg_hl7.xml");
+  if (record == NULL || xml == NULL)
+    return;
+  if (g_test_subprocess ())
+    {
+      /* two records, two windows; a missing file is reported in its window, not fatal */
+      g_autofree char *missing = g_build_filename (hp_test_tmpdir (), "missing.hea", NULL);
+      char *argv[] = { "heartphase", record, xml, missing, NULL };
+      g_autoptr (GPtrArray) outcomes = run_app (4, argv, 3);
+      int ok = 0, failed = 0;
+      for (guint i = 0; i < outcomes->len; i++)
+        {
+          const char *o = outcomes->pdata[i];
+          g_test_message ("%s", o);
+          ok += g_str_has_prefix (o, "ok ");
+          if (g_str_has_prefix (o, "failed "))
+            {
+              failed++;
+              g_assert_nonnull (strstr (o, "missing.hea"));
+            }
+        }
+      g_assert_cmpint (ok, ==, 2);
+      g_assert_cmpint (failed, ==, 1);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 90 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  g_test_log_set_fatal_handler (ignore_bus_warning, NULL);
+  g_test_add_func ("/application/one-file", test_one_file);
+  g_test_add_func ("/application/several-files", test_several_files);
+  return g_test_run ();
+}
