@@ -2,6 +2,7 @@
  * errors go to stderr with exit status 1. */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <locale.h>
 #include <math.h>
@@ -110,6 +111,13 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   /* JSON numbers need '.' whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
+  /* The engine's error messages in the user's language; HEARTPHASE_LOCALEDIR points at an
+   * uninstalled build's catalogues, as for the app. */
+  const char *localedir = g_getenv ("HEARTPHASE_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE,
+                  localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   if (argc < 2)
     return usage (stderr);
   if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "help") == 0)

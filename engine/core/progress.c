@@ -1,4 +1,7 @@
 /* Progress and cancellation for long work in the engine. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include "core.h"
 
@@ -27,7 +30,7 @@ hp_progress_report (HpProgress *progress, double fraction, const char *message, 
     return TRUE;
   if (hp_progress_is_cancelled (progress))
     {
-      g_set_error_literal (error, HP_ERROR, HP_ERROR_CANCELLED, "Cancelled");
+      g_set_error_literal (error, HP_ERROR, HP_ERROR_CANCELLED, _("Cancelled"));
       return FALSE;
     }
   if (progress->func != NULL

@@ -1,4 +1,7 @@
 /* HpSignal: leads x samples of millivolts, with the metadata readers fill in. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 #include "core.h"
@@ -146,18 +149,18 @@ hp_signal_validate (const HpSignal *s, const char *path, GError **error)
   g_return_val_if_fail (s != NULL, FALSE);
   if (s->n_leads <= 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, "%s: the recording has no leads", path);
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s: the recording has no leads"), path);
       return FALSE;
     }
   if (s->n_samples <= 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, "%s: the recording has no samples", path);
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s: the recording has no samples"), path);
       return FALSE;
     }
   if (!isfinite (s->fs_hz) || s->fs_hz <= 0)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                   "%s: the sampling rate (%g Hz) is not a positive number", path, s->fs_hz);
+                   _("%s: the sampling rate (%g Hz) is not a positive number"), path, s->fs_hz);
       return FALSE;
     }
   for (int l = 0; l < s->n_leads; l++)
@@ -169,7 +172,8 @@ hp_signal_validate (const HpSignal *s, const char *path, GError **error)
       if (!any)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                       "%s: lead %s has no valid sample (all are NaN or missing)", path,
+                       /* TRANSLATORS: the second %s is a lead name such as "V1" */
+                       _("%s: lead %s has no valid sample (all are NaN or missing)"), path,
                        s->lead_names[l]);
           return FALSE;
         }

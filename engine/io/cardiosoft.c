@@ -6,6 +6,9 @@
  * FullDisclosure, a longer continuous recording (27 s in our UK Biobank file, twelve leads
  * interleaved in 500-sample rows) that is not the strip: the strip is what the measurements and
  * the interpretation describe, and the strip's samples do not occur in it. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 #include <libxml/tree.h>
@@ -62,8 +65,11 @@ parse_counts (const xmlNode *wave, const char *lead, double mv_per_count, const 
           if (strlen (field) > 24)
             strcpy (field + 20, "...");
           g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                       "%s: %s lead %s: sample %u is not an integer count (\"%s\")", path, what,
-                       lead, col->len + 1, field);
+                       /* TRANSLATORS: "%1$s: %2$s lead %3$s: sample %4$u ...": the path, the XML
+                        * block (StripData or MedianSamples), the lead name, the sample's number
+                        * from 1, and the text found in its place */
+                       _("%s: %s lead %s: sample %u is not an integer count (\"%s\")"), path,
+                       what, lead, col->len + 1, field);
           g_array_unref (col);
           xmlFree (text);
           return NULL;
@@ -89,14 +95,18 @@ read_block (const xmlNode *block, const char *path, const char *what, HpProgress
   g_autofree char *rate_unit = hp_xml_attr (rate, "units");
   if (!hp_xml_child_double (block, "SampleRate", &fs_hz) || fs_hz <= 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s has no valid SampleRate", path,
-                   what);
+      /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples */
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the %s has no valid SampleRate"),
+                   path, what);
       return NULL;
     }
   if (rate_unit != NULL && g_ascii_strcasecmp (rate_unit, "Hz") != 0)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: the %s gives its SampleRate in \"%s\", not Hz", path, what, rate_unit);
+                   /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples;
+                    * the third is the unit the file gives */
+                   _("%s: the %s gives its SampleRate in \"%s\", not Hz"), path, what,
+                   rate_unit);
       return NULL;
     }
   const xmlNode *res = hp_xml_child (block, "Resolution");
@@ -104,14 +114,18 @@ read_block (const xmlNode *block, const char *path, const char *what, HpProgress
   if (!hp_xml_child_double (block, "Resolution", &resolution) || resolution <= 0)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the %s has no valid Resolution (uV per count)", path, what);
+                   /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples */
+                   _("%s: the %s has no valid Resolution (uV per count)"), path, what);
       return NULL;
     }
   if (mv_per_unit == 0)
     {
       g_autofree char *unit = hp_xml_attr (res, "units");
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: the %s gives its Resolution in \"%s\", not uVperLsb", path, what, unit);
+                   /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples;
+                    * the third is the unit the file gives */
+                   _("%s: the %s gives its Resolution in \"%s\", not uVperLsb"), path, what,
+                   unit);
       return NULL;
     }
   double mv_per_count = resolution * mv_per_unit;
@@ -129,7 +143,9 @@ read_block (const xmlNode *block, const char *path, const char *what, HpProgress
       if (lead == NULL || *g_strstrip (lead) == '\0')
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: a WaveformData of the %s does not say its lead", path, what);
+                       /* TRANSLATORS: the second %s names the XML block, StripData or
+                        * MedianSamples */
+                       _("%s: a WaveformData of the %s does not say its lead"), path, what);
           return NULL;
         }
       const char *canonical = hp_lead_canonical_name (lead);
@@ -137,8 +153,10 @@ read_block (const xmlNode *block, const char *path, const char *what, HpProgress
       for (guint j = 0; j < names->len; j++)
         if (g_ascii_strcasecmp (names->pdata[j], name) == 0)
           {
-            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s has lead %s twice", path,
-                         what, name);
+            /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples; the
+             * third is a lead name such as "V1" */
+            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the %s has lead %s twice"),
+                         path, what, name);
             return NULL;
           }
       GArray *col = parse_counts (w, name, mv_per_count, path, what, error);
@@ -152,12 +170,18 @@ read_block (const xmlNode *block, const char *path, const char *what, HpProgress
           /* FORMAT, not INVALID: leads of one strip that disagree mean a damaged file, not a
            * value out of range */
           if (col->len == 0)
-            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s's lead %s has no samples",
+            /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples; the
+             * third is a lead name such as "V1" */
+            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the %s's lead %s has no samples"),
                          path, what, name);
           else
             g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                         "%s: the %s's leads differ in length (lead %s has %u samples, lead %s %u)",
-                         path, what, (const char *) names->pdata[0], first->len, name, col->len);
+                         /* TRANSLATORS: "%1$s: the %2$s's leads ... (lead %3$s has %4$u samples,
+                          * lead %5$s %6$u)": the path, the XML block (StripData or
+                          * MedianSamples), then two leads with their numbers of samples */
+                         _("%s: the %s's leads differ in length (lead %s has %u samples, lead %s "
+                           "%u)"), path, what, (const char *) names->pdata[0], first->len, name,
+                         col->len);
           return NULL;
         }
       double f = progress_from + (progress_to - progress_from) * columns->len / n_waves;
@@ -166,7 +190,9 @@ read_block (const xmlNode *block, const char *path, const char *what, HpProgress
     }
   if (columns->len == 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s has no WaveformData", path, what);
+      /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples */
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the %s has no WaveformData"), path,
+                   what);
       return NULL;
     }
   gint64 n_samples = ((GArray *) columns->pdata[0])->len;
@@ -177,21 +203,27 @@ read_block (const xmlNode *block, const char *path, const char *what, HpProgress
   if (hp_xml_child_double (block, "NumberOfLeads", &declared) && declared != columns->len)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the %s says %g leads but holds %u", path, what, declared, columns->len);
+                   /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples;
+                    * %g is the number of leads it declares, %u the number it holds */
+                   _("%s: the %s says %g leads but holds %u"), path, what, declared,
+                   columns->len);
       return NULL;
     }
   if (hp_xml_child_double (block, "ChannelSampleCountTotal", &declared) && declared != n_samples)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the %s says %g samples per lead but holds %" G_GINT64_FORMAT, path, what,
-                   declared, n_samples);
+                   /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples;
+                    * %g is the number of samples per lead it declares, %lld the number it holds */
+                   _("%s: the %s says %g samples per lead but holds %lld"), path, what,
+                   declared, (long long) n_samples);
       return NULL;
     }
 
   g_autoptr (HpSignal) s = hp_signal_new ((int) columns->len, n_samples, fs_hz);
   if (s == NULL)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s is too large", path, what);
+      /* TRANSLATORS: the second %s names the XML block, StripData or MedianSamples */
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the %s is too large"), path, what);
       return NULL;
     }
   for (guint j = 0; j < columns->len; j++)
@@ -274,7 +306,7 @@ read_start_time (const xmlNode *odt)
 static HpSignal *
 load (const char *path, HpProgress *progress, GError **error)
 {
-  if (!hp_progress_report (progress, 0.0, "Reading GE CardioSoft XML", error))
+  if (!hp_progress_report (progress, 0.0, _("Reading GE CardioSoft XML"), error))
     return NULL;
   xmlDoc *doc = hp_xml_read_file (path, error);
   if (doc == NULL)
@@ -289,10 +321,10 @@ load (const char *path, HpProgress *progress, GError **error)
   HpSignal *result = NULL;
   if (root == NULL || !hp_xml_is_element (root, "CardiologyXML"))
     g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                 "%s: not a GE CardioSoft XML file (no CardiologyXML root)", path);
+                 _("%s: not a GE CardioSoft XML file (no CardiologyXML root)"), path);
   else if (strip == NULL)
     g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                 "%s: the CardioSoft XML has no StripData (the resting ECG's leads)", path);
+                 _("%s: the CardioSoft XML has no StripData (the resting ECG's leads)"), path);
   else if ((result = read_block (strip, path, "StripData", progress, 0.05, 0.9, error)) != NULL
            && median != NULL
            && (result->median = read_block (median, path, "MedianSamples", NULL, 0, 0,

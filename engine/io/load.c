@@ -1,4 +1,7 @@
 /* hp_signal_load(): find the reader whose format a file holds, by content, and run it. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <errno.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -71,16 +74,20 @@ pick_reader (const char *path, char **resolved_out, GError **error)
   if (resolved == NULL)
     {
       if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: is a folder, not an ECG file", path);
+        g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: is a folder, not an ECG file"), path);
       else
-        g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: no such file (nor %s.hea)", path, path);
+        /* TRANSLATORS: both %s are the same path; WFDB records are also opened by their name
+         * without the ".hea" extension */
+        g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: no such file (nor %s.hea)"), path,
+                     path);
       return NULL;
     }
   FILE *f = g_fopen (resolved, "rb");
   if (f == NULL)
     {
       int saved = errno;
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot open: %s", resolved,
+      /* TRANSLATORS: the second %s is the system's reason, such as "Permission denied" */
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot open: %s"), resolved,
                    g_strerror (saved));
       return NULL;
     }
@@ -90,12 +97,12 @@ pick_reader (const char *path, char **resolved_out, GError **error)
   fclose (f);
   if (read_error)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot read the file", resolved);
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot read the file"), resolved);
       return NULL;
     }
   if (n == 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the file is empty", resolved);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the file is empty"), resolved);
       return NULL;
     }
   const HpSignalReader *best = NULL;
@@ -112,8 +119,8 @@ pick_reader (const char *path, char **resolved_out, GError **error)
   if (best == NULL)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: not an ECG format Heartphase reads (WFDB, EDF, BDF, GDF, SCP-ECG, "
-                   "HL7 aECG, GE CardioSoft or MUSE XML, DICOM waveform)", resolved);
+                   _("%s: not an ECG format Heartphase reads (WFDB, EDF, BDF, GDF, SCP-ECG, "
+                     "HL7 aECG, GE CardioSoft or MUSE XML, DICOM waveform)"), resolved);
       return NULL;
     }
   *resolved_out = g_steal_pointer (&resolved);

@@ -8,6 +8,9 @@
  * right for it: the 12SL intervals match the median's fiducial sample numbers only at 240 Hz
  * (PR 167 ms = 40 samples, QRS 83 ms = 20, QT 367 ms = 88), and its beat times give the stated
  * rate of 102 bpm only at 240 Hz. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,7 +122,9 @@ read_lead (const xmlNode *ld, const char *path, const char *what, Lead *out, gin
   g_autofree char *id = hp_xml_child_text (ld, "LeadID");
   if (id == NULL || *id == '\0')
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: a %s LeadData has no LeadID", path, what);
+      /* TRANSLATORS: the second %s is the waveform, Rhythm or Median */
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: a %s LeadData has no LeadID"), path,
+                   what);
       return FALSE;
     }
   gint64 v = 0;
@@ -127,15 +132,20 @@ read_lead (const xmlNode *ld, const char *path, const char *what, Lead *out, gin
   if (size != NULL && (!hp_xml_parse_int64 (size, &v) || v != 2))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: %s lead %s has %s-byte samples; only 2-byte samples are read", path, what,
-                   id, size);
+                   /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or
+                    * Median) and the lead's LeadID; the fourth %s is the sample size the file
+                    * gives */
+                   _("%s: %s lead %s has %s-byte samples; only 2-byte samples are read"), path,
+                   what, id, size);
       return FALSE;
     }
   g_autofree char *offset = optional_text (ld, "LeadTimeOffset");
   if (offset != NULL && (!hp_xml_parse_int64 (offset, &v) || v != 0))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: %s lead %s starts at an offset (LeadTimeOffset %s), which is not read",
+                   /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or
+                    * Median) and the lead's LeadID; the fourth %s is the offset the file gives */
+                   _("%s: %s lead %s starts at an offset (LeadTimeOffset %s), which is not read"),
                    path, what, id, offset);
       return FALSE;
     }
@@ -143,7 +153,9 @@ read_lead (const xmlNode *ld, const char *path, const char *what, Lead *out, gin
   if (!hp_xml_child_double (ld, "LeadAmplitudeUnitsPerBit", &per_bit) || per_bit <= 0)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: %s lead %s has no valid LeadAmplitudeUnitsPerBit", path, what, id);
+                   /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or
+                    * Median) and the lead's LeadID */
+                   _("%s: %s lead %s has no valid LeadAmplitudeUnitsPerBit"), path, what, id);
       return FALSE;
     }
   g_autofree char *unit = optional_text (ld, "LeadAmplitudeUnits");
@@ -151,8 +163,10 @@ read_lead (const xmlNode *ld, const char *path, const char *what, Lead *out, gin
   if (unit_mv == 0)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: %s lead %s is in \"%s\", not MICROVOLTS or MILLIVOLTS", path, what, id,
-                   unit);
+                   /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or
+                    * Median) and the lead's LeadID; the fourth %s is the unit the file gives */
+                   _("%s: %s lead %s is in \"%s\", not MICROVOLTS or MILLIVOLTS"), path, what,
+                   id, unit);
       return FALSE;
     }
 
@@ -161,15 +175,25 @@ read_lead (const xmlNode *ld, const char *path, const char *what, Lead *out, gin
   g_autofree guint8 *bytes = b64 != NULL ? decode_base64 (b64, &n_bytes) : NULL;
   if (bytes == NULL)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: %s lead %s: %s", path, what, id,
-                   b64 == NULL ? "no WaveFormData" : "WaveFormData is not valid base64");
+      if (b64 == NULL)
+        /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or Median) and
+         * the lead's LeadID */
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: %s lead %s: no WaveFormData"), path,
+                     what, id);
+      else
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm
+                      * or Median) and the lead's LeadID */
+                     _("%s: %s lead %s: WaveFormData is not valid base64"), path, what, id);
       return FALSE;
     }
   if (n_bytes % 2 != 0)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: %s lead %s: WaveFormData holds an odd number of bytes (%" G_GSIZE_FORMAT
-                   ") for 2-byte samples", path, what, id, n_bytes);
+                   /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or
+                    * Median) and the lead's LeadID; %zu is a number of bytes */
+                   _("%s: %s lead %s: WaveFormData holds an odd number of bytes (%zu) for 2-byte "
+                     "samples"), path, what, id, (size_t) n_bytes);
       return FALSE;
     }
   gint64 n = (gint64) (n_bytes / 2);
@@ -178,15 +202,21 @@ read_lead (const xmlNode *ld, const char *path, const char *what, Lead *out, gin
   if (count != NULL && (!hp_xml_parse_int64 (count, &v) || v != n))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: %s lead %s holds %" G_GINT64_FORMAT " samples but its "
-                   "LeadSampleCountTotal says %s", path, what, id, n, count);
+                   /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or
+                    * Median) and the lead's LeadID; %lld is the number of samples it holds, the
+                    * last %s the number the file states */
+                   _("%s: %s lead %s holds %lld samples but its LeadSampleCountTotal says %s"),
+                   path, what, id, (long long) n, count);
       return FALSE;
     }
   if (byte_count != NULL && (!hp_xml_parse_int64 (byte_count, &v) || v != (gint64) n_bytes))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: %s lead %s holds %" G_GSIZE_FORMAT " bytes but its "
-                   "LeadByteCountTotal says %s", path, what, id, n_bytes, byte_count);
+                   /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or
+                    * Median) and the lead's LeadID; %zu is the number of bytes it holds, the
+                    * last %s the number the file states */
+                   _("%s: %s lead %s holds %zu bytes but its LeadByteCountTotal says %s"), path,
+                   what, id, (size_t) n_bytes, byte_count);
       return FALSE;
     }
   g_autofree char *crc_text = optional_text (ld, "LeadDataCRC32");
@@ -194,7 +224,9 @@ read_lead (const xmlNode *ld, const char *path, const char *what, Lead *out, gin
       && (!hp_xml_parse_int64 (crc_text, &v) || v != (gint64) crc32_of (bytes, n_bytes)))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: %s lead %s fails its CRC-32 check (LeadDataCRC32): the data is damaged",
+                   /* TRANSLATORS: "%1$s: %2$s lead %3$s ...": the path, the waveform (Rhythm or
+                    * Median) and the lead's LeadID */
+                   _("%s: %s lead %s fails its CRC-32 check (LeadDataCRC32): the data is damaged"),
                    path, what, id);
       return FALSE;
     }
@@ -225,8 +257,9 @@ read_waveform (const xmlNode *wf, const char *path, const char *what, GError **e
       || exponent < -6 || exponent > 6 || exponent != floor (exponent))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the %s waveform has no valid sampling rate (SampleBase, SampleExponent)",
-                   path, what);
+                   /* TRANSLATORS: the second %s is the waveform, Rhythm or Median */
+                   _("%s: the %s waveform has no valid sampling rate (SampleBase, "
+                     "SampleExponent)"), path, what);
       return NULL;
     }
   double fs_hz = base * pow (10.0, exponent);
@@ -245,8 +278,10 @@ read_waveform (const xmlNode *wf, const char *path, const char *what, GError **e
       for (guint j = 0; j + 1 < leads->len; j++)
         if (g_ascii_strcasecmp (g_array_index (leads, Lead, j).name, lead.name) == 0)
           {
-            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s waveform has lead %s twice",
-                         path, what, lead.name);
+            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                         /* TRANSLATORS: the second %s is the waveform, Rhythm or Median; the
+                          * third a lead name such as "V1" */
+                         _("%s: the %s waveform has lead %s twice"), path, what, lead.name);
             return NULL;
           }
       if (n_samples >= 0 && n != n_samples)
@@ -254,17 +289,26 @@ read_waveform (const xmlNode *wf, const char *path, const char *what, GError **e
           /* FORMAT like the other readers: leads of one waveform that disagree mean a damaged
            * file, not a value out of range */
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: the %s waveform's leads differ in length (%s has %" G_GINT64_FORMAT
-                       " samples, %s %" G_GINT64_FORMAT ")", path, what,
-                       g_array_index (leads, Lead, 0).name, n_samples, lead.name, n);
+                       /* TRANSLATORS: "%1$s: the %2$s waveform's leads ... (%3$s has %4$lld
+                        * samples, %5$s %6$lld)": the path, the waveform (Rhythm or Median), then
+                        * two leads with their numbers of samples */
+                       _("%s: the %s waveform's leads differ in length (%s has %lld samples, %s "
+                         "%lld)"), path, what, g_array_index (leads, Lead, 0).name,
+                       (long long) n_samples, lead.name, (long long) n);
           return NULL;
         }
       n_samples = n;
     }
   if (leads->len == 0 || n_samples == 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s waveform has no %s", path, what,
-                   leads->len == 0 ? "LeadData" : "samples");
+      if (leads->len == 0)
+        /* TRANSLATORS: the second %s is the waveform, Rhythm or Median */
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the %s waveform has no LeadData"),
+                     path, what);
+      else
+        /* TRANSLATORS: the second %s is the waveform, Rhythm or Median */
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the %s waveform has no samples"),
+                     path, what);
       return NULL;
     }
 
@@ -308,7 +352,8 @@ read_waveform (const xmlNode *wf, const char *path, const char *what, GError **e
   g_autoptr (HpSignal) s = hp_signal_new (n_std + n_other, n_samples, fs_hz);
   if (s == NULL)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s waveform is too large", path,
+      /* TRANSLATORS: the second %s is the waveform, Rhythm or Median */
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the %s waveform is too large"), path,
                    what);
       return NULL;
     }
@@ -400,7 +445,7 @@ find_waveform (const xmlNode *root, const char *type)
 static HpSignal *
 load (const char *path, HpProgress *progress, GError **error)
 {
-  if (!hp_progress_report (progress, 0.0, "Reading GE MUSE XML", error))
+  if (!hp_progress_report (progress, 0.0, _("Reading GE MUSE XML"), error))
     return NULL;
   xmlDoc *doc = hp_xml_read_file (path, error);
   if (doc == NULL)
@@ -411,10 +456,10 @@ load (const char *path, HpProgress *progress, GError **error)
   HpSignal *result = NULL;
   if (root == NULL || !hp_xml_is_element (root, "RestingECG"))
     g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                 "%s: not a GE MUSE XML file (no RestingECG root)", path);
+                 _("%s: not a GE MUSE XML file (no RestingECG root)"), path);
   else if (rhythm == NULL)
     g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                 "%s: the MUSE XML has no Rhythm waveform (the ECG's leads)", path);
+                 _("%s: the MUSE XML has no Rhythm waveform (the ECG's leads)"), path);
   else if ((result = read_waveform (rhythm, path, "Rhythm", error)) != NULL && median != NULL
            && (result->median = read_waveform (median, path, "Median", error)) == NULL)
     g_clear_pointer (&result, hp_signal_free);

@@ -1,5 +1,9 @@
 /* MIT-format WFDB annotation files (.atr, .q1c, .pu, ...): beat labels and wave boundaries,
  * written from the WFDB specification (annot(5)). */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "io.h"
@@ -33,12 +37,15 @@ hp_annotation_code_mnemonic (int type)
   return mnemonics[type];
 }
 
-static void
-set_format_error (GError **error, const char *path, gsize offset, const char *what)
+/* format is a whole translated message: "%s: ... at byte %zu" with the path and the offset. */
+static void G_GNUC_PRINTF (2, 3)
+set_format_error (GError **error, const char *format, ...)
 {
-  g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-               "%s: not a valid MIT annotation file: %s at byte %" G_GSIZE_FORMAT, path, what,
-               offset);
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, HP_ERROR, HP_ERROR_FORMAT, message);
 }
 
 /* A note "## time resolution: F" at the start tells the rate the sample numbers count in. */
@@ -66,8 +73,9 @@ hp_annotations_load (const char *path, double fs_hz, GError **error)
   g_autoptr (GError) local = NULL;
   if (!g_file_get_contents (path, (char **) &bytes, &len, &local))
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot read the annotation file: %s", path,
-                   local->message);
+      /* TRANSLATORS: the second %s is the system's reason */
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot read the annotation file: %s"),
+                   path, local->message);
       return NULL;
     }
 
@@ -99,7 +107,9 @@ hp_annotations_load (const char *path, double fs_hz, GError **error)
           {
             if (i + 4 > len)
               {
-                set_format_error (error, path, at, "truncated inside a SKIP interval");
+                /* TRANSLATORS: SKIP is the name of an annotation code; %zu is a byte offset */
+                set_format_error (error, _("%s: not a valid MIT annotation file: truncated inside "
+                                           "a SKIP interval at byte %zu"), path, (size_t) at);
                 return NULL;
               }
             /* PDP-11 order: the high 16-bit word first, each word little-endian */
@@ -109,7 +119,8 @@ hp_annotations_load (const char *path, double fs_hz, GError **error)
             i += 4;
             if (t < 0)
               {
-                set_format_error (error, path, at, "a SKIP goes before the start");
+                set_format_error (error, _("%s: not a valid MIT annotation file: a SKIP goes "
+                                           "before the start at byte %zu"), path, (size_t) at);
                 return NULL;
               }
             break;
@@ -120,7 +131,10 @@ hp_annotations_load (const char *path, double fs_hz, GError **error)
         case CODE_AUX:
           if (last == NULL)
             {
-              set_format_error (error, path, at, "a modifier comes before any annotation");
+              /* TRANSLATORS: a modifier is a NUM, SUB, CHN or AUX code, which changes the
+               * annotation before it */
+              set_format_error (error, _("%s: not a valid MIT annotation file: a modifier comes "
+                                         "before any annotation at byte %zu"), path, (size_t) at);
               return NULL;
             }
           if (code == CODE_NUM)
@@ -134,7 +148,9 @@ hp_annotations_load (const char *path, double fs_hz, GError **error)
               gsize n = (gsize) data;
               if (i + n > len)
                 {
-                  set_format_error (error, path, at, "truncated inside an AUX string");
+                  set_format_error (error, _("%s: not a valid MIT annotation file: truncated "
+                                             "inside an AUX string at byte %zu"), path,
+                                    (size_t) at);
                   return NULL;
                 }
               /* the stored string may carry its terminating zero */
@@ -160,8 +176,12 @@ hp_annotations_load (const char *path, double fs_hz, GError **error)
     }
   if (!ended)
     {
-      set_format_error (error, path, i,
-                        i < len ? "ends in the middle of a word" : "truncated (no end marker)");
+      if (i < len)
+        set_format_error (error, _("%s: not a valid MIT annotation file: ends in the middle of a "
+                                   "word at byte %zu"), path, (size_t) i);
+      else
+        set_format_error (error, _("%s: not a valid MIT annotation file: truncated (no end "
+                                   "marker) at byte %zu"), path, (size_t) i);
       return NULL;
     }
   if (anns->items->len > 0 && parse_time_resolution (hp_annotations_get (anns, 0), &anns->fs_hz))

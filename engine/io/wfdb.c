@@ -1,6 +1,9 @@
 /* PhysioNet WFDB records: the .hea header and signal files in formats 8, 16, 24, 32, 61, 80,
  * 160, 212, 310 and 311, read into millivolts. Written from the WFDB specification (header(5),
  * signal(5)); MIT annotation files are in wfdb-annot.c. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -216,9 +219,11 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
   const char *what = NULL;
 
   if (rest != NULL)
-    what = "has more fields than a record line can hold";
+    /* TRANSLATORS: the record line is the first line of a WFDB header (record name, number of
+     * signals, sampling frequency, ...); these messages follow "file:line: " */
+    what = N_("the record line has more fields than a record line can hold");
   else if (n < 2)
-    what = "is not a record line (name and number of signals)";
+    what = N_("the record line is not a record line (name and number of signals)");
   if (what != NULL)
     goto bad;
 
@@ -228,20 +233,25 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
       int n_segments = 0;
       if (!parse_int (slash + 1, &n_segments) || n_segments <= 0)
         {
-          what = "has a malformed number of segments";
+          what = N_("the record line has a malformed number of segments");
           goto bad;
         }
       if (sniffing)
         return TRUE;
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s:%d: a multi-segment record (%d segments) is not supported; open one "
-                   "segment's own header instead", path, line_no, n_segments);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* TRANSLATORS: "%s:%d:" is the header's path and line number */
+                                "%s:%d: a multi-segment record (%d segment) is not supported; "
+                                "open one segment's own header instead",
+                                "%s:%d: a multi-segment record (%d segments) is not supported; "
+                                "open one segment's own header instead", (gulong) n_segments),
+                   path, line_no, n_segments);
       return FALSE;
     }
   h->record_name = g_strdup (tok[0]);
   if (!parse_int (tok[1], &h->n_signals) || h->n_signals < 0 || h->n_signals > 100000)
     {
-      what = "has a malformed number of signals";
+      what = N_("the record line has a malformed number of signals");
       goto bad;
     }
 
@@ -251,7 +261,7 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
       const char *p = tok[2];
       if (!scan_double (&p, &h->fs_hz) || h->fs_hz <= 0)
         {
-          what = "has a malformed sampling frequency";
+          what = N_("the record line has a malformed sampling frequency");
           goto bad;
         }
       if (*p == '/')
@@ -259,7 +269,7 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
           p++;
           if (!scan_double (&p, &h->counter_fs_hz) || h->counter_fs_hz <= 0)
             {
-              what = "has a malformed counter frequency";
+              what = N_("the record line has a malformed counter frequency");
               goto bad;
             }
           if (*p == '(')
@@ -267,14 +277,14 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
               p++;
               if (!scan_double (&p, &h->base_counter) || *p++ != ')')
                 {
-                  what = "has a malformed base counter value";
+                  what = N_("the record line has a malformed base counter value");
                   goto bad;
                 }
             }
         }
       if (*p != '\0')
         {
-          what = "has a malformed sampling frequency";
+          what = N_("the record line has a malformed sampling frequency");
           goto bad;
         }
     }
@@ -286,7 +296,7 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
       gint64 v;
       if (!scan_int64 (&p, &v) || *p != '\0' || v < 0)
         {
-          what = "has a malformed number of samples";
+          what = N_("the record line has a malformed number of samples");
           goto bad;
         }
       /* The specification reads 0 as "not given": the length then comes from the files. */
@@ -299,12 +309,12 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
       double second;
       if (!parse_time_of_day (tok[4], &hour, &minute, &second))
         {
-          what = "has a malformed base time (expected hh:mm:ss)";
+          what = N_("the record line has a malformed base time (expected hh:mm:ss)");
           goto bad;
         }
       if (n > 5 && !parse_date (tok[5], &day, &month, &year))
         {
-          what = "has a malformed base date (expected dd/mm/yyyy)";
+          what = N_("the record line has a malformed base date (expected dd/mm/yyyy)");
           goto bad;
         }
       /* A time of day without a date is no moment in time, so start_time stays NULL then.
@@ -316,7 +326,7 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
           h->start_time = g_date_time_new (utc, year, month, day, hour, minute, second);
           if (h->start_time == NULL)
             {
-              what = "has a base date that does not exist";
+              what = N_("the record line has a base date that does not exist");
               goto bad;
             }
         }
@@ -324,8 +334,8 @@ parse_record_line (HpWfdbHeader *h, char *line, const char *path, int line_no, g
   return TRUE;
 
 bad:
-  g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s:%d: the record line %s", path, line_no,
-               what);
+  /* path:line: then the whole translated sentence */
+  g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s:%d: %s", path, line_no, _(what));
   return FALSE;
 }
 
@@ -345,7 +355,9 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
 
   if (n < 2)
     {
-      what = "is not a signal line (file name and format)";
+      /* TRANSLATORS: a signal line is one of the lines after the record line of a WFDB header,
+       * one per signal (file name, format, gain, ...); these messages follow "file:line: " */
+      what = N_("the signal line is not a signal line (file name and format)");
       goto bad;
     }
   si->file_name = g_strdup (tok[0]);
@@ -353,7 +365,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
   const char *p = tok[1];
   if (!scan_int64 (&p, &v) || v < 0 || v > 100000)
     {
-      what = "has a malformed signal format";
+      what = N_("the signal line has a malformed signal format");
       goto bad;
     }
   si->format = (int) v;
@@ -363,7 +375,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
       p++;
       if (!scan_int64 (&p, &v) || v < 1 || v > 1000000)
         {
-          what = "has a malformed number of samples per frame";
+          what = N_("the signal line has a malformed number of samples per frame");
           goto bad;
         }
       si->samples_per_frame = (int) v;
@@ -373,7 +385,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
       p++;
       if (!scan_int64 (&p, &v) || v < 0 || v > G_MAXINT)
         {
-          what = "has a malformed skew";
+          what = N_("the signal line has a malformed skew");
           goto bad;
         }
       si->skew = (int) v;
@@ -383,13 +395,13 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
       p++;
       if (!scan_int64 (&p, &si->byte_offset) || si->byte_offset < 0)
         {
-          what = "has a malformed byte offset";
+          what = N_("the signal line has a malformed byte offset");
           goto bad;
         }
     }
   if (*p != '\0')
     {
-      what = "has a malformed signal format";
+      what = N_("the signal line has a malformed signal format");
       goto bad;
     }
   if (!format_is_known (si->format))
@@ -397,11 +409,14 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
       if (error != NULL && format_is_unsupported (si->format))
         {
           g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                       "%s:%d: signal format %d is not supported", path, line_no, si->format);
+                       _("%s:%d: signal format %d is not supported"), path, line_no,
+                       si->format);
           return FALSE;
         }
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s:%d: %d is not a WFDB signal format", path, line_no, si->format);
+                   /* TRANSLATORS: "%s:%d:" is the header's path and line number; the next %d the
+                    * format number the line gives */
+                   _("%s:%d: %d is not a WFDB signal format"), path, line_no, si->format);
       return FALSE;
     }
 
@@ -412,7 +427,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
       p = tok[2];
       if (!scan_double (&p, &si->adc_gain))
         {
-          what = "has a malformed gain";
+          what = N_("the signal line has a malformed gain");
           goto bad;
         }
       if (*p == '(')
@@ -420,7 +435,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
           p++;
           if (!scan_int64 (&p, &v) || *p++ != ')' || v < G_MININT || v > G_MAXINT)
             {
-              what = "has a malformed baseline";
+              what = N_("the signal line has a malformed baseline");
               goto bad;
             }
           si->baseline = (int) v;
@@ -431,7 +446,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
           p++;
           if (*p == '\0')
             {
-              what = "has an empty unit after '/'";
+              what = N_("the signal line has an empty unit after '/'");
               goto bad;
             }
           units = text_to_utf8 (p);
@@ -439,7 +454,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
         }
       if (*p != '\0')
         {
-          what = "has a malformed gain";
+          what = N_("the signal line has a malformed gain");
           goto bad;
         }
     }
@@ -451,27 +466,27 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
   si->adc_resolution = format_default_resolution (si->format);
   if (n > 3 && (!parse_int (tok[3], &si->adc_resolution) || si->adc_resolution < 0))
     {
-      what = "has a malformed ADC resolution";
+      what = N_("the signal line has a malformed ADC resolution");
       goto bad;
     }
   if (si->adc_resolution == 0)
     si->adc_resolution = format_default_resolution (si->format);
   if (n > 4 && !parse_int (tok[4], &si->adc_zero))
     {
-      what = "has a malformed ADC zero";
+      what = N_("the signal line has a malformed ADC zero");
       goto bad;
     }
   si->initial_value = si->adc_zero;
   if (n > 5 && !parse_int (tok[5], &si->initial_value))
     {
-      what = "has a malformed initial value";
+      what = N_("the signal line has a malformed initial value");
       goto bad;
     }
   if (n > 6)
     {
       if (!parse_int (tok[6], &si->checksum))
         {
-          what = "has a malformed checksum";
+          what = N_("the signal line has a malformed checksum");
           goto bad;
         }
       si->has_checksum = TRUE;
@@ -479,7 +494,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
   int block_size;
   if (n > 7 && !parse_int (tok[7], &block_size))
     {
-      what = "has a malformed block size";
+      what = N_("the signal line has a malformed block size");
       goto bad;
     }
   if (!has_baseline)
@@ -492,8 +507,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
   return TRUE;
 
 bad:
-  g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s:%d: the signal line %s", path, line_no,
-               what);
+  g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s:%d: %s", path, line_no, _(what));
   return FALSE;
 }
 
@@ -541,7 +555,9 @@ parse_header_text (char *text, const char *path, GError **error)
       if (n_read >= h->n_signals)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s:%d: more signal lines than the %d the record line declares", path,
+                       /* TRANSLATORS: "%s:%d:" is the header's path and line number; the next %d
+                        * the number of signals the record line declares */
+                       _("%s:%d: more signal lines than the %d the record line declares"), path,
                        line_no, h->n_signals);
           return NULL;
         }
@@ -552,14 +568,21 @@ parse_header_text (char *text, const char *path, GError **error)
   if (!have_record)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the header is empty (no record line)", path);
+                   _("%s: the header is empty (no record line)"), path);
       return NULL;
     }
   if (n_read < h->n_signals)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s:%d: the record line declares %d signals but the header lists %d", path,
-                   record_line_no, h->n_signals, n_read);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* TRANSLATORS: "%s:%d:" is the header's path and the record
+                                 * line's number; then the number of signals it declares and the
+                                 * number of signal lines that follow */
+                                "%s:%d: the record line declares %d signal but the header lists "
+                                "%d",
+                                "%s:%d: the record line declares %d signals but the header lists "
+                                "%d", (gulong) h->n_signals),
+                   path, record_line_no, h->n_signals, n_read);
       return NULL;
     }
   g_ptr_array_add (comments, NULL);
@@ -589,14 +612,15 @@ hp_wfdb_header_load (const char *record_path, GError **error)
   g_autoptr (GError) local = NULL;
   if (!g_file_get_contents (path, &text, &len, &local))
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot read the header: %s", path,
+      /* TRANSLATORS: the second %s is the system's reason */
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot read the header: %s"), path,
                    local->message);
       return NULL;
     }
   if (memchr (text, '\0', len) != NULL)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: not a WFDB header (the file holds binary data)", path);
+                   _("%s: not a WFDB header (the file holds binary data)"), path);
       return NULL;
     }
   HpWfdbHeader *h = parse_header_text (text, path, error);
@@ -868,14 +892,18 @@ signal_file_open (SignalFile *f, const HpWfdbHeader *h, GError **error)
   if (!g_file_test (f->path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_IO,
-                   "%s: the signal file %s does not exist", h->header_path, f->path);
+                   /* TRANSLATORS: the first %s is the header's path, the second the signal
+                    * file's */
+                   _("%s: the signal file %s does not exist"), h->header_path, f->path);
       return FALSE;
     }
   g_autoptr (GError) local = NULL;
   f->map = g_mapped_file_new (f->path, FALSE, &local);
   if (f->map == NULL)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot read the signal file %s: %s",
+      /* TRANSLATORS: the first %s is the header's path, the second the signal file's, the third
+       * the system's reason */
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot read the signal file %s: %s"),
                    h->header_path, f->path, local->message);
       return FALSE;
     }
@@ -883,9 +911,15 @@ signal_file_open (SignalFile *f, const HpWfdbHeader *h, GError **error)
   if (si->byte_offset > size)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the signal file %s is truncated: it has %" G_GINT64_FORMAT
-                   " bytes, fewer than its byte offset of %" G_GINT64_FORMAT, h->header_path,
-                   f->path, size, si->byte_offset);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* TRANSLATORS: the first %s is the header's path, the second the
+                                 * signal file's; then the file's size and the byte offset the
+                                 * header gives for the signal's samples */
+                                "%s: the signal file %s is truncated: it has %lld byte, fewer "
+                                "than its byte offset of %lld",
+                                "%s: the signal file %s is truncated: it has %lld bytes, fewer "
+                                "than its byte offset of %lld", (gulong) size),
+                   h->header_path, f->path, (long long) size, (long long) si->byte_offset);
       return FALSE;
     }
   f->bytes = (const guint8 *) g_mapped_file_get_contents (f->map) + si->byte_offset;
@@ -993,12 +1027,25 @@ decode_file (const HpWfdbHeader *h, SignalFile *f, HpSignal *s, int max_spf, gin
       guint16 got = (guint16) st[k].sum;
       if (expected != got)
         {
-          g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: checksum mismatch in %s for signal %d (%s): the header says %d, "
-                       "the samples sum to %d; the file is damaged or not this record's",
-                       h->header_path, f->path, f->first + k + 1,
-                       si->description != NULL ? si->description : "unnamed", (gint16) expected,
-                       (gint16) got);
+          if (si->description != NULL)
+            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                         /* TRANSLATORS: "%1$s: checksum mismatch in %2$s for signal %3$d (%4$s)
+                          * ...": the header's path, the signal file's, the signal's number from
+                          * 1 and its description (often a lead name); then the checksum the
+                          * header gives and the one computed */
+                         _("%s: checksum mismatch in %s for signal %d (%s): the header says %d, "
+                           "the samples sum to %d; the file is damaged or not this record's"),
+                         h->header_path, f->path, f->first + k + 1, si->description,
+                         (gint16) expected, (gint16) got);
+          else
+            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                         /* TRANSLATORS: "%1$s: checksum mismatch in %2$s for signal %3$d ...":
+                          * the header's path, the signal file's, the signal's number from 1;
+                          * then the checksum the header gives and the one computed */
+                         _("%s: checksum mismatch in %s for signal %d (unnamed): the header says "
+                           "%d, the samples sum to %d; the file is damaged or not this record's"),
+                         h->header_path, f->path, f->first + k + 1, (gint16) expected,
+                         (gint16) got);
           return FALSE;
         }
     }
@@ -1015,7 +1062,7 @@ hp_wfdb_load (const char *record_path, HpProgress *progress, GError **error)
   const char *path = h->header_path;
   if (h->n_signals == 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the record has no signals", path);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the record has no signals"), path);
       return NULL;
     }
   if (!hp_progress_report (progress, 0.0, NULL, error))
@@ -1035,8 +1082,11 @@ hp_wfdb_load (const char *record_path, HpProgress *progress, GError **error)
           if (si->format != f->format)
             {
               g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                           "%s: signals %d and %d share the file %s but not its format (%d, %d)",
-                           path, i, i + 1, si->file_name, f->format, si->format);
+                           /* TRANSLATORS: "%1$s: signals %2$d and %3$d share the file %4$s but
+                            * not its format (%5$d, %6$d)": the header's path, two signal
+                            * numbers, the signal file's name and the two WFDB format numbers */
+                           _("%s: signals %d and %d share the file %s but not its format (%d, "
+                             "%d)"), path, i, i + 1, si->file_name, f->format, si->format);
               return NULL;
             }
           f->count++;
@@ -1061,21 +1111,28 @@ hp_wfdb_load (const char *record_path, HpProgress *progress, GError **error)
       else if (f->frames < h->n_samples)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: the signal file %s is truncated: %" G_GINT64_FORMAT " of %"
-                       G_GINT64_FORMAT " samples per signal", path, f->path, f->frames,
-                       h->n_samples);
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    /* TRANSLATORS: the first %s is the header's path, the second
+                                     * the signal file's; then the samples per signal it holds
+                                     * and the number the header declares */
+                                    "%s: the signal file %s is truncated: %lld of %lld sample "
+                                    "per signal",
+                                    "%s: the signal file %s is truncated: %lld of %lld samples "
+                                    "per signal", (gulong) h->n_samples),
+                       path, f->path, (long long) f->frames, (long long) h->n_samples);
           return NULL;
         }
     }
   if (n_frames <= 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the record holds no samples", path);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the record holds no samples"), path);
       return NULL;
     }
   if (n_frames > G_MAXINT64 / max_spf / h->n_signals / (gint64) sizeof (float))
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the header claims an impossible "
-                   "number of samples (%" G_GINT64_FORMAT ")", path, n_frames);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   _("%s: the header claims an impossible number of samples (%lld)"), path,
+                   (long long) n_frames);
       return NULL;
     }
 
@@ -1084,9 +1141,10 @@ hp_wfdb_load (const char *record_path, HpProgress *progress, GError **error)
   g_autoptr (HpSignal) s = hp_signal_new (h->n_signals, n_frames * max_spf, h->fs_hz * max_spf);
   if (s == NULL)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the record (%" G_GINT64_FORMAT
-                   " samples × %d signals) does not fit in memory", path, n_frames * max_spf,
-                   h->n_signals);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   /* TRANSLATORS: "%lld samples × %d signals" is the size of the record */
+                   _("%s: the record (%lld samples × %d signals) does not fit in memory"), path,
+                   (long long) (n_frames * max_spf), h->n_signals);
       return NULL;
     }
   for (int i = 0; i < h->n_signals; i++)

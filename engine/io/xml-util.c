@@ -1,5 +1,8 @@
 /* Small libxml2 helpers shared by the XML ECG readers: parsing a file safely, finding elements,
  * and reading text and numbers strictly. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -27,7 +30,7 @@ hp_xml_read_file (const char *path, GError **error)
         {
           xmlFreeDoc (doc);
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: the XML declares entities, which ECG files do not use", path);
+                       _("%s: the XML declares entities, which ECG files do not use"), path);
           return NULL;
         }
       return doc;
@@ -35,12 +38,17 @@ hp_xml_read_file (const char *path, GError **error)
   const xmlError *e = xmlGetLastError ();
   g_autofree char *why = g_strdup (e != NULL && e->message != NULL ? e->message : "");
   g_strstrip (why);
-  if (e != NULL && e->domain == XML_FROM_IO)
-    g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot read the file%s%s", path,
-                 *why != '\0' ? ": " : "", why);
+  gboolean io = e != NULL && e->domain == XML_FROM_IO;
+  if (io && *why != '\0')
+    /* TRANSLATORS: the second %s is libxml2's reason, in English */
+    g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot read the file: %s"), path, why);
+  else if (io)
+    g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot read the file"), path);
+  else if (*why != '\0')
+    /* TRANSLATORS: the second %s is libxml2's reason, in English */
+    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: not well-formed XML: %s"), path, why);
   else
-    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: not well-formed XML%s%s", path,
-                 *why != '\0' ? ": " : "", why);
+    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: not well-formed XML"), path);
   return NULL;
 }
 
