@@ -335,12 +335,6 @@ load (const char *path, HpProgress *progress, GError **error)
       read_measurements (result, meas);
       result->start_time = read_start_time (hp_xml_child (root, "ObservationDateTime"));
       result->format = g_strdup (FORMAT_NAME);
-      result->source_path = g_strdup (path);
-      if (result->median != NULL)
-        {
-          result->median->format = g_strdup (FORMAT_NAME);
-          result->median->source_path = g_strdup (path);
-        }
     }
   xmlFreeDoc (doc);
   if (result != NULL && !hp_progress_report (progress, 1.0, NULL, error))

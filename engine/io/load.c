@@ -147,10 +147,14 @@ hp_signal_load (const char *path, HpProgress *progress, GError **error)
   g_autoptr (HpSignal) s = r->load (resolved, progress, error);
   if (s == NULL)
     return NULL;
-  if (s->source_path == NULL)
-    s->source_path = g_strdup (resolved);
-  if (s->format == NULL)
-    s->format = g_strdup (r->name);
+  /* Readers may leave the path and format to us, for the median beat too. */
+  for (HpSignal *part = s; part != NULL; part = part == s ? s->median : NULL)
+    {
+      if (part->source_path == NULL)
+        part->source_path = g_strdup (resolved);
+      if (part->format == NULL)
+        part->format = g_strdup (s->format != NULL ? s->format : r->name);
+    }
   if (!hp_signal_validate (s, resolved, error))
     return NULL;
   return g_steal_pointer (&s);
