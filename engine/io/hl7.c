@@ -5,6 +5,7 @@
  * (hl7-aecg/ecg_hl7.xml) with "Dataformat not known", because the file has no "<?xml" prolog,
  * which the standard does not require. Even given a prolog it reads only the 12 rhythm leads
  * and drops the 12 representative beats, and its start time comes out one second early. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/tree.h>
@@ -96,7 +97,11 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
           g_autofree char *unit = hp_xml_attr (inc, "unit");
           if (g_strcmp0 (unit, "ms") == 0)
             scale = 1e-3;
-          if (!hp_xml_attr_double (inc, "value", &increment_s) || increment_s <= 0)
+          else if (g_strcmp0 (unit, "us") == 0)
+            scale = 1e-6;
+          else if (unit != NULL && strcmp (unit, "s") != 0)
+            scale = 0;  /* not a time unit we know: refused below rather than read as seconds */
+          if (!hp_xml_attr_double (inc, "value", &increment_s) || increment_s <= 0 || scale == 0)
             {
               g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
                            "%s: the %s series' time sequence has no valid increment", path, what);
@@ -150,8 +155,10 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
           if (*p == '\0')
             break;
           char *end = NULL;
+          /* errno: a digit string beyond 64 bits would otherwise be read as the largest one */
+          errno = 0;
           gint64 d = g_ascii_strtoll (p, &end, 10);
-          if (end == p || (*end != '\0' && !g_ascii_isspace (*end)))
+          if (end == p || errno == ERANGE || (*end != '\0' && !g_ascii_isspace (*end)))
             {
               xmlFree (text);
               g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
@@ -187,7 +194,10 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
       hp_signal_set_lead_name (s, (int) j, canonical != NULL ? canonical
                                              : code + strlen ("MDC_ECG_LEAD_"));
       GArray *col = columns->pdata[j];
-      memcpy (hp_signal_lead (s, (int) j), col->data, (gsize) n_samples * sizeof (float));
+      /* no digits at all leaves col->data NULL, which memcpy may not be given even for 0 bytes;
+       * hp_signal_validate refuses the empty recording */
+      if (n_samples > 0)
+        memcpy (hp_signal_lead (s, (int) j), col->data, (gsize) n_samples * sizeof (float));
     }
   return g_steal_pointer (&s);
 }
