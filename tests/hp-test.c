@@ -2,7 +2,11 @@
 #include "hp-test.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "heartphase.h"
 
 char *
 hp_test_data (const char *rel)
@@ -63,4 +67,28 @@ hp_test_write_file (const char *name, const void *data, gsize len)
   g_assert_true (g_file_set_contents (path, data, (gssize) len, &error));
   g_assert_no_error (error);
   return path;
+}
+
+void
+hp_test_assert_error (const GError *error, int code, const char *path)
+{
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == HP_ERROR);
+  if (error->code != code)
+    g_error ("expected code %d, got %d: %s", code, error->code, error->message);
+  if (strstr (error->message, path) == NULL)
+    g_error ("message does not name %s: %s", path, error->message);
+}
+
+void
+hp_test_assert_mv (float got, double expected, const char *what, gint64 i)
+{
+  if (isnan (expected))
+    {
+      if (!isnan (got))
+        g_error ("%s[%" G_GINT64_FORMAT "]: expected NaN, got %g", what, i, got);
+      return;
+    }
+  if (!(fabs (got - expected) <= 1e-6 * MAX (1.0, fabs (expected))))
+    g_error ("%s[%" G_GINT64_FORMAT "]: expected %.9g mV, got %.9g", what, i, expected, got);
 }

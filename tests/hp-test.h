@@ -11,3 +11,8 @@ char *hp_test_data (const char *rel);
 const char *hp_test_tmpdir (void);
 /* Writes len bytes to dir/name and returns the full path. */
 char *hp_test_write_file (const char *name, const void *data, gsize len);
+/* Asserts an HP_ERROR of the given code whose message names path. */
+void hp_test_assert_error (const GError *error, int code, const char *path);
+/* Asserts got equals expected (mV) within 1e-6 relative; NaN expects NaN. what[i] names the
+ * sample in the failure message. */
+void hp_test_assert_mv (float got, double expected, const char *what, gint64 i);

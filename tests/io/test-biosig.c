@@ -9,24 +9,6 @@
 #include "hp-test.h"
 
 static void
-assert_error_names (GError *error, int code, const char *path)
-{
-  g_assert_nonnull (error);
-  g_assert_true (error->domain == HP_ERROR);
-  if (error->code != code)
-    g_error ("expected code %d, got %d: %s", code, error->code, error->message);
-  if (strstr (error->message, path) == NULL)
-    g_error ("message does not name %s: %s", path, error->message);
-}
-
-static void
-assert_mv (float got, double expected, const char *what, gint64 i)
-{
-  if (!(fabs (got - expected) <= 1e-6 * MAX (1.0, fabs (expected))))
-    g_error ("%s[%" G_GINT64_FORMAT "]: expected %.9g mV, got %.9g", what, i, expected, got);
-}
-
-static void
 assert_start (const HpSignal *s, int y, int mo, int d, int h, int mi, double sec)
 {
   g_assert_nonnull (s->start_time);
@@ -176,7 +158,7 @@ check_against_decoding (const HpSignal *s, const EdfInfo *h, const guint8 *b)
       gint64 hold = max_spr / h->spr[k];
       const float *x = hp_signal_lead (s, lead);
       for (gint64 i = 0; i < s->n_samples; i++)
-        assert_mv (x[i], edf_physical (h, k, edf_digital (h, b, k, i / hold)) * scale,
+        hp_test_assert_mv (x[i], edf_physical (h, k, edf_digital (h, b, k, i / hold)) * scale,
                    h->label[k], i);
       lead++;
     }
@@ -235,11 +217,11 @@ test_real_edf (void)
   /* a few figures spelled out (digital values read from the bytes outside this test): d over
    * -32768..32767 maps onto -1000..1000 uV */
 #define UV(d) (-1000.0 + ((d) + 32768) * 2000.0 / 65535.0)
-  assert_mv (hp_signal_lead (s, 0)[0], UV (3276) * 1e-3, "squarewave", 0);   /* 0.099992 */
-  assert_mv (hp_signal_lead (s, 1)[1], UV (-3243) * 1e-3, "ramp", 1);       /* -0.098955 */
-  assert_mv (hp_signal_lead (s, 3)[5], UV (1029) * 1e-3, "ECG", 5);          /* 0.031418 */
-  assert_mv (hp_signal_lead (s, 5)[2], UV (308) * 1e-3, "sine 1 Hz", 2);     /* 0.009415 */
-  assert_mv (hp_signal_lead (s, 8)[1], UV (2650), "sine 15 Hz", 1);          /* 80.888 degrees */
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], UV (3276) * 1e-3, "squarewave", 0);   /* 0.099992 */
+  hp_test_assert_mv (hp_signal_lead (s, 1)[1], UV (-3243) * 1e-3, "ramp", 1);       /* -0.098955 */
+  hp_test_assert_mv (hp_signal_lead (s, 3)[5], UV (1029) * 1e-3, "ECG", 5);          /* 0.031418 */
+  hp_test_assert_mv (hp_signal_lead (s, 5)[2], UV (308) * 1e-3, "sine 1 Hz", 2);     /* 0.009415 */
+  hp_test_assert_mv (hp_signal_lead (s, 8)[1], UV (2650), "sine 15 Hz", 1);          /* 80.888 degrees */
 #undef UV
 }
 
@@ -252,7 +234,7 @@ test_annotations_only (void)
     return;
   g_autoptr (GError) error = NULL;
   g_assert_null (hp_signal_load (path, NULL, &error));
-  assert_error_names (error, HP_ERROR_UNSUPPORTED, path);
+  hp_test_assert_error (error, HP_ERROR_UNSUPPORTED, path);
   g_assert_nonnull (strstr (error->message, "annotations"));
 }
 
@@ -391,12 +373,12 @@ test_bdf (void)
   g_assert_cmpint (s->n_samples, ==, 1000);
   g_assert_cmpint (s->n_leads, ==, 3);
   /* the ends of the 24-bit range are samples, not "no data"; -1 (all bits set) is -1 uV */
-  assert_mv (hp_signal_lead (s, 0)[0], -8388.608, "I", 0);
-  assert_mv (hp_signal_lead (s, 0)[1], 8388.607, "I", 1);
-  assert_mv (hp_signal_lead (s, 0)[2], -0.001, "I", 2);
-  assert_mv (hp_signal_lead (s, 2)[0], -1.0, "Resp", 0);
-  assert_mv (hp_signal_lead (s, 2)[1], -1.0, "Resp", 1);  /* held over the faster leads' sample */
-  assert_mv (hp_signal_lead (s, 2)[2], 3.0, "Resp", 2);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], -8388.608, "I", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[1], 8388.607, "I", 1);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[2], -0.001, "I", 2);
+  hp_test_assert_mv (hp_signal_lead (s, 2)[0], -1.0, "Resp", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 2)[1], -1.0, "Resp", 1);  /* held over the faster leads' sample */
+  hp_test_assert_mv (hp_signal_lead (s, 2)[2], 3.0, "Resp", 2);
   g_test_message ("BDF: I[0..2] = %.8f %.8f %.8f mV", hp_signal_lead (s, 0)[0],
                   hp_signal_lead (s, 0)[1], hp_signal_lead (s, 0)[2]);
 }
@@ -414,11 +396,11 @@ test_edf_plain (void)
   g_autoptr (HpSignal) s = load_written (path, sigs, 3, "EDF");
   g_assert_cmpfloat (s->fs_hz, ==, 100);
   g_assert_cmpint (s->n_samples, ==, 300);
-  assert_mv (hp_signal_lead (s, 0)[0], -3.2768, "II", 0);
-  assert_mv (hp_signal_lead (s, 1)[0], 5, "V5", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], -3.2768, "II", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 1)[0], 5, "V5", 0);
   /* not a voltage: degrees Celsius as they are */
-  assert_mv (hp_signal_lead (s, 2)[0], 30, "Temp", 0);
-  assert_mv (hp_signal_lead (s, 2)[4], 40, "Temp", 4);
+  hp_test_assert_mv (hp_signal_lead (s, 2)[0], 30, "Temp", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 2)[4], 40, "Temp", 4);
 }
 
 /* ---- GDF, written here from the GDF 1.25 and 2.20 layouts (Schloegl, arXiv cs/0608052) ------- */
@@ -578,12 +560,12 @@ check_gdf (gconstpointer data)
           gint64 own = i / hold;
           double d = gdf_value (k, (int) (own / g->spr), (int) (own % g->spr));
           double phys = g->pmin + (d - g->dmin) * (g->pmax - g->pmin) / (g->dmax - g->dmin);
-          assert_mv (x[i], phys * to_mv[k], g->label, i);
+          hp_test_assert_mv (x[i], phys * to_mv[k], g->label, i);
         }
     }
-  assert_mv (hp_signal_lead (s, 0)[0], -3.2768, "I", 0);
-  assert_mv (hp_signal_lead (s, 2)[1], -2.0, "V6", 1);  /* held */
-  assert_mv (hp_signal_lead (s, 2)[2], 2.0, "V6", 2);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], -3.2768, "I", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 2)[1], -2.0, "V6", 1);  /* held */
+  hp_test_assert_mv (hp_signal_lead (s, 2)[2], 2.0, "V6", 2);
 }
 
 /* ---- SCP-ECG, written here from EN 1064 (sections 0, 1, 3, 6 and optionally 2) --------------- */
@@ -886,12 +868,12 @@ check_scp (gconstpointer data)
       g_assert_cmpstr (s->lead_names[k], ==, scp_lead_names[k]);
       const float *x = hp_signal_lead (s, k);
       for (int i = 0; i < SCP_SAMPLES; i++)
-        assert_mv (x[i], scp_value (coding, k, i) * SCP_AVM_NV * 1e-6, scp_lead_names[k], i);
+        hp_test_assert_mv (x[i], scp_value (coding, k, i) * SCP_AVM_NV * 1e-6, scp_lead_names[k], i);
     }
   if (coding == SCP_PLAIN)
     {
-      assert_mv (hp_signal_lead (s, 0)[0], -81.92, "I", 0);
-      assert_mv (hp_signal_lead (s, 0)[1], 81.9175, "I", 1);
+      hp_test_assert_mv (hp_signal_lead (s, 0)[0], -81.92, "I", 0);
+      hp_test_assert_mv (hp_signal_lead (s, 0)[1], 81.9175, "I", 1);
     }
 }
 
@@ -903,7 +885,7 @@ assert_refused (const char *path, int code, const char *words)
   g_autoptr (GError) error = NULL;
   g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
   g_assert_null (s);
-  assert_error_names (error, code, path);
+  hp_test_assert_error (error, code, path);
   g_test_message ("refused: %s", error->message);
   if (words != NULL && strstr (error->message, words) == NULL)
     g_error ("message lacks \"%s\": %s", words, error->message);
@@ -1067,7 +1049,7 @@ test_stdout_kept_clean (void)
     g_test_message ("biosig's words, kept off stdout: %s", g_strstrip (warned));
   g_assert_null (s->start_time);
   g_assert_cmpint (s->n_samples, ==, SCP_SAMPLES);
-  assert_mv (hp_signal_lead (s, 1)[3], scp_value (SCP_PLAIN, 1, 3) * SCP_AVM_NV * 1e-6, "II", 3);
+  hp_test_assert_mv (hp_signal_lead (s, 1)[3], scp_value (SCP_PLAIN, 1, 3) * SCP_AVM_NV * 1e-6, "II", 3);
 }
 
 /* GDF: cut short, or a header whose counts do not add up. */

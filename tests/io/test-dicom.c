@@ -6,24 +6,6 @@
 #include "io/io-private.h"
 #include "hp-test.h"
 
-static void
-assert_error_names (GError *error, int code, const char *path)
-{
-  g_assert_nonnull (error);
-  g_assert_true (error->domain == HP_ERROR);
-  if (error->code != code)
-    g_error ("expected code %d, got %d: %s", code, error->code, error->message);
-  if (strstr (error->message, path) == NULL)
-    g_error ("message does not name %s: %s", path, error->message);
-}
-
-static void
-assert_mv (float got, double expected, const char *what, gint64 i)
-{
-  if (!(fabs (got - expected) <= 1e-6 * MAX (1.0, fabs (expected))))
-    g_error ("%s[%" G_GINT64_FORMAT "]: expected %.9g mV, got %.9g", what, i, expected, got);
-}
-
 /* ---- The test's own walk through the file (PS3.5 section 7.1.2, explicit VR little endian) --- */
 
 #define MAX_GROUPS 4
@@ -251,7 +233,7 @@ check_group (const HpSignal *s, const Group *g, const guint8 *b)
       g_assert_cmpstr (s->lead_names[k], ==, name);
       const float *x = hp_signal_lead (s, k);
       for (gint64 i = 0; i < s->n_samples; i++)
-        assert_mv (x[i], sample_mv (g, b, k, i), name, i);
+        hp_test_assert_mv (x[i], sample_mv (g, b, k, i), name, i);
     }
 }
 
@@ -309,10 +291,10 @@ test_real (void)
    * stored values are I 80, II 90, aVR -85 and, in the median beat, II 80 */
   g_assert_cmpfloat (w.g[0].ch[0].sensitivity, ==, 1.25);
   g_assert_cmpstr (w.g[0].ch[0].unit, ==, "uV");
-  assert_mv (hp_signal_lead (s, 0)[0], 0.1, "I", 0);
-  assert_mv (hp_signal_lead (s, 1)[0], 0.1125, "II", 0);
-  assert_mv (hp_signal_lead (s, 3)[0], -0.10625, "aVR", 0);
-  assert_mv (hp_signal_lead (s->median, 1)[0], 0.1, "median II", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], 0.1, "I", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 1)[0], 0.1125, "II", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 3)[0], -0.10625, "aVR", 0);
+  hp_test_assert_mv (hp_signal_lead (s->median, 1)[0], 0.1, "median II", 0);
 }
 
 /* ---- Patched copies of the real file: same lengths, so the file stays well formed ------------ */
@@ -357,8 +339,8 @@ test_channel_scaling (void)
   g_assert_no_error (error);
   check_group (s, &w2.g[0], copy);
   /* stored 90 -> 90 x 2.5 x 2 - 3 = 447 mV */
-  assert_mv (hp_signal_lead (s, 1)[0], 447, "II", 0);
-  assert_mv (hp_signal_lead (s, 0)[0], 0.1, "I", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 1)[0], 447, "II", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], 0.1, "I", 0);
 }
 
 /* The same bytes declared unsigned (US), or as 8-bit samples (SB, UB: the first half of the data
@@ -399,7 +381,7 @@ test_sample_types (void)
       check_group (s, &w2.g[0], copy);
       check_group (s->median, &w2.g[1], copy);
       if (t == 0)  /* aVR's first stored value, -85, read as unsigned: 65451 x 1.25 uV */
-        assert_mv (hp_signal_lead (s, 3)[0], 81.81375, "aVR", 0);
+        hp_test_assert_mv (hp_signal_lead (s, 3)[0], 81.81375, "aVR", 0);
     }
 }
 
@@ -409,7 +391,7 @@ assert_refused (const char *path, int code, const char *words)
   g_autoptr (GError) error = NULL;
   g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
   g_assert_null (s);
-  assert_error_names (error, code, path);
+  hp_test_assert_error (error, code, path);
   g_test_message ("refused: %s", error->message);
   if (words != NULL && strstr (error->message, words) == NULL)
     g_error ("message lacks \"%s\": %s", words, error->message);
@@ -485,7 +467,7 @@ test_not_dicom (void)
   /* and the DICOM reader itself, handed it, says it is not DICOM */
   g_autoptr (GError) error = NULL;
   g_assert_null (hp_reader_dicom.load (p1, NULL, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, p1);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, p1);
   g_clear_error (&error);
   /* a preamble and "DICM" with garbage after them */
   guint8 junk[400];

@@ -6,24 +6,6 @@
 #include "io/io-private.h"
 #include "hp-test.h"
 
-static void
-assert_error_names (GError *error, int code, const char *path)
-{
-  g_assert_nonnull (error);
-  g_assert_true (error->domain == HP_ERROR);
-  if (error->code != code)
-    g_error ("expected code %d, got %d: %s", code, error->code, error->message);
-  if (strstr (error->message, path) == NULL)
-    g_error ("message does not name %s: %s", path, error->message);
-}
-
-static void
-assert_mv (float got, double expected, const char *what, gint64 i)
-{
-  if (!(fabs (got - expected) <= 1e-6 * MAX (1.0, fabs (expected))))
-    g_error ("%s[%" G_GINT64_FORMAT "]: expected %.9g mV, got %.9g", what, i, expected, got);
-}
-
 /* ---- The test's own reading of the file: plain string scanning, no XML parser ---------------- */
 
 /* The value of attribute name="..." inside the tag that starts at tag, or NULL. */
@@ -144,7 +126,7 @@ check_series (const HpSignal *s, GPtrArray *leads, gboolean beat)
       g_assert_cmpint (s->n_samples, ==, (gint64) l->mv->len);
       const float *x = hp_signal_lead (s, lead);
       for (guint i = 0; i < l->mv->len; i++)
-        assert_mv (x[i], g_array_index (l->mv, double, i), s->lead_names[lead], i);
+        hp_test_assert_mv (x[i], g_array_index (l->mv, double, i), s->lead_names[lead], i);
       lead++;
     }
   g_assert_cmpint (lead, ==, s->n_leads);
@@ -193,10 +175,10 @@ test_real (void)
 
   /* figures spelled out: origin 0, scale 2.5 uV; I starts "-2 -2 -2 -2 -3", V1 "43 43",
    * the beat's I "4 4 2" */
-  assert_mv (hp_signal_lead (s, 0)[0], -0.005, "I", 0);
-  assert_mv (hp_signal_lead (s, 0)[4], -0.0075, "I", 4);
-  assert_mv (hp_signal_lead (s, 2)[0], 0.1075, "V1", 0);
-  assert_mv (hp_signal_lead (s->median, 0)[2], 0.005, "beat I", 2);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], -0.005, "I", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[4], -0.0075, "I", 4);
+  hp_test_assert_mv (hp_signal_lead (s, 2)[0], 0.1075, "V1", 0);
+  hp_test_assert_mv (hp_signal_lead (s->median, 0)[2], 0.005, "beat I", 2);
   ScannedLead *v1 = leads->pdata[2];
   g_test_message ("V1 digits %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " -> %.4f %.4f mV",
                   g_array_index (v1->digits, gint64, 0), g_array_index (v1->digits, gint64, 1),
@@ -286,14 +268,14 @@ test_written (void)
   };
   for (int l = 0; l < 3; l++)
     for (int k = 0; k < 4; k++)
-      assert_mv (hp_signal_lead (s, l)[k], want[l][k], s->lead_names[l], k);
+      hp_test_assert_mv (hp_signal_lead (s, l)[k], want[l][k], s->lead_names[l], k);
   g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
   g_autoptr (GDateTime) t0 = g_date_time_new (utc, 2020, 1, 2, 3, 4, 5.25);
   g_assert_true (s->start_time != NULL && g_date_time_compare (s->start_time, t0) == 0);
   g_assert_nonnull (s->median);
   g_assert_cmpfloat_with_epsilon (s->median->fs_hz, 1000, 1e-9);
   g_assert_cmpint (s->median->n_samples, ==, 2);
-  assert_mv (hp_signal_lead (s->median, 0)[1], 0.012, "beat I", 1);
+  hp_test_assert_mv (hp_signal_lead (s->median, 0)[1], 0.012, "beat I", 1);
 }
 
 /* The increment's unit: s, ms and us are read as such; any other unit is refused rather than read
@@ -326,7 +308,7 @@ test_increment_units (void)
       else
         {
           g_assert_null (s);
-          assert_error_names (error, HP_ERROR_FORMAT, p);
+          hp_test_assert_error (error, HP_ERROR_FORMAT, p);
           g_assert_nonnull (strstr (error->message, "increment"));
         }
     }
@@ -340,7 +322,7 @@ assert_refused (const char *path, int code, const char *words)
   g_autoptr (GError) error = NULL;
   g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
   g_assert_null (s);
-  assert_error_names (error, code, path);
+  hp_test_assert_error (error, code, path);
   g_test_message ("refused: %s", error->message);
   if (words != NULL && strstr (error->message, words) == NULL)
     g_error ("message lacks \"%s\": %s", words, error->message);
@@ -415,7 +397,7 @@ test_bad_structure (void)
   g_autofree char *p6 = hp_test_write_file ("other-root.xml", other, strlen (other));
   g_autoptr (GError) error = NULL;
   g_assert_null (hp_reader_hl7.load (p6, NULL, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, p6);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, p6);
   /* a beat series that is broken takes the file with it */
   g_autofree char *short_ii = lead_seq ("MDC_ECG_LEAD_II", NULL, "<scale value=\"5\" unit=\"uV\"/>",
                                         "1 2");

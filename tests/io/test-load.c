@@ -5,23 +5,12 @@
 #include "hp-test.h"
 
 static void
-assert_error_names (GError *error, int code, const char *path)
-{
-  g_assert_nonnull (error);
-  g_assert_true (error->domain == HP_ERROR);
-  if (error->code != code)
-    g_error ("expected code %d, got %d: %s", code, error->code, error->message);
-  if (strstr (error->message, path) == NULL)
-    g_error ("message does not name %s: %s", path, error->message);
-}
-
-static void
 test_missing_file (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = g_build_filename (hp_test_tmpdir (), "no-such-record", NULL);
   g_assert_null (hp_signal_load (path, NULL, &error));
-  assert_error_names (error, HP_ERROR_IO, path);
+  hp_test_assert_error (error, HP_ERROR_IO, path);
 }
 
 static void
@@ -29,7 +18,7 @@ test_folder (void)
 {
   g_autoptr (GError) error = NULL;
   g_assert_null (hp_signal_load (hp_test_tmpdir (), NULL, &error));
-  assert_error_names (error, HP_ERROR_IO, hp_test_tmpdir ());
+  hp_test_assert_error (error, HP_ERROR_IO, hp_test_tmpdir ());
 }
 
 static void
@@ -38,7 +27,7 @@ test_empty_file (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *path = hp_test_write_file ("empty.xml", "", 0);
   g_assert_null (hp_signal_load (path, NULL, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, path);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, path);
 }
 
 static void
@@ -48,13 +37,13 @@ test_unknown_format (void)
   const char text[] = "subject,age\n1,52\n";
   g_autofree char *path = hp_test_write_file ("table.csv", text, sizeof text - 1);
   g_assert_null (hp_signal_load (path, NULL, &error));
-  assert_error_names (error, HP_ERROR_UNSUPPORTED, path);
+  hp_test_assert_error (error, HP_ERROR_UNSUPPORTED, path);
   g_clear_error (&error);
   /* An XML file of another kind is not taken by the ECG XML readers either. */
   const char xml[] = "<?xml version=\"1.0\"?>\n<!-- a note -->\n<Inventory><Item/></Inventory>\n";
   g_autofree char *xpath = hp_test_write_file ("other.xml", xml, sizeof xml - 1);
   g_assert_null (hp_signal_load (xpath, NULL, &error));
-  assert_error_names (error, HP_ERROR_UNSUPPORTED, xpath);
+  hp_test_assert_error (error, HP_ERROR_UNSUPPORTED, xpath);
 }
 
 static void

@@ -6,30 +6,6 @@
 #include "io/io-private.h"
 #include "hp-test.h"
 
-static void
-assert_error_names (GError *error, int code, const char *path)
-{
-  g_assert_nonnull (error);
-  g_assert_true (error->domain == HP_ERROR);
-  if (error->code != code)
-    g_error ("expected code %d, got %d: %s", code, error->code, error->message);
-  if (strstr (error->message, path) == NULL)
-    g_error ("message does not name %s: %s", path, error->message);
-}
-
-static void
-assert_mv (float got, double expected, const char *what, gint64 i)
-{
-  if (isnan (expected))
-    {
-      if (!isnan (got))
-        g_error ("%s[%" G_GINT64_FORMAT "]: expected NaN, got %g", what, i, got);
-      return;
-    }
-  if (!(fabs (got - expected) <= 1e-6 * MAX (1.0, fabs (expected))))
-    g_error ("%s[%" G_GINT64_FORMAT "]: expected %.9g mV, got %.9g", what, i, expected, got);
-}
-
 /* ---- The test's own decoding of the two formats the real records use --------------------- */
 
 static gint32
@@ -148,7 +124,7 @@ check_real_record (gconstpointer data)
               gint32 v = raw_sample (r->format, (const guint8 *) bytes, i * n + k);
               sum += (guint32) v;
               double mv = v == sentinel ? NAN : (v - r->baseline[lead]) / r->gain[lead];
-              assert_mv (x[i], mv, r->leads[lead], i);
+              hp_test_assert_mv (x[i], mv, r->leads[lead], i);
             }
           g_assert_cmpint ((gint16) (sum & 0xFFFF), ==, r->checksum[lead]);
         }
@@ -226,7 +202,7 @@ test_header_edf_twin (void)
   g_assert_null (s);
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *dat = g_build_filename (dir, "test_generator_2.dat", NULL);
-  assert_error_names (error, HP_ERROR_IO, dat);
+  hp_test_assert_error (error, HP_ERROR_IO, dat);
 }
 
 /* Comments, a comment before the record line, a blank line and CRLF (mitdb/100.hea has all). */
@@ -423,9 +399,9 @@ test_format (gconstpointer data)
   for (int i = 0; i < N_FRAMES; i++)
     {
       gboolean has_sentinel = format != 8;
-      assert_mv (hp_signal_lead (s, 0)[i],
+      hp_test_assert_mv (hp_signal_lead (s, 0)[i],
                  has_sentinel && sig0[i] == sentinel ? NAN : (sig0[i] - 10.0) / 100.0, "sig0", i);
-      assert_mv (hp_signal_lead (s, 1)[i],
+      hp_test_assert_mv (hp_signal_lead (s, 1)[i],
                  has_sentinel && sig1[i] == sentinel ? NAN : (sig1[i] + 3.0) / 1000.0 / 1000.0,
                  "sig1", i);
     }
@@ -451,9 +427,9 @@ test_skew_212 (void)
   g_assert_cmpint (s->n_samples, ==, N);
   for (int t = 0; t < N; t++)
     {
-      assert_mv (hp_signal_lead (s, 0)[t], (100 + t) / 200.0, "a", t);
+      hp_test_assert_mv (hp_signal_lead (s, 0)[t], (100 + t) / 200.0, "a", t);
       double b = t + 2 < FILE_FRAMES ? -50.0 * (t + 2) / 200.0 : NAN;
-      assert_mv (hp_signal_lead (s, 1)[t], b, "b", t);
+      hp_test_assert_mv (hp_signal_lead (s, 1)[t], b, "b", t);
     }
 }
 
@@ -476,8 +452,8 @@ test_offset_16 (void)
   g_assert_cmpstr (s->lead_names[1], ==, "aVF");
   for (int t = 0; t < 3; t++)
     {
-      assert_mv (hp_signal_lead (s, 0)[t], stream[2 * t] / 400.0, "I", t);
-      assert_mv (hp_signal_lead (s, 1)[t], stream[2 * t + 1] / 400.0, "aVF", t);
+      hp_test_assert_mv (hp_signal_lead (s, 0)[t], stream[2 * t] / 400.0, "I", t);
+      hp_test_assert_mv (hp_signal_lead (s, 1)[t], stream[2 * t + 1] / 400.0, "aVF", t);
     }
 }
 
@@ -513,10 +489,10 @@ test_spf_16 (void)
     for (int u = 0; u < 4; u++)
       {
         const gint32 *fr = stream + f * PER_FRAME;
-        assert_mv (hp_signal_lead (s, 0)[f * 4 + u], fr[u], "fast", f * 4 + u);
-        assert_mv (hp_signal_lead (s, 1)[f * 4 + u], fr[4 + u / 2], "half", f * 4 + u);
-        assert_mv (hp_signal_lead (s, 2)[f * 4 + u], fr[6 + three_of[u]], "three", f * 4 + u);
-        assert_mv (hp_signal_lead (s, 3)[f * 4 + u], fr[9], "slow", f * 4 + u);
+        hp_test_assert_mv (hp_signal_lead (s, 0)[f * 4 + u], fr[u], "fast", f * 4 + u);
+        hp_test_assert_mv (hp_signal_lead (s, 1)[f * 4 + u], fr[4 + u / 2], "half", f * 4 + u);
+        hp_test_assert_mv (hp_signal_lead (s, 2)[f * 4 + u], fr[6 + three_of[u]], "three", f * 4 + u);
+        hp_test_assert_mv (hp_signal_lead (s, 3)[f * 4 + u], fr[9], "slow", f * 4 + u);
       }
 }
 
@@ -546,8 +522,8 @@ test_spf_212 (void)
   for (int f = 0; f < FRAMES; f++)
     for (int u = 0; u < 2; u++)
       {
-        assert_mv (hp_signal_lead (s, 0)[f * 2 + u], stream[f * 3 + u] / 200.0, "II", f * 2 + u);
-        assert_mv (hp_signal_lead (s, 1)[f * 2 + u], stream[f * 3 + 2] / 100.0, "V1", f * 2 + u);
+        hp_test_assert_mv (hp_signal_lead (s, 0)[f * 2 + u], stream[f * 3 + u] / 200.0, "II", f * 2 + u);
+        hp_test_assert_mv (hp_signal_lead (s, 1)[f * 2 + u], stream[f * 3 + 2] / 100.0, "V1", f * 2 + u);
       }
 }
 
@@ -582,9 +558,9 @@ test_two_files (void)
       g_assert_cmpstr (s->lead_names[2], ==, "vx");
       for (int t = 0; t < 4; t++)
         {
-          assert_mv (hp_signal_lead (s, 0)[t], a[2 * t] / 200.0, "V4", t);
-          assert_mv (hp_signal_lead (s, 1)[t], a[2 * t + 1] / 200.0, "V5", t);
-          assert_mv (hp_signal_lead (s, 2)[t], b[t] / 1000.0, "vx", t);
+          hp_test_assert_mv (hp_signal_lead (s, 0)[t], a[2 * t] / 200.0, "V4", t);
+          hp_test_assert_mv (hp_signal_lead (s, 1)[t], a[2 * t + 1] / 200.0, "V5", t);
+          hp_test_assert_mv (hp_signal_lead (s, 2)[t], b[t] / 1000.0, "vx", t);
         }
     }
 }
@@ -629,10 +605,10 @@ test_header_defaults (void)
   g_assert_cmpfloat (s->fs_hz, ==, 250);
   g_assert_nonnull (s->start_time);
   g_assert_cmpstr (s->lead_names[0], ==, "signal 1");
-  assert_mv (hp_signal_lead (s, 0)[0], 1.0, "mV", 0);          /* 200 / 200 */
-  assert_mv (hp_signal_lead (s, 1)[0], -400 / 200.0 * 1000, "V", 0);
-  assert_mv (hp_signal_lead (s, 2)[0], (0 + 100) / 2.0 / 1000, "uV", 0);
-  assert_mv (hp_signal_lead (s, 3)[0], (100 - 3) / 50.0, "mmHg", 0); /* kept in its unit */
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], 1.0, "mV", 0);          /* 200 / 200 */
+  hp_test_assert_mv (hp_signal_lead (s, 1)[0], -400 / 200.0 * 1000, "V", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 2)[0], (0 + 100) / 2.0 / 1000, "uV", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 3)[0], (100 - 3) / 50.0, "mmHg", 0); /* kept in its unit */
 }
 
 /* The sniffer takes headers by content and nothing else. */
@@ -885,7 +861,7 @@ test_bad_missing_dat (void)
   g_autofree char *dat = g_build_filename (hp_test_tmpdir (), "nodat.dat", NULL);
   g_autoptr (GError) error = NULL;
   g_assert_null (hp_signal_load (path, NULL, &error));
-  assert_error_names (error, HP_ERROR_IO, dat);
+  hp_test_assert_error (error, HP_ERROR_IO, dat);
 }
 
 static void
@@ -902,7 +878,7 @@ test_bad_truncated_dat (void)
   g_autofree char *dat_path = g_build_filename (hp_test_tmpdir (), "trunc.dat", NULL);
   g_autoptr (GError) error = NULL;
   g_assert_null (hp_signal_load (path, NULL, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, dat_path);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, dat_path);
   g_assert_nonnull (strstr (error->message, "truncated: 60 of 100 samples"));
 }
 
@@ -928,7 +904,7 @@ test_bad_checksum (void)
   g_autofree char *path2 = write_record ("sum", header, "sum.dat", dat);
   g_autofree char *dat_path = g_build_filename (hp_test_tmpdir (), "sum.dat", NULL);
   g_assert_null (hp_signal_load (path2, NULL, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, dat_path);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, dat_path);
   g_assert_nonnull (strstr (error->message, path2));
   g_assert_nonnull (strstr (error->message, "V5"));
   g_assert_null (strstr (error->message, "MLII"));
@@ -968,7 +944,7 @@ test_bad_headers (void)
       g_autofree char *path = write_record (name, cases[i].text, NULL, NULL);
       g_autoptr (GError) error = NULL;
       g_assert_null (hp_wfdb_load (path, NULL, &error));
-      assert_error_names (error, cases[i].code, path);
+      hp_test_assert_error (error, cases[i].code, path);
       if (cases[i].where != NULL)
         {
           g_autofree char *located = g_strconcat (path, cases[i].where, NULL);
@@ -986,7 +962,7 @@ test_bad_headers (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *multi = g_build_filename (hp_test_tmpdir (), "bad14.hea", NULL);
   g_assert_null (hp_signal_load (multi, NULL, &error));
-  assert_error_names (error, HP_ERROR_UNSUPPORTED, multi);
+  hp_test_assert_error (error, HP_ERROR_UNSUPPORTED, multi);
   g_assert_nonnull (strstr (error->message, "multi-segment"));
 }
 
@@ -998,7 +974,7 @@ test_bad_annotations (void)
   /* without the end marker */
   g_autofree char *p1 = hp_test_write_file ("noend.atr", b->data, b->len);
   g_assert_null (hp_annotations_load (p1, 360, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, p1);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, p1);
   g_clear_error (&error);
   /* cut inside the SKIP interval, inside an AUX string, and mid-word */
   static const guint cuts[] = { 32, 34, 45, 47, 51 };
@@ -1008,7 +984,7 @@ test_bad_annotations (void)
       g_autofree char *name = g_strdup_printf ("cut%u.atr", cuts[i]);
       g_autofree char *p = hp_test_write_file (name, b->data, cuts[i]);
       g_assert_null (hp_annotations_load (p, 360, &error));
-      assert_error_names (error, HP_ERROR_FORMAT, p);
+      hp_test_assert_error (error, HP_ERROR_FORMAT, p);
       g_clear_error (&error);
     }
   /* a modifier before any annotation is garbage */
@@ -1018,7 +994,7 @@ test_bad_annotations (void)
   put_word (g, 0, 0);
   g_autofree char *p2 = hp_test_write_file ("garbled.atr", g->data, g->len);
   g_assert_null (hp_annotations_load (p2, 360, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, p2);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, p2);
   g_clear_error (&error);
   /* a real file cut short */
   g_autofree char *real = hp_test_data ("mitdb/100.atr");
@@ -1029,11 +1005,11 @@ test_bad_annotations (void)
   g_assert_true (g_file_get_contents (real, &bytes, &len, NULL));
   g_autofree char *p3 = hp_test_write_file ("100-cut.atr", bytes, (len / 2) & ~(gsize) 1);
   g_assert_null (hp_annotations_load (p3, 360, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, p3);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, p3);
   g_clear_error (&error);
   g_autofree char *p4 = g_build_filename (hp_test_tmpdir (), "absent.atr", NULL);
   g_assert_null (hp_annotations_load (p4, 360, &error));
-  assert_error_names (error, HP_ERROR_IO, p4);
+  hp_test_assert_error (error, HP_ERROR_IO, p4);
 }
 
 int

@@ -11,30 +11,6 @@ static const char *const standard[12] = { "I",  "II", "III", "aVR", "aVL", "aVF"
                                           "V1", "V2", "V3",  "V4",  "V5",  "V6" };
 
 static void
-assert_error_names (GError *error, int code, const char *path)
-{
-  g_assert_nonnull (error);
-  g_assert_true (error->domain == HP_ERROR);
-  if (error->code != code)
-    g_error ("expected code %d, got %d: %s", code, error->code, error->message);
-  if (strstr (error->message, path) == NULL)
-    g_error ("message does not name %s: %s", path, error->message);
-}
-
-static void
-assert_mv (float got, double expected, const char *what, gint64 i)
-{
-  if (isnan (expected))
-    {
-      if (!isnan (got))
-        g_error ("%s[%" G_GINT64_FORMAT "]: expected NaN, got %g", what, i, got);
-      return;
-    }
-  if (!(fabs (got - expected) <= 1e-6 * MAX (1.0, fabs (expected))))
-    g_error ("%s[%" G_GINT64_FORMAT "]: expected %.9g mV, got %.9g", what, i, expected, got);
-}
-
-static void
 assert_measurement (const HpSignal *s, const char *name, double value, const char *unit)
 {
   for (guint i = 0; i < s->measurements->len; i++)
@@ -133,7 +109,7 @@ check_cardiosoft_block (const HpSignal *s, const char *block, gboolean median)
       g_assert_cmpint (counts->len, ==, s->n_samples);
       const float *x = hp_signal_lead (s, hp_signal_find_lead (s, standard[l]));
       for (gint64 i = 0; i < s->n_samples; i++)
-        assert_mv (x[i], i > last_valid ? NAN : g_array_index (counts, long, i) * res_uv / 1000.0,
+        hp_test_assert_mv (x[i], i > last_valid ? NAN : g_array_index (counts, long, i) * res_uv / 1000.0,
                    standard[l], i);
       if (l == 0 || l == 1 || l == 6 || l == 11)
         g_test_message ("%s %s: counts %ld %ld %ld -> %.4f %.4f %.4f mV",
@@ -285,7 +261,7 @@ check_muse_waveform (const HpSignal *s, GPtrArray *leads, const char *what)
           double a = muse_mv (leads, "I", i), b = muse_mv (leads, "II", i);
           double expected = l == 2 ? b - a : l == 3 ? -(a + b) / 2 : l == 4 ? a - b / 2
                             : l == 5 ? b - a / 2 : muse_mv (leads, standard[l], i);
-          assert_mv (x[i], expected, standard[l], i);
+          hp_test_assert_mv (x[i], expected, standard[l], i);
         }
       gint64 mid = s->n_samples / 2;
       if (l <= 3 || l == 6)
@@ -322,10 +298,10 @@ test_muse_real (void)
   for (gint64 i = 0; i < 5; i++)
     {
       double a = hp_signal_lead (s, 0)[i], b = hp_signal_lead (s, 1)[i];
-      assert_mv (hp_signal_lead (s, 2)[i], b - a, "III = II - I", i);
-      assert_mv (hp_signal_lead (s, 5)[i], b - a / 2, "aVF = II - I/2", i);
+      hp_test_assert_mv (hp_signal_lead (s, 2)[i], b - a, "III = II - I", i);
+      hp_test_assert_mv (hp_signal_lead (s, 5)[i], b - a / 2, "aVF = II - I/2", i);
     }
-  assert_mv (hp_signal_lead (s, 0)[0], 4 * 4.88e-3, "I", 0);
+  hp_test_assert_mv (hp_signal_lead (s, 0)[0], 4 * 4.88e-3, "I", 0);
   muse_leads_free (rhythm);
 
   g_assert_nonnull (s->median);
@@ -449,13 +425,13 @@ test_cardiosoft_hand (void)
   const double i_mv[] = { 0.0025, -0.005, 0.0075 }, avr_mv[] = { 0.01, 0.0125, 0.015 };
   for (int k = 0; k < 3; k++)
     {
-      assert_mv (hp_signal_lead (s, 0)[k], i_mv[k], "I", k);
-      assert_mv (hp_signal_lead (s, 1)[k], avr_mv[k], "aVR", k);
+      hp_test_assert_mv (hp_signal_lead (s, 0)[k], i_mv[k], "I", k);
+      hp_test_assert_mv (hp_signal_lead (s, 1)[k], avr_mv[k], "aVR", k);
     }
   g_assert_nonnull (s->median);
-  assert_mv (hp_signal_lead (s->median, 0)[0], NAN, "median I", 0);
-  assert_mv (hp_signal_lead (s->median, 0)[1], 0.08, "median I", 1);
-  assert_mv (hp_signal_lead (s->median, 1)[2], NAN, "median aVR", 2);
+  hp_test_assert_mv (hp_signal_lead (s->median, 0)[0], NAN, "median I", 0);
+  hp_test_assert_mv (hp_signal_lead (s->median, 0)[1], 0.08, "median I", 1);
+  hp_test_assert_mv (hp_signal_lead (s->median, 1)[2], NAN, "median aVR", 2);
   assert_measurement (s, "VentricularRate", 60, "bpm");
   assert_measurement (s, "QTInterval", 400, "ms");
   assert_measurement (s, "PAxis", -12.5, "deg");
@@ -483,7 +459,7 @@ expect_error (const char *name, char *doc, int code, const char *must_say)
   g_autoptr (GError) error = NULL;
   g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
   g_assert_null (s);
-  assert_error_names (error, code, path);
+  hp_test_assert_error (error, code, path);
   if (must_say != NULL && strstr (error->message, must_say) == NULL)
     g_error ("%s: the message does not say \"%s\": %s", name, must_say, error->message);
   g_test_message ("%s: %s", name, error->message);
@@ -613,14 +589,14 @@ test_muse_hand (void)
   for (gint64 i = 0; i < 4; i++)
     {
       double a = hand_i[i] * 4.88e-3, b = hand_ii[i] * 4.88e-3;
-      assert_mv (hp_signal_lead (s, 0)[i], a, "I", i);
-      assert_mv (hp_signal_lead (s, 1)[i], b, "II", i);
-      assert_mv (hp_signal_lead (s, 2)[i], b - a, "III", i);
-      assert_mv (hp_signal_lead (s, 3)[i], -(a + b) / 2, "aVR", i);
-      assert_mv (hp_signal_lead (s, 4)[i], a - b / 2, "aVL", i);
-      assert_mv (hp_signal_lead (s, 5)[i], b - a / 2, "aVF", i);
-      assert_mv (hp_signal_lead (s, 6)[i], hand_v1[i] * 1e-3, "V1", i);
-      assert_mv (hp_signal_lead (s, 7)[i], hand_v1[i] * 1.0, "V4R", i);
+      hp_test_assert_mv (hp_signal_lead (s, 0)[i], a, "I", i);
+      hp_test_assert_mv (hp_signal_lead (s, 1)[i], b, "II", i);
+      hp_test_assert_mv (hp_signal_lead (s, 2)[i], b - a, "III", i);
+      hp_test_assert_mv (hp_signal_lead (s, 3)[i], -(a + b) / 2, "aVR", i);
+      hp_test_assert_mv (hp_signal_lead (s, 4)[i], a - b / 2, "aVL", i);
+      hp_test_assert_mv (hp_signal_lead (s, 5)[i], b - a / 2, "aVF", i);
+      hp_test_assert_mv (hp_signal_lead (s, 6)[i], hand_v1[i] * 1e-3, "V1", i);
+      hp_test_assert_mv (hp_signal_lead (s, 7)[i], hand_v1[i] * 1.0, "V4R", i);
     }
   g_assert_null (s->median);
   assert_measurement (s, "VentricularRate", 61, "bpm");
@@ -653,7 +629,7 @@ test_muse_bad (void)
   g_autofree char *laughs_path = write_doc ("muse-laughs.xml", g_string_free (laughs, FALSE));
   g_autoptr (GError) error = NULL;
   g_assert_null (hp_reader_muse.load (laughs_path, NULL, &error));
-  assert_error_names (error, HP_ERROR_FORMAT, laughs_path);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, laughs_path);
   g_assert_nonnull (strstr (error->message, "entities"));
   expect_error ("muse-no-rhythm.xml", muse_hand_doc ("Median", "50", NULL), HP_ERROR_FORMAT,
                 "Rhythm");
