@@ -92,3 +92,15 @@ hp_test_assert_mv (float got, double expected, const char *what, gint64 i)
   if (!(fabs (got - expected) <= 1e-6 * MAX (1.0, fabs (expected))))
     g_error ("%s[%" G_GINT64_FORMAT "]: expected %.9g mV, got %.9g", what, i, expected, got);
 }
+
+void
+hp_test_assert_refused (const char *path, int code, const char *words)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
+  g_assert_null (s);
+  hp_test_assert_error (error, code, path);
+  g_test_message ("refused: %s", error->message);
+  if (words != NULL && strstr (error->message, words) == NULL)
+    g_error ("message lacks \"%s\": %s", words, error->message);
+}

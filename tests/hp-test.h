@@ -16,3 +16,6 @@ void hp_test_assert_error (const GError *error, int code, const char *path);
 /* Asserts got equals expected (mV) within 1e-6 relative; NaN expects NaN. what[i] names the
  * sample in the failure message. */
 void hp_test_assert_mv (float got, double expected, const char *what, gint64 i);
+/* Asserts hp_signal_load refuses path with an HP_ERROR of the code that names the file and,
+ * unless words is NULL, contains words. */
+void hp_test_assert_refused (const char *path, int code, const char *words);

@@ -879,18 +879,6 @@ check_scp (gconstpointer data)
 
 /* ---- Bad input ------------------------------------------------------------------------------- */
 
-static void
-assert_refused (const char *path, int code, const char *words)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
-  g_assert_null (s);
-  hp_test_assert_error (error, code, path);
-  g_test_message ("refused: %s", error->message);
-  if (words != NULL && strstr (error->message, words) == NULL)
-    g_error ("message lacks \"%s\": %s", words, error->message);
-}
-
 /* A small EDF+ with a field overwritten. */
 static char *
 edf_with_field (const char *name, const guint8 *base, gsize len, gsize offset, gsize width,
@@ -918,13 +906,13 @@ test_bad_edf (void)
 
   /* cut inside the third record */
   g_autofree char *cut = hp_test_write_file ("cut.edf", bytes, head + 2 * record + record / 2);
-  assert_refused (cut, HP_ERROR_FORMAT, "truncated");
+  hp_test_assert_refused (cut, HP_ERROR_FORMAT, "truncated");
   g_autofree char *header_only = hp_test_write_file ("header-only.edf", bytes, head);
-  assert_refused (header_only, HP_ERROR_FORMAT, "truncated");
+  hp_test_assert_refused (header_only, HP_ERROR_FORMAT, "truncated");
   g_autofree char *half_header = hp_test_write_file ("half-header.edf", bytes, head - 100);
-  assert_refused (half_header, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (half_header, HP_ERROR_FORMAT, NULL);
   g_autofree char *stub = hp_test_write_file ("stub.edf", bytes, 100);
-  assert_refused (stub, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (stub, HP_ERROR_FORMAT, NULL);
 
   /* a three-record copy as the base for damaged fields; as it is, it reads */
   gsize small_len = head + 3 * record;
@@ -988,7 +976,7 @@ test_bad_edf (void)
       g_autofree char *p = edf_with_field (bad[i].name, small, small_len, bad[i].offset,
                                            bad[i].width, bad[i].text);
       g_test_message ("%s", bad[i].name);
-      assert_refused (p, bad[i].code, bad[i].words);
+      hp_test_assert_refused (p, bad[i].code, bad[i].words);
     }
 }
 
@@ -1000,7 +988,7 @@ test_bad_bdf (void)
     { "I", "uV", -1000, 1000, -8388609, 8388607, 10 },
   };
   g_autofree char *p = write_edf ("wide.bdf", TRUE, "24BIT", wide, 1, 2, "1");
-  assert_refused (p, HP_ERROR_FORMAT, "24 bits");
+  hp_test_assert_refused (p, HP_ERROR_FORMAT, "24 bits");
   static const EdfSignalSpec ok[] = {
     { "I", "uV", -1000, 1000, -8388608, 8388607, 10 },
   };
@@ -1009,7 +997,7 @@ test_bad_bdf (void)
   gsize len = 0;
   g_assert_true (g_file_get_contents (full, &bytes, &len, NULL));
   g_autofree char *cut = hp_test_write_file ("cut.bdf", bytes, len - 1);
-  assert_refused (cut, HP_ERROR_FORMAT, "truncated");
+  hp_test_assert_refused (cut, HP_ERROR_FORMAT, "truncated");
 }
 
 /* biosig prints some warnings on stdout, where heartphase-cli writes its JSON: a damaged SCP-ECG
@@ -1061,26 +1049,26 @@ test_bad_gdf (void)
   gsize len = 0;
   g_assert_true (g_file_get_contents (good, &bytes, &len, NULL));
   g_autofree char *p1 = hp_test_write_file ("cut.gdf", bytes, len - 30);
-  assert_refused (p1, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p1, HP_ERROR_FORMAT, NULL);
   g_autofree char *p2 = hp_test_write_file ("header-only.gdf", bytes, 256 * (GDF_NS + 1));
-  assert_refused (p2, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p2, HP_ERROR_FORMAT, NULL);
   g_autofree char *p3 = hp_test_write_file ("stub.gdf", bytes, 200);
-  assert_refused (p3, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p3, HP_ERROR_FORMAT, NULL);
   /* more records than the file holds */
   g_autofree guint8 *more = g_memdup2 (bytes, len);
   put_le (more + 236, G_GUINT64_CONSTANT (1000000000000), 8);
   g_autofree char *p4 = hp_test_write_file ("records.gdf", more, len);
-  assert_refused (p4, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p4, HP_ERROR_FORMAT, NULL);
   /* a header length of one block for three signals */
   g_autofree guint8 *hl = g_memdup2 (bytes, len);
   put_le (hl + 184, 1, 2);
   g_autofree char *p5 = hp_test_write_file ("header-length.gdf", hl, len);
-  assert_refused (p5, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p5, HP_ERROR_FORMAT, NULL);
   /* physical range empty on one channel */
   g_autofree guint8 *pr = g_memdup2 (bytes, len);
   put_f64 (pr + 256 + 112 * GDF_NS, gdf_sigs[0].pmin);
   g_autofree char *p6 = hp_test_write_file ("range.gdf", pr, len);
-  assert_refused (p6, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p6, HP_ERROR_FORMAT, NULL);
 }
 
 /* SCP-ECG encodings no test shows biosig reading right are refused, and so is a record without
@@ -1090,22 +1078,22 @@ test_bad_scp (void)
 {
   g_autofree char *p1 = write_scp ("refbeat.scp", SCP_DEFAULT_HUFFMAN,
                                    &(ScpOptions) { .extra_flags = 0x01 });
-  assert_refused (p1, HP_ERROR_UNSUPPORTED, "reference beat");
+  hp_test_assert_refused (p1, HP_ERROR_UNSUPPORTED, "reference beat");
   g_autofree char *p2 = write_scp ("bimodal.scp", SCP_DEFAULT_HUFFMAN,
                                    &(ScpOptions) { .bimodal = 1 });
-  assert_refused (p2, HP_ERROR_UNSUPPORTED, "bimodal");
+  hp_test_assert_refused (p2, HP_ERROR_UNSUPPORTED, "bimodal");
   g_autofree char *p3 = write_scp ("norhythm.scp", SCP_PLAIN, &(ScpOptions) { .no_rhythm = TRUE });
-  assert_refused (p3, HP_ERROR_UNSUPPORTED, "rhythm");
+  hp_test_assert_refused (p3, HP_ERROR_UNSUPPORTED, "rhythm");
   g_autofree char *good = write_scp ("good.scp", SCP_PLAIN, NULL);
   g_autofree char *bytes = NULL;
   gsize len = 0;
   g_assert_true (g_file_get_contents (good, &bytes, &len, NULL));
   /* cut short, or one byte changed: the record's length or CRC no longer agree */
   g_autofree char *p4 = hp_test_write_file ("cut.scp", bytes, len - 100);
-  assert_refused (p4, HP_ERROR_UNSUPPORTED, "not an ECG format");
+  hp_test_assert_refused (p4, HP_ERROR_UNSUPPORTED, "not an ECG format");
   bytes[len - 7] ^= 0x10;
   g_autofree char *p5 = hp_test_write_file ("flipped.scp", bytes, len);
-  assert_refused (p5, HP_ERROR_UNSUPPORTED, "not an ECG format");
+  hp_test_assert_refused (p5, HP_ERROR_UNSUPPORTED, "not an ECG format");
 }
 
 int

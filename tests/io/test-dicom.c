@@ -386,18 +386,6 @@ test_sample_types (void)
 }
 
 static void
-assert_refused (const char *path, int code, const char *words)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
-  g_assert_null (s);
-  hp_test_assert_error (error, code, path);
-  g_test_message ("refused: %s", error->message);
-  if (words != NULL && strstr (error->message, words) == NULL)
-    g_error ("message lacks \"%s\": %s", words, error->message);
-}
-
-static void
 test_bad_patched (void)
 {
   g_autofree char *path = hp_test_data ("dicom/waveform_ecg.dcm");
@@ -414,25 +402,25 @@ test_bad_patched (void)
   g_autofree guint8 *more = g_memdup2 (b, len);
   memcpy (more + r->at_n_samples, twice, 4);
   g_autofree char *p1 = hp_test_write_file ("more-samples.dcm", more, len);
-  assert_refused (p1, HP_ERROR_FORMAT, "promises");
+  hp_test_assert_refused (p1, HP_ERROR_FORMAT, "promises");
 
   g_autofree char *p2 = patched ("no-sensitivity.dcm", b, len, r->ch[0].at_sensitivity, "0   ");
-  assert_refused (p2, HP_ERROR_FORMAT, "sensitivity");
+  hp_test_assert_refused (p2, HP_ERROR_FORMAT, "sensitivity");
   g_autofree char *p3 = patched ("unit.dcm", b, len, r->ch[0].at_unit, "mm");
-  assert_refused (p3, HP_ERROR_FORMAT, "unit");
+  hp_test_assert_refused (p3, HP_ERROR_FORMAT, "unit");
   g_autofree char *p4 = patched ("fs.dcm", b, len, r->at_fs, "0   ");
-  assert_refused (p4, HP_ERROR_FORMAT, "sampling frequency");
+  hp_test_assert_refused (p4, HP_ERROR_FORMAT, "sampling frequency");
   guint8 twelve_bits[2] = { 12, 0 };
   g_autofree guint8 *bits = g_memdup2 (b, len);
   memcpy (bits + r->at_bits, twelve_bits, 2);
   g_autofree char *p5 = hp_test_write_file ("bits.dcm", bits, len);
-  assert_refused (p5, HP_ERROR_UNSUPPORTED, "bits");
+  hp_test_assert_refused (p5, HP_ERROR_UNSUPPORTED, "bits");
   /* both groups labelled as median beats: no rhythm to show */
   g_autofree char *p6 = patched ("median-only.dcm", b, len, r->at_label, "MEDIAN");
-  assert_refused (p6, HP_ERROR_UNSUPPORTED, "median");
+  hp_test_assert_refused (p6, HP_ERROR_UNSUPPORTED, "median");
   /* cut inside the rhythm's waveform data */
   g_autofree char *p7 = hp_test_write_file ("cut.dcm", bytes, r->at_data + r->data_len / 2);
-  assert_refused (p7, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p7, HP_ERROR_FORMAT, NULL);
 }
 
 /* ---- Other bad input ------------------------------------------------------------------------- */
@@ -449,12 +437,12 @@ test_images (void)
         return;
       g_autofree char *fmt = hp_signal_detect_format (path, NULL);
       g_assert_cmpstr (fmt, ==, "DICOM ECG");
-      assert_refused (path, HP_ERROR_UNSUPPORTED, "image");
+      hp_test_assert_refused (path, HP_ERROR_UNSUPPORTED, "image");
     }
   g_autofree char *cut = hp_test_data ("dicom/MR_truncated.dcm");
   if (cut == NULL)
     return;
-  assert_refused (cut, HP_ERROR_FORMAT, "truncated");
+  hp_test_assert_refused (cut, HP_ERROR_FORMAT, "truncated");
 }
 
 static void
@@ -463,7 +451,7 @@ test_not_dicom (void)
   /* right extension, no DICOM in it: no reader claims it */
   const char *text = "this is a text file named like a DICOM file\n";
   g_autofree char *p1 = hp_test_write_file ("text.dcm", text, strlen (text));
-  assert_refused (p1, HP_ERROR_UNSUPPORTED, NULL);
+  hp_test_assert_refused (p1, HP_ERROR_UNSUPPORTED, NULL);
   /* and the DICOM reader itself, handed it, says it is not DICOM */
   g_autoptr (GError) error = NULL;
   g_assert_null (hp_reader_dicom.load (p1, NULL, &error));
@@ -476,7 +464,7 @@ test_not_dicom (void)
   for (gsize i = 132; i < sizeof junk; i++)
     junk[i] = (guint8) (i * 37);
   g_autofree char *p2 = hp_test_write_file ("junk.dcm", junk, sizeof junk);
-  assert_refused (p2, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p2, HP_ERROR_FORMAT, NULL);
   /* nothing after "DICM" */
   g_autofree char *p3 = hp_test_write_file ("empty.dcm", junk, 132);
   g_autoptr (HpSignal) s = hp_signal_load (p3, NULL, &error);

@@ -317,26 +317,14 @@ test_increment_units (void)
 /* ---- Bad input ------------------------------------------------------------------------------- */
 
 static void
-assert_refused (const char *path, int code, const char *words)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
-  g_assert_null (s);
-  hp_test_assert_error (error, code, path);
-  g_test_message ("refused: %s", error->message);
-  if (words != NULL && strstr (error->message, words) == NULL)
-    g_error ("message lacks \"%s\": %s", words, error->message);
-}
-
-static void
 test_bad_xml (void)
 {
   const char *broken = "<AnnotatedECG xmlns=\"urn:hl7-org:v3\"><component><series>";
   g_autofree char *p1 = hp_test_write_file ("broken.xml", broken, strlen (broken));
-  assert_refused (p1, HP_ERROR_FORMAT, "XML");
+  hp_test_assert_refused (p1, HP_ERROR_FORMAT, "XML");
   const char *bad_char = "<AnnotatedECG><a>&nope;</a></AnnotatedECG>";
   g_autofree char *p2 = hp_test_write_file ("entity.xml", bad_char, strlen (bad_char));
-  assert_refused (p2, HP_ERROR_FORMAT, NULL);
+  hp_test_assert_refused (p2, HP_ERROR_FORMAT, NULL);
   /* the real file cut in half */
   g_autofree char *real = hp_test_data ("hl7-aecg/ecg_hl7.xml");
   if (real == NULL)
@@ -345,7 +333,7 @@ test_bad_xml (void)
   gsize len = 0;
   g_assert_true (g_file_get_contents (real, &text, &len, NULL));
   g_autofree char *p3 = hp_test_write_file ("half.xml", text, len / 2);
-  assert_refused (p3, HP_ERROR_FORMAT, "XML");
+  hp_test_assert_refused (p3, HP_ERROR_FORMAT, "XML");
   /* the real file without its representative beats' digits: the beat is refused with it */
   GString *t = g_string_new (text);
   const char *beat = strstr (t->str, "REPRESENTATIVE_BEAT");
@@ -354,7 +342,7 @@ test_bad_xml (void)
   memcpy (d + strlen ("<digits>"), "1 2 x", 5);
   g_autofree char *p4 = hp_test_write_file ("beat-garbage.xml", t->str, t->len);
   g_string_free (t, TRUE);
-  assert_refused (p4, HP_ERROR_FORMAT, "integer");
+  hp_test_assert_refused (p4, HP_ERROR_FORMAT, "integer");
 }
 
 static void
@@ -367,30 +355,30 @@ test_bad_structure (void)
   /* no RHYTHM series */
   g_autofree char *b1 = body (time_seq, ok_i, NULL);
   g_autofree char *p1 = write_aecg ("no-rhythm.xml", "SOMETHING_ELSE", b1, NULL);
-  assert_refused (p1, HP_ERROR_FORMAT, "RHYTHM");
+  hp_test_assert_refused (p1, HP_ERROR_FORMAT, "RHYTHM");
   /* a RHYTHM series with no sequenceSet */
   g_autofree char *p2 = write_aecg ("no-set.xml", "RHYTHM", NULL, NULL);
-  assert_refused (p2, HP_ERROR_FORMAT, "sequenceSet");
+  hp_test_assert_refused (p2, HP_ERROR_FORMAT, "sequenceSet");
   /* no time sequence */
   g_autofree char *b3 = body (ok_i, NULL);
   g_autofree char *p3 = write_aecg ("no-time.xml", "RHYTHM", b3, NULL);
-  assert_refused (p3, HP_ERROR_FORMAT, "time");
+  hp_test_assert_refused (p3, HP_ERROR_FORMAT, "time");
   /* a zero increment */
   g_autofree char *b4 = body ("<component><sequence><code code=\"TIME_ABSOLUTE\"/><value>"
                               "<increment value=\"0\" unit=\"s\"/></value></sequence></component>",
                               ok_i, NULL);
   g_autofree char *p4 = write_aecg ("zero-increment.xml", "RHYTHM", b4, NULL);
-  assert_refused (p4, HP_ERROR_FORMAT, "increment");
+  hp_test_assert_refused (p4, HP_ERROR_FORMAT, "increment");
   /* a time sequence but no lead sequence */
   g_autofree char *b5 = body (time_seq, NULL);
   g_autofree char *p5 = write_aecg ("no-leads.xml", "RHYTHM", b5, NULL);
-  assert_refused (p5, HP_ERROR_FORMAT, "lead");
+  hp_test_assert_refused (p5, HP_ERROR_FORMAT, "lead");
   /* the one lead has no digits at all: a recording without samples */
   g_autofree char *empty = lead_seq ("MDC_ECG_LEAD_I", NULL, "<scale value=\"5\" unit=\"uV\"/>",
                                      NULL);
   g_autofree char *b8 = body (time_seq, empty, NULL);
   g_autofree char *p8 = write_aecg ("no-samples.xml", "RHYTHM", b8, NULL);
-  assert_refused (p8, HP_ERROR_INVALID, "no samples");
+  hp_test_assert_refused (p8, HP_ERROR_INVALID, "no samples");
   /* the root is not AnnotatedECG (reached through the reader itself, since detection would
    * not pick it) */
   const char *other = "<Other><component/></Other>";
@@ -404,7 +392,7 @@ test_bad_structure (void)
   g_autofree char *rb = body (time_seq, ok_i, ok_ii, NULL);
   g_autofree char *bb = body (time_seq, ok_i, short_ii, NULL);
   g_autofree char *p7 = write_aecg ("bad-beat.xml", "RHYTHM", rb, bb);
-  assert_refused (p7, HP_ERROR_FORMAT, "representative beat");
+  hp_test_assert_refused (p7, HP_ERROR_FORMAT, "representative beat");
 }
 
 static void
@@ -440,7 +428,7 @@ test_bad_leads (void)
                                         bad[k].digits);
       g_autofree char *b = body (time_seq, ok_i, lead, NULL);
       g_autofree char *p = write_aecg (bad[k].name, "RHYTHM", b, NULL);
-      assert_refused (p, HP_ERROR_FORMAT, bad[k].words);
+      hp_test_assert_refused (p, HP_ERROR_FORMAT, bad[k].words);
     }
 }
 
