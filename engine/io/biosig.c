@@ -1,5 +1,8 @@
 /* EDF/EDF+, BDF, GDF and SCP-ECG recordings, read through Debian's libbiosig and turned into an
  * HpSignal in millivolts. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -158,10 +161,11 @@ edf_field_triple (const guint8 *f, int lo0, int hi0, int lo1, int hi1, int lo2, 
   return TRUE;
 }
 
+/* what is one of the N_() sentences below, translated here. */
 static gboolean
 edf_fail (GError **error, const char *path, const char *what)
 {
-  g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the EDF header is damaged: %s", path, what);
+  g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: %s", path, _(what));
   return FALSE;
 }
 
@@ -176,7 +180,9 @@ check_edf_header (const char *path, gboolean bdf, GError **error)
   if (f == NULL)
     {
       int saved = errno;
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot open: %s", path, g_strerror (saved));
+      /* TRANSLATORS: the second %s is the system's reason, such as "Permission denied" */
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot open: %s"), path,
+                   g_strerror (saved));
       return FALSE;
     }
   GStatBuf st;
@@ -187,28 +193,39 @@ check_edf_header (const char *path, gboolean bdf, GError **error)
   if (n < 256 || g_stat (path, &st) != 0)
     {
       fclose (f);
-      return edf_fail (error, path, "the file ends inside the first 256 header bytes");
+      /* TRANSLATORS: these messages follow "path: "; EDF and BDF files start with a header of
+       * 256 bytes, then 256 bytes per signal (the signal headers) */
+      return edf_fail (error, path, N_("the EDF header is damaged: the file ends inside the first "
+                                       "256 header bytes"));
     }
   if (!edf_field_integer (head + 184, 8, &header_bytes) || !edf_field_integer (head + 252, 4, &ns)
       || !edf_field_integer (head + 236, 8, &n_records)
       || !edf_field_number (head + 244, 8, &duration))
     {
       fclose (f);
-      return edf_fail (error, path, "its header size, signal count, record count or record "
-                       "duration is not a number");
+      return edf_fail (error, path, N_("the EDF header is damaged: its header size, signal "
+                                       "count, record count or record duration is not a "
+                                       "number"));
     }
   if (ns < 1 || header_bytes != 256 * (ns + 1))
     {
       fclose (f);
-      g_autofree char *what = g_strdup_printf ("%" G_GINT64_FORMAT " header bytes for %"
-                                               G_GINT64_FORMAT " signals", header_bytes, ns);
-      return edf_fail (error, path, what);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* TRANSLATORS: the header size the file gives in bytes and its
+                                 * number of signals, which do not match (256 bytes per signal
+                                 * plus 256) */
+                                "%s: the EDF header is damaged: %lld header bytes for %lld signal",
+                                "%s: the EDF header is damaged: %lld header bytes for %lld "
+                                "signals", (gulong) MAX (ns, 0)),
+                   path, (long long) header_bytes, (long long) ns);
+      return FALSE;
     }
   if (n_records == 0 || n_records < -1 || duration < 0)
     {
       fclose (f);
-      return edf_fail (error, path, "the number of data records or their duration is not "
-                       "valid (none, or negative)");
+      return edf_fail (error, path, N_("the EDF header is damaged: the number of data records "
+                                       "or their duration is not valid (none, or negative)"));
     }
   /* EDF+D records carry their own onsets, with gaps between them; biosig joins them end to end,
    * so every sample after a gap would be shown at the wrong time */
@@ -216,21 +233,24 @@ check_edf_header (const char *path, gboolean bdf, GError **error)
     {
       fclose (f);
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: discontinuous EDF+ (EDF+D, records with gaps in time) is not supported; "
-                   "only continuous recordings (EDF+C) are", path);
+                   _("%s: discontinuous EDF+ (EDF+D, records with gaps in time) is not "
+                     "supported; only continuous recordings (EDF+C) are"), path);
       return FALSE;
     }
   if (!edf_field_triple (head + 168, 1, 31, 1, 12, 0, 99)
       || !edf_field_triple (head + 176, 0, 23, 0, 59, 0, 59))
     {
       fclose (f);
-      return edf_fail (error, path, "the start date or time is not dd.mm.yy and hh.mm.ss");
+      /* TRANSLATORS: dd.mm.yy and hh.mm.ss are the fields' fixed formats in the file */
+      return edf_fail (error, path, N_("the EDF header is damaged: the start date or time is not "
+                                       "dd.mm.yy and hh.mm.ss"));
     }
   head = g_realloc (head, (gsize) header_bytes);
   n = fread (head + 256, 1, (gsize) header_bytes - 256, f);
   fclose (f);
   if (n < (gsize) header_bytes - 256)
-    return edf_fail (error, path, "the file ends inside the signal headers");
+    return edf_fail (error, path, N_("the EDF header is damaged: the file ends inside the "
+                                     "signal headers"));
 
   /* the per-signal fields are stored field by field: all labels, then all transducers, ... */
   const guint8 *sig = head + 256;
@@ -249,18 +269,23 @@ check_edf_header (const char *path, gboolean bdf, GError **error)
           || !edf_field_integer (sig + 128 * ns + 8 * k, 8, &dmax)
           || !edf_field_integer (sig + 216 * ns + 8 * k, 8, &spr))
         {
-          g_autofree char *what = g_strdup_printf ("signal %" G_GINT64_FORMAT " (\"%s\") has a "
-                                                   "physical or digital range or a sample count "
-                                                   "that is not a number", k + 1, label);
-          return edf_fail (error, path, what);
+          g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                       /* TRANSLATORS: the signal's number from 1 and its label (often a lead
+                        * name) */
+                       _("%s: the EDF header is damaged: signal %lld (\"%s\") has a physical or "
+                         "digital range or a sample count that is not a number"),
+                       path, (long long) (k + 1), label);
+          return FALSE;
         }
       if (spr < 1 || dmin >= dmax || dmin < -digital_limit || dmax > digital_limit - 1)
         {
-          g_autofree char *what = g_strdup_printf ("signal %" G_GINT64_FORMAT " (\"%s\") has no "
-                                                   "samples per record, or a digital range that "
-                                                   "is empty or beyond %d bits", k + 1, label,
-                                                   bdf ? 24 : 16);
-          return edf_fail (error, path, what);
+          g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                       /* TRANSLATORS: the signal's number from 1, its label (often a lead name)
+                        * and the format's sample size in bits (16 for EDF, 24 for BDF) */
+                       _("%s: the EDF header is damaged: signal %lld (\"%s\") has no samples "
+                         "per record, or a digital range that is empty or beyond %d bits"),
+                       path, (long long) (k + 1), label, bdf ? 24 : 16);
+          return FALSE;
         }
       samples_per_record += spr;
     }
@@ -270,12 +295,28 @@ check_edf_header (const char *path, gboolean bdf, GError **error)
   gint64 record_bytes = samples_per_record * (bdf ? 3 : 2);
   gint64 data_bytes = (gint64) st.st_size - header_bytes;
   gint64 whole_records = data_bytes > 0 ? data_bytes / record_bytes : 0;
+  if (n_records < 0 && whole_records < 1)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   /* TRANSLATORS: the size of one data record in bytes; the header leaves the
+                    * number of records open */
+                   _("%s: the file is truncated: it holds no whole data record of %lld bytes"),
+                   path, (long long) record_bytes);
+      return FALSE;
+    }
   if (whole_records < 1 || (n_records > 0 && whole_records < n_records))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the file is truncated: the header promises %" G_GINT64_FORMAT " data "
-                   "records of %" G_GINT64_FORMAT " bytes, the file holds %" G_GINT64_FORMAT,
-                   path, n_records, record_bytes, whole_records);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* TRANSLATORS: the number of data records the header gives, the
+                                 * size of one in bytes, and the number of whole records the file
+                                 * holds */
+                                "%s: the file is truncated: the header promises %lld data record "
+                                "of %lld bytes, the file holds %lld",
+                                "%s: the file is truncated: the header promises %lld data records "
+                                "of %lld bytes, the file holds %lld", (gulong) n_records),
+                   path, (long long) n_records, (long long) record_bytes,
+                   (long long) whole_records);
       return FALSE;
     }
   return TRUE;
@@ -293,7 +334,8 @@ check_scp_record (const char *path, GError **error)
   g_autoptr (GError) local = NULL;
   if (!g_file_get_contents (path, &bytes, &len, &local))
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot read the file: %s", path,
+      /* TRANSLATORS: the second %s is the system's reason */
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot read the file: %s"), path,
                    local->message);
       return FALSE;
     }
@@ -313,22 +355,23 @@ check_scp_record (const char *path, GError **error)
       if (index < 1 || slen < 22 || (gsize) index - 1 + slen > len)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: SCP-ECG section %u lies outside the file", path, id);
+                       /* TRANSLATORS: %u is the number of an SCP-ECG section (3 or 6) */
+                       _("%s: SCP-ECG section %u lies outside the file"), path, id);
           return FALSE;
         }
       const guint8 *body = rec + index - 1 + 16;
       if (id == 3 && (body[1] & 0x01))
         {
           g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                       "%s: this SCP-ECG file stores its rhythm with reference beat subtraction, "
-                       "which Heartphase does not read", path);
+                       _("%s: this SCP-ECG file stores its rhythm with reference beat "
+                         "subtraction, which Heartphase does not read"), path);
           return FALSE;
         }
       if (id == 6 && body[5] != 0)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                       "%s: this SCP-ECG file stores its rhythm with bimodal compression, which "
-                       "Heartphase does not read", path);
+                       _("%s: this SCP-ECG file stores its rhythm with bimodal compression, "
+                         "which Heartphase does not read"), path);
           return FALSE;
         }
       rhythm |= id == 6;
@@ -336,7 +379,7 @@ check_scp_record (const char *path, GError **error)
   if (!rhythm)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: this SCP-ECG file holds no rhythm data (section 6)", path);
+                   _("%s: this SCP-ECG file holds no rhythm data (section 6)"), path);
       return FALSE;
     }
   return TRUE;
@@ -425,8 +468,10 @@ convert (HDRTYPE *hdr, const char *path, const char *format, HpProgress *progres
       if (c->SPR == 0 || !isfinite (c->Cal) || c->Cal == 0 || !isfinite (c->Off))
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: channel \"%s\" has an unusable scale (physical or digital range is "
-                       "empty, or no samples per record)", path, biosig_channel_get_label (c));
+                       /* TRANSLATORS: the second %s is the channel's label, often a lead name */
+                       _("%s: channel \"%s\" has an unusable scale (physical or digital range "
+                         "is empty, or no samples per record)"),
+                       path, biosig_channel_get_label (c));
           return NULL;
         }
       channels[n_leads++] = k;
@@ -435,13 +480,19 @@ convert (HDRTYPE *hdr, const char *path, const char *format, HpProgress *progres
   if (n_leads == 0)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   "%s: the %s file holds no signal channels (only annotations)", path, format);
+                   /* TRANSLATORS: the second %s is the file format: EDF, EDF+, BDF, GDF or
+                    * SCP-ECG */
+                   _("%s: the %s file holds no signal channels (only annotations)"), path,
+                   format);
       return NULL;
     }
   if (hdr->NRec <= 0 || hdr->SPR == 0 || !(hdr->SampleRate > 0) || !isfinite (hdr->SampleRate))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the %s header gives no usable record count or sampling rate", path, format);
+                   /* TRANSLATORS: the second %s is the file format: EDF, EDF+, BDF, GDF or
+                    * SCP-ECG */
+                   _("%s: the %s header gives no usable record count or sampling rate"), path,
+                   format);
       return NULL;
     }
   /* biosig allocates all the data a header promises before reading it: a GDF header promising
@@ -455,13 +506,21 @@ convert (HDRTYPE *hdr, const char *path, const char *format, HpProgress *progres
       if (whole_records < (gint64) hdr->NRec)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: the file is truncated: the header promises %" G_GINT64_FORMAT " data "
-                       "records of %u bytes, the file holds %" G_GINT64_FORMAT, path,
-                       (gint64) hdr->NRec, (unsigned) hdr->AS.bpb, whole_records);
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    /* TRANSLATORS: the number of data records the header
+                                     * gives, the size of one in bytes, and the number of whole
+                                     * records the file holds */
+                                    "%s: the file is truncated: the header promises %lld data "
+                                    "record of %u bytes, the file holds %lld",
+                                    "%s: the file is truncated: the header promises %lld data "
+                                    "records of %u bytes, the file holds %lld",
+                                    (gulong) hdr->NRec),
+                       path, (long long) hdr->NRec, (unsigned) hdr->AS.bpb,
+                       (long long) whole_records);
           return NULL;
         }
     }
-  if (!hp_progress_report (progress, 0.1, "Reading samples", error))
+  if (!hp_progress_report (progress, 0.1, _("Reading samples"), error))
     return NULL;
 
   size_t got = sread (NULL, 0, (size_t) hdr->NRec, hdr);
@@ -472,8 +531,14 @@ convert (HDRTYPE *hdr, const char *path, const char *format, HpProgress *progres
       || rows != (size_t) hdr->NRec * hdr->SPR)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   "%s: the file is truncated or damaged: the header promises %" G_GINT64_FORMAT
-                   " data records, %zu could be read", path, (gint64) hdr->NRec, got);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* TRANSLATORS: the number of data records the header gives and
+                                 * the number that could be read */
+                                "%s: the file is truncated or damaged: the header promises %lld "
+                                "data record, %zu could be read",
+                                "%s: the file is truncated or damaged: the header promises %lld "
+                                "data records, %zu could be read", (gulong) hdr->NRec),
+                   path, (long long) hdr->NRec, (size_t) got);
       return NULL;
     }
 
@@ -487,8 +552,9 @@ convert (HDRTYPE *hdr, const char *path, const char *format, HpProgress *progres
   g_autoptr (HpSignal) s = hp_signal_new (n_leads, n_samples, fs);
   if (s == NULL)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the header claims more samples than fit "
-                   "in memory (%" G_GINT64_FORMAT " per channel)", path, n_samples);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   _("%s: the header claims more samples than fit in memory (%lld per channel)"),
+                   path, (long long) n_samples);
       return NULL;
     }
   for (int j = 0; j < n_leads; j++)
@@ -549,7 +615,9 @@ load (const char *path, HpProgress *progress, GError **error)
   if (f == NULL)
     {
       int saved = errno;
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, "%s: cannot open: %s", path, g_strerror (saved));
+      /* TRANSLATORS: the second %s is the system's reason, such as "Permission denied" */
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot open: %s"), path,
+                   g_strerror (saved));
       return NULL;
     }
   gsize n = fread (head, 1, sizeof head, f);
@@ -561,7 +629,7 @@ load (const char *path, HpProgress *progress, GError **error)
     }
   else if ((n < 4 || memcmp (head, "GDF ", 4) != 0) && !check_scp_record (path, error))
     return NULL;
-  if (!hp_progress_report (progress, 0.0, "Opening", error))
+  if (!hp_progress_report (progress, 0.0, _("Opening"), error))
     return NULL;
 
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&biosig_lock);
@@ -574,13 +642,17 @@ load (const char *path, HpProgress *progress, GError **error)
   biosig_reset_flag (hdr, BIOSIG_FLAG_OVERFLOWDETECTION);
   hdr = sopen (path, "r", hdr);
   if (hdr == NULL)
-    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: biosig could not open the file", path);
+    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: biosig could not open the file"), path);
   else if (biosig_check_error (hdr))
     {
       /* biosig hands over a malloc'd copy of its message */
       char *msg = biosig_get_errormsg (hdr);
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: not a readable recording: %s", path,
-                   msg != NULL ? g_strstrip (msg) : "unknown error");
+      if (msg != NULL && *g_strstrip (msg) != '\0')
+        /* TRANSLATORS: the second %s is biosig's reason, in English */
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: not a readable recording: %s"), path,
+                     msg);
+      else
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: not a readable recording"), path);
       free (msg);
     }
   else
@@ -588,8 +660,9 @@ load (const char *path, HpProgress *progress, GError **error)
       const char *format = format_name (hdr, path);
       if (format == NULL)
         g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                     "%s: biosig reads it as %s, which Heartphase does not take from biosig", path,
-                     GetFileTypeString (biosig_get_filetype (hdr)));
+                     /* TRANSLATORS: the second %s is the name biosig gives the file's format */
+                     _("%s: biosig reads it as %s, which Heartphase does not take from biosig"),
+                     path, GetFileTypeString (biosig_get_filetype (hdr)));
       else
         s = convert (hdr, path, format, progress, error);
     }

@@ -1,6 +1,10 @@
 /* DICOM 12-lead ECG waveform (WaveformSequence 5400,0100) read with DCMTK. The only C++ in the
  * engine: everything leaves through the C functions of dicom-ecg.h, and no exception crosses. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <cmath>
+#include <cstdarg>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -64,11 +68,18 @@ unit_to_mv (const OFString &code)
   return 0;
 }
 
-/* Sets a GError and returns false: the reading functions below share this shape. */
+/* Sets a GError from a printf format (a whole translated sentence, the path first) and returns
+ * false: the reading functions below share this shape. */
+bool fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
 bool
-fail (GError **error, int code, const char *path, const std::string &what)
+fail (GError **error, int code, const char *format, ...)
 {
-  g_set_error (error, HP_ERROR, code, "%s: %s", path, what.c_str ());
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, HP_ERROR, code, message);
   return false;
 }
 
@@ -79,9 +90,14 @@ read_channels (const Group &g, const char *path, std::vector<Channel> &channels,
     {
       DcmItem *def = nullptr;
       if (g.item->findAndGetSequenceItem (DCM_ChannelDefinitionSequence, def, (int) k).bad ())
-        return fail (error, HP_ERROR_FORMAT, path,
-                     "the waveform has " + std::to_string (g.n_channels)
-                     + " channels but defines only " + std::to_string (k));
+        return fail (error, HP_ERROR_FORMAT,
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  /* TRANSLATORS: the number of channels the waveform declares
+                                   * and the number it defines */
+                                  "%s: the waveform has %u channel but defines only %u",
+                                  "%s: the waveform has %u channels but defines only %u",
+                                  (gulong) g.n_channels),
+                     path, g.n_channels, k);
       Channel c;
       DcmItem *source = nullptr;
       OFString meaning;
@@ -95,13 +111,17 @@ read_channels (const Group &g, const char *path, std::vector<Channel> &channels,
       OFString unit;
       if (def->findAndGetFloat64 (DCM_ChannelSensitivity, sensitivity).bad () || sensitivity == 0
           || !std::isfinite (sensitivity))
-        return fail (error, HP_ERROR_FORMAT, path,
-                     "channel " + c.name + " has no channel sensitivity, so its samples have no "
-                     "scale in volts");
+        return fail (error, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: the second %s is a lead name such as "V1" */
+                     _("%s: channel %s has no channel sensitivity, so its samples have no scale "
+                       "in volts"),
+                     path, c.name.c_str ());
       if (def->findAndGetSequenceItem (DCM_ChannelSensitivityUnitsSequence, units).bad ()
           || units->findAndGetOFString (DCM_CodeValue, unit).bad () || unit_to_mv (unit) == 0)
-        return fail (error, HP_ERROR_FORMAT, path,
-                     "channel " + c.name + " has no sensitivity unit in volts (uV, mV)");
+        return fail (error, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: the second %s is a lead name such as "V1" */
+                     _("%s: channel %s has no sensitivity unit in volts (uV, mV)"), path,
+                     c.name.c_str ());
       /* Both are optional: 1 and 0 when absent. */
       def->findAndGetFloat64 (DCM_ChannelSensitivityCorrectionFactor, correction);
       def->findAndGetFloat64 (DCM_ChannelBaseline, baseline);
@@ -126,8 +146,10 @@ read_group (const Group &g, const char *path, GError **error)
   if (g.item->findAndGetUint16 (DCM_WaveformBitsAllocated, bits).bad ()
       || g.item->findAndGetOFString (DCM_WaveformSampleInterpretation, interp).bad ())
     {
-      fail (error, HP_ERROR_FORMAT, path, "the waveform gives no bits allocated or sample "
-            "interpretation");
+      /* TRANSLATORS: bits allocated and sample interpretation are DICOM attributes (Waveform
+       * Bits Allocated, Waveform Sample Interpretation) */
+      fail (error, HP_ERROR_FORMAT, _("%s: the waveform gives no bits allocated or sample "
+                                      "interpretation"), path);
       return nullptr;
     }
   std::size_t n_values = (std::size_t) g.n_channels * g.n_samples;
@@ -142,28 +164,37 @@ read_group (const Group &g, const char *path, GError **error)
     ok = g.item->findAndGetUint8Array (DCM_WaveformData, bytes, &count).good () && bytes != nullptr;
   else
     {
-      fail (error, HP_ERROR_UNSUPPORTED, path,
-            "waveform samples of " + std::to_string (bits) + " bits as " + interp.c_str ()
-            + " are not supported (8 or 16-bit SB/UB/SS/US are)");
+      fail (error, HP_ERROR_UNSUPPORTED,
+            /* TRANSLATORS: %u is the sample size in bits, the second %s the DICOM sample
+             * interpretation code (SB, UB, SS, US, ...) */
+            _("%s: waveform samples of %u bits as %s are not supported (8 or 16-bit "
+              "SB/UB/SS/US are)"),
+            path, (unsigned) bits, interp.c_str ());
       return nullptr;
     }
   if (!ok)
     {
-      fail (error, HP_ERROR_FORMAT, path, "the waveform has no waveform data (5400,1010)");
+      /* TRANSLATORS: (5400,1010) is the tag of the DICOM attribute Waveform Data */
+      fail (error, HP_ERROR_FORMAT, _("%s: the waveform has no waveform data (5400,1010)"), path);
       return nullptr;
     }
   if (count < n_values)
     {
-      fail (error, HP_ERROR_FORMAT, path,
-            "the waveform data hold " + std::to_string (count) + " samples, the header promises "
-            + std::to_string (n_values));
+      fail (error, HP_ERROR_FORMAT,
+            g_dngettext (GETTEXT_PACKAGE,
+                         /* TRANSLATORS: the number of samples the waveform data hold and the
+                          * number the header promises (channels × samples per channel) */
+                         "%s: the waveform data hold %lu sample, the header promises %zu",
+                         "%s: the waveform data hold %lu samples, the header promises %zu",
+                         (gulong) count),
+            path, count, n_values);
       return nullptr;
     }
 
   g_autoptr (HpSignal) s = hp_signal_new ((int) g.n_channels, (gint64) g.n_samples, g.fs_hz);
   if (s == nullptr)
     {
-      fail (error, HP_ERROR_FORMAT, path, "the waveform is too large to read");
+      fail (error, HP_ERROR_FORMAT, _("%s: the waveform is too large to read"), path);
       return nullptr;
     }
   for (unsigned k = 0; k < g.n_channels; k++)
@@ -228,7 +259,7 @@ is_median_label (const std::string &label)
 HpSignal *
 load_dicom (const char *path, HpProgress *progress, GError **error)
 {
-  if (!hp_progress_report (progress, 0.0, "Reading DICOM waveform", error))
+  if (!hp_progress_report (progress, 0.0, _("Reading DICOM waveform"), error))
     return nullptr;
   /* DCMTK logs its own parse errors to stderr; ours name the file and reach the user through
    * the GError, so its logger is quietened once, before the first read. */
@@ -242,8 +273,9 @@ load_dicom (const char *path, HpProgress *progress, GError **error)
   OFCondition cond = file.loadFile (path);
   if (cond.bad ())
     {
-      fail (error, HP_ERROR_FORMAT, path,
-            std::string ("not a readable DICOM file (truncated or damaged): ") + cond.text ());
+      /* TRANSLATORS: the second %s is DCMTK's reason, in English */
+      fail (error, HP_ERROR_FORMAT, _("%s: not a readable DICOM file (truncated or damaged): %s"),
+            path, cond.text ());
       return nullptr;
     }
   DcmDataset *ds = file.getDataset ();
@@ -251,13 +283,16 @@ load_dicom (const char *path, HpProgress *progress, GError **error)
     {
       OFString modality;
       ds->findAndGetOFString (DCM_Modality, modality);
-      if (ds->tagExists (DCM_PixelData))
-        fail (error, HP_ERROR_UNSUPPORTED, path,
-              std::string ("is a DICOM image (") + (modality.empty () ? "unknown modality"
-                                                     : modality.c_str ())
-              + "), not an ECG waveform");
+      if (ds->tagExists (DCM_PixelData) && !modality.empty ())
+        /* TRANSLATORS: the second %s is the DICOM modality code, such as MR or CT */
+        fail (error, HP_ERROR_UNSUPPORTED, _("%s: is a DICOM image (%s), not an ECG waveform"),
+              path, modality.c_str ());
+      else if (ds->tagExists (DCM_PixelData))
+        fail (error, HP_ERROR_UNSUPPORTED,
+              _("%s: is a DICOM image (unknown modality), not an ECG waveform"), path);
       else
-        fail (error, HP_ERROR_UNSUPPORTED, path, "is a DICOM file without an ECG waveform");
+        fail (error, HP_ERROR_UNSUPPORTED, _("%s: is a DICOM file without an ECG waveform"),
+              path);
       return nullptr;
     }
 
@@ -278,9 +313,11 @@ load_dicom (const char *path, HpProgress *progress, GError **error)
           || item->findAndGetFloat64 (DCM_SamplingFrequency, fs).bad () || n_channels == 0
           || n_samples == 0 || !(fs > 0) || !std::isfinite (fs))
         {
-          fail (error, HP_ERROR_FORMAT, path,
-                "waveform group " + std::to_string (i + 1) + " gives no channel count, sample "
-                "count or sampling frequency");
+          fail (error, HP_ERROR_FORMAT,
+                /* TRANSLATORS: %d is the number of the waveform group (multiplex group) from 1 */
+                _("%s: waveform group %d gives no channel count, sample count or sampling "
+                  "frequency"),
+                path, i + 1);
           return nullptr;
         }
       g.n_channels = n_channels;
@@ -290,7 +327,7 @@ load_dicom (const char *path, HpProgress *progress, GError **error)
     }
   if (groups.empty ())
     {
-      fail (error, HP_ERROR_FORMAT, path, "the waveform sequence is empty");
+      fail (error, HP_ERROR_FORMAT, _("%s: the waveform sequence is empty"), path);
       return nullptr;
     }
 
@@ -311,7 +348,8 @@ load_dicom (const char *path, HpProgress *progress, GError **error)
     }
   if (rhythm == nullptr)
     {
-      fail (error, HP_ERROR_UNSUPPORTED, path, "holds median beats only, no rhythm waveform");
+      fail (error, HP_ERROR_UNSUPPORTED, _("%s: holds median beats only, no rhythm waveform"),
+            path);
       return nullptr;
     }
 
@@ -349,12 +387,14 @@ hp_dicom_ecg_load (const char *path, HpProgress *progress, GError **error)
   catch (const std::exception &e)
     {
       g_clear_error (error);
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the DICOM reader failed: %s", path, e.what ());
+      /* TRANSLATORS: the second %s is the C++ exception's reason, in English */
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the DICOM reader failed: %s"), path,
+                   e.what ());
     }
   catch (...)
     {
       g_clear_error (error);
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the DICOM reader failed", path);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the DICOM reader failed"), path);
     }
   return nullptr;
 }

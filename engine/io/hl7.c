@@ -5,6 +5,9 @@
  * (hl7-aecg/ecg_hl7.xml) with "Dataformat not known", because the file has no "<?xml" prolog,
  * which the standard does not require. Even given a prolog it reads only the 12 rhythm leads
  * and drops the 12 representative beats, and its start time comes out one second early. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +71,21 @@ typedef struct
   xmlNode *value;
 } Sequence;
 
-/* Reads one series (rhythm or representative beat) from its sequenceSet. */
+/* Reads one series, the representative beat when beat is set and else the rhythm, from its
+ * sequenceSet. Every message names the series in a sentence of its own, for translators. */
 static HpSignal *
-read_series (xmlNode *series, const char *path, const char *what, GDateTime **start_out,
+read_series (xmlNode *series, const char *path, gboolean beat, GDateTime **start_out,
              GError **error)
 {
   xmlNode *set = hp_xml_child (hp_xml_child (series, "component"), "sequenceSet");
   if (set == NULL)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s series has no sequenceSet", path, what);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   /* TRANSLATORS: sequenceSet is the name of an XML element; the representative
+                    * beat is the median beat the ECG device computed from the rhythm */
+                   beat ? _("%s: the representative beat series has no sequenceSet")
+                        : _("%s: the rhythm series has no sequenceSet"),
+                   path);
       return NULL;
     }
   double increment_s = 0;
@@ -104,7 +113,11 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
           if (!hp_xml_attr_double (inc, "value", &increment_s) || increment_s <= 0 || scale == 0)
             {
               g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                           "%s: the %s series' time sequence has no valid increment", path, what);
+                           /* TRANSLATORS: the increment is the sampling interval */
+                           beat ? _("%s: the representative beat series' time sequence has no "
+                                    "valid increment")
+                                : _("%s: the rhythm series' time sequence has no valid increment"),
+                           path);
               return NULL;
             }
           increment_s *= scale;
@@ -119,8 +132,17 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
     }
   if (increment_s <= 0 || leads->len == 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s series has no %s", path, what,
-                   increment_s <= 0 ? "time sequence (sampling interval)" : "lead sequences");
+      if (increment_s <= 0)
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                     beat ? _("%s: the representative beat series has no time sequence "
+                              "(sampling interval)")
+                          : _("%s: the rhythm series has no time sequence (sampling interval)"),
+                     path);
+      else
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                     beat ? _("%s: the representative beat series has no lead sequences")
+                          : _("%s: the rhythm series has no lead sequences"),
+                     path);
       return NULL;
     }
 
@@ -140,7 +162,10 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
           || !hp_xml_attr_double (scale, "value", &scale_v) || scale_mv == 0 || scale_v == 0)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: lead %s has no usable scale or origin (value in uV or mV)", path, code);
+                       /* TRANSLATORS: the second %s is the lead's code, such as MDC_ECG_LEAD_I;
+                        * scale and origin are XML elements */
+                       _("%s: lead %s has no usable scale or origin (value in uV or mV)"), path,
+                       code);
           return NULL;
         }
       xmlNode *digits = hp_xml_child (value, "digits");
@@ -162,7 +187,9 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
             {
               xmlFree (text);
               g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                           "%s: lead %s has a sample that is not an integer", path, code);
+                           /* TRANSLATORS: the second %s is the lead's code, such as
+                            * MDC_ECG_LEAD_I */
+                           _("%s: lead %s has a sample that is not an integer"), path, code);
               return NULL;
             }
           /* value = origin + digits * scale, each in its own unit */
@@ -174,8 +201,11 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
       if (n_samples >= 0 && (gint64) col->len != n_samples)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                       "%s: the %s leads differ in length (%" G_GINT64_FORMAT " and %u samples)",
-                       path, what, n_samples, col->len);
+                       /* TRANSLATORS: the numbers of samples of two leads */
+                       beat ? _("%s: the representative beat leads differ in length (%lld and "
+                                "%u samples)")
+                            : _("%s: the rhythm leads differ in length (%lld and %u samples)"),
+                       path, (long long) n_samples, col->len);
           return NULL;
         }
       n_samples = col->len;
@@ -184,7 +214,10 @@ read_series (xmlNode *series, const char *path, const char *what, GDateTime **st
   g_autoptr (HpSignal) s = hp_signal_new ((int) leads->len, n_samples, 1.0 / increment_s);
   if (s == NULL)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the %s series is too large", path, what);
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   beat ? _("%s: the representative beat series is too large")
+                        : _("%s: the rhythm series is too large"),
+                   path);
       return NULL;
     }
   for (guint j = 0; j < leads->len; j++)
@@ -224,7 +257,7 @@ find_series (xmlNode *node, const char *code)
 static HpSignal *
 load (const char *path, HpProgress *progress, GError **error)
 {
-  if (!hp_progress_report (progress, 0.0, "Reading HL7 aECG", error))
+  if (!hp_progress_report (progress, 0.0, _("Reading HL7 aECG"), error))
     return NULL;
   xmlDoc *doc = hp_xml_read_file (path, error);
   if (doc == NULL)
@@ -234,14 +267,15 @@ load (const char *path, HpProgress *progress, GError **error)
   GDateTime *start = NULL;
   xmlNode *rhythm = root != NULL ? find_series (root->children, "RHYTHM") : NULL;
   if (root == NULL || !hp_xml_is_element (root, "AnnotatedECG"))
-    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: not an HL7 aECG (no AnnotatedECG root)", path);
+    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                 _("%s: not an HL7 aECG (no AnnotatedECG root)"), path);
   else if (rhythm == NULL)
-    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, "%s: the aECG has no RHYTHM series", path);
-  else if ((result = read_series (rhythm, path, "rhythm", &start, error)) != NULL)
+    /* TRANSLATORS: RHYTHM is the code of the series that holds the rhythm leads */
+    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the aECG has no RHYTHM series"), path);
+  else if ((result = read_series (rhythm, path, FALSE, &start, error)) != NULL)
     {
       xmlNode *beat = find_series (root->children, "REPRESENTATIVE_BEAT");
-      if (beat != NULL && (result->median = read_series (beat, path, "representative beat", NULL,
-                                                         error)) == NULL)
+      if (beat != NULL && (result->median = read_series (beat, path, TRUE, NULL, error)) == NULL)
         g_clear_pointer (&result, hp_signal_free);
     }
   if (result != NULL)

@@ -71,6 +71,61 @@ test_wfdb_messages (void)
   g_assert_cmpstr (error->message, ==, truncated);
 }
 
+/* Readers through libraries: an MR image given as DICOM, and an EDF whose header promises more
+ * data records than the file holds (a plural). */
+static void
+test_dicom_image (void)
+{
+  g_autofree char *path = hp_test_data ("dicom/MR_small.dcm");
+  if (path == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_assert_null (hp_signal_load (path, NULL, &error));
+  g_assert_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED);
+  g_autofree char *expected = g_strconcat (path, ": Ist ein DICOM-Bild (MR), keine EKG-Kurve",
+                                           NULL);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
+/* Writes text into the fixed-width ASCII field at offset, padded with blanks. */
+static void
+edf_field (guint8 *header, gsize offset, gsize width, const char *text)
+{
+  memset (header + offset, ' ', width);
+  memcpy (header + offset, text, MIN (strlen (text), width));
+}
+
+static void
+test_edf_truncated (void)
+{
+  /* one signal of 10 samples per record (20 bytes), 5 records promised, 2 written */
+  guint8 edf[512 + 2 * 20];
+  memset (edf, ' ', 512);
+  memset (edf + 512, 0, sizeof edf - 512);
+  edf_field (edf, 0, 8, "0");
+  edf_field (edf, 168, 8, "01.01.20");
+  edf_field (edf, 176, 8, "00.00.00");
+  edf_field (edf, 184, 8, "512");
+  edf_field (edf, 236, 8, "5");
+  edf_field (edf, 244, 8, "1");
+  edf_field (edf, 252, 4, "1");
+  edf_field (edf, 256, 16, "ECG");
+  edf_field (edf, 256 + 96, 8, "mV");
+  edf_field (edf, 256 + 104, 8, "-1");
+  edf_field (edf, 256 + 112, 8, "1");
+  edf_field (edf, 256 + 120, 8, "-32768");
+  edf_field (edf, 256 + 128, 8, "32767");
+  edf_field (edf, 256 + 216, 8, "10");
+  g_autofree char *path = hp_test_write_file ("truncated.edf", edf, sizeof edf);
+  g_autoptr (GError) error = NULL;
+  g_assert_null (hp_signal_load (path, NULL, &error));
+  g_assert_error (error, HP_ERROR, HP_ERROR_FORMAT);
+  g_autofree char *expected =
+    g_strconcat (path, ": Die Datei ist abgeschnitten: Der Header verspricht 5 Datenblöcke von je "
+                 "20 Bytes, die Datei enthält 2", NULL);
+  g_assert_cmpstr (error->message, ==, expected);
+}
+
 static void
 test_cancelled (void)
 {
@@ -101,6 +156,8 @@ main (int argc, char **argv)
   g_test_add_func ("/i18n-engine/missing-file", test_missing_file);
   g_test_add_func ("/i18n-engine/garbage-file", test_garbage_file);
   g_test_add_func ("/i18n-engine/wfdb", test_wfdb_messages);
+  g_test_add_func ("/i18n-engine/dicom-image", test_dicom_image);
+  g_test_add_func ("/i18n-engine/edf-truncated", test_edf_truncated);
   g_test_add_func ("/i18n-engine/cancelled", test_cancelled);
   return g_test_run ();
 }
