@@ -21,13 +21,19 @@ struct _HpWindow
   GtkRevealer *loading_revealer;
   GtkLabel *loading_label;
   GtkProgressBar *loading_bar;
+  AdwSplitButton *open_button;
+  AdwPreferencesGroup *recent_group;
+  GtkListBox *recent_list;
 
   GSettings *settings;
   GCancellable *load_cancellable;
   guint progress_source;
   GtkNativeDialog *chooser;
   GtkDropTarget *drop_target;
+  GMenu *recent_menu;
 };
+
+#define MAX_RECENT 10
 
 G_DEFINE_FINAL_TYPE (HpWindow, hp_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -159,6 +165,94 @@ set_record_actions_enabled (HpWindow *self, gboolean enabled)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], enabled);
 }
 
+/* ---- Recent records ---------------------------------------------------------------------- */
+
+/* Newest first, without duplicates, at most MAX_RECENT; the desktop's own recent list too. */
+static void
+remember_recent (HpWindow *self, const char *path)
+{
+  g_auto (GStrv) old = g_settings_get_strv (self->settings, "recent-files");
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_strv_builder_add (builder, path);
+  guint n = 1;
+  for (guint i = 0; old[i] != NULL && n < MAX_RECENT; i++)
+    if (strcmp (old[i], path) != 0)
+      {
+        g_strv_builder_add (builder, old[i]);
+        n++;
+      }
+  g_auto (GStrv) list = g_strv_builder_end (builder);
+  g_settings_set_strv (self->settings, "recent-files", (const char *const *) list);
+
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
+  if (uri != NULL)
+    gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+}
+
+/* A WFDB record may be remembered by its name without ".hea". */
+static gboolean
+recent_exists (const char *path)
+{
+  g_autofree char *hea = g_strconcat (path, ".hea", NULL);
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR) || g_file_test (hea, G_FILE_TEST_IS_REGULAR);
+}
+
+static void
+rebuild_recent (HpWindow *self)
+{
+  g_auto (GStrv) files = g_settings_get_strv (self->settings, "recent-files");
+  GtkWidget *row;
+
+  g_menu_remove_all (self->recent_menu);
+  while ((row = gtk_widget_get_first_child (GTK_WIDGET (self->recent_list))) != NULL)
+    gtk_list_box_remove (self->recent_list, row);
+
+  int shown = 0;
+  for (guint i = 0; files[i] != NULL; i++)
+    {
+      if (!recent_exists (files[i]))
+        continue;
+      g_autofree char *name = g_path_get_basename (files[i]);
+      g_autofree char *dir = g_path_get_dirname (files[i]);
+      g_autofree char *folder = g_path_get_basename (dir);
+      /* menus read "_" as a mnemonic; file names keep theirs */
+      g_auto (GStrv) parts = g_strsplit (name, "_", -1);
+      g_autofree char *escaped = g_strjoinv ("__", parts);
+      /* TRANSLATORS: a recent record in the Open menu: file name (folder name) */
+      g_autofree char *label = g_strdup_printf (_("%s (%s)"), escaped, folder);
+      g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target_value (item, "win.open-recent",
+                                               g_variant_new_string (files[i]));
+      g_menu_append_item (self->recent_menu, item);
+
+      row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), dir);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "win.open-recent");
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (row), g_variant_new_string (files[i]));
+      gtk_list_box_append (self->recent_list, row);
+      shown++;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->recent_group), shown > 0);
+}
+
+static void
+action_open_recent (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  g_autoptr (GFile) file = g_file_new_for_path (g_variant_get_string (param, NULL));
+  hp_window_open (HP_WINDOW (widget), file);
+}
+
+GMenuModel *
+hp_window_get_recent_menu (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return G_MENU_MODEL (self->recent_menu);
+}
+
 static void
 load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -201,6 +295,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   set_record_actions_enabled (self, TRUE);
   gtk_widget_grab_focus (GTK_WIDGET (self->ecg_view));
   g_settings_set_string (self->settings, "last-folder", dir);
+  remember_recent (self, job->path);
   g_signal_emit (self, signals[LOAD_FINISHED], 0, TRUE, job->path);
 }
 
@@ -429,6 +524,10 @@ hp_window_constructed (GObject *object)
   g_settings_bind (self->settings, "paper-speed", self->ecg_view, "speed", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "gain", self->ecg_view, "gain", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "ecg-layout", self->ecg_view, "layout", G_SETTINGS_BIND_DEFAULT);
+
+  g_signal_connect_object (self->settings, "changed::recent-files", G_CALLBACK (rebuild_recent),
+                           self, G_CONNECT_SWAPPED);
+  rebuild_recent (self);
 }
 
 static void
@@ -456,6 +555,7 @@ hp_window_dispose (GObject *object)
       g_settings_unbind (self->ecg_view, "layout");
     }
   g_clear_object (&self->settings);
+  g_clear_object (&self->recent_menu);
   gtk_widget_dispose_template (GTK_WIDGET (self), HP_TYPE_WINDOW);
   G_OBJECT_CLASS (hp_window_parent_class)->dispose (object);
 }
@@ -530,9 +630,13 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HpWindow, loading_revealer);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, loading_label);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, loading_bar);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, open_button);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, recent_group);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, recent_list);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, action_cancel_load);
+  gtk_widget_class_install_action (widget_class, "win.open-recent", "s", action_open_recent);
   gtk_widget_class_install_action (widget_class, "win.show-error", "s", action_show_error);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_forward_to_view);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_forward_to_view);
@@ -552,6 +656,8 @@ hp_window_init (HpWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   set_record_actions_enabled (self, FALSE);
+  self->recent_menu = g_menu_new ();
+  adw_split_button_set_menu_model (self->open_button, G_MENU_MODEL (self->recent_menu));
   g_signal_connect_object (self->ecg_view, "notify::layout", G_CALLBACK (on_view_layout), self, 0);
 
   self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);

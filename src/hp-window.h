@@ -21,5 +21,8 @@ void hp_window_open (HpWindow *self, GFile *file);
 gboolean hp_window_has_record (HpWindow *self);
 gboolean hp_window_is_loading (HpWindow *self);
 HpEcgView *hp_window_get_ecg_view (HpWindow *self);
+/* The Open button's menu of recent records (from the "recent-files" setting, newest first,
+ * files that no longer exist left out); each item activates win.open-recent with the path. */
+GMenuModel *hp_window_get_recent_menu (HpWindow *self);
 
 G_END_DECLS

@@ -255,6 +255,79 @@ test_actions_and_settings (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+test_recent (void)
+{
+  g_autofree char *a_rel = hp_test_data ("ludb/1.hea");
+  g_autofree char *b_rel = hp_test_data ("mitdb/100.hea");
+  if (a_rel == NULL || b_rel == NULL)
+    return;
+  g_autofree char *a = canonical (a_rel);
+  g_autofree char *b = canonical (b_rel);
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *gone = g_build_filename (hp_test_tmpdir (), "deleted.hea", NULL);
+  const char *const start[] = { gone, NULL };
+  g_settings_set_strv (settings, "recent-files", start);
+
+  HpWindow *window = new_window ();
+  GMenuModel *menu = hp_window_get_recent_menu (window);
+  /* a record that no longer exists is not offered */
+  g_assert_cmpint (g_menu_model_get_n_items (menu), ==, 0);
+
+  Outcome o = open_and_wait (window, a);
+  g_free (o.message);
+  o = open_and_wait (window, b);
+  g_free (o.message);
+  g_auto (GStrv) after_two = g_settings_get_strv (settings, "recent-files");
+  g_assert_cmpuint (g_strv_length (after_two), ==, 3);
+  g_assert_cmpstr (after_two[0], ==, b);
+  g_assert_cmpstr (after_two[1], ==, a);
+  g_assert_cmpint (g_menu_model_get_n_items (menu), ==, 2);
+
+  /* a new window offers them on its empty page too */
+  HpWindow *second = new_window ();
+  g_autoptr (HpImage) offered = hp_render_widget (GTK_WIDGET (second), "window-recent.png");
+  g_assert_cmpint (g_menu_model_get_n_items (hp_window_get_recent_menu (second)), ==, 2);
+  gtk_window_destroy (GTK_WINDOW (second));
+
+  /* the menu's second item opens the first record again, which moves to the front */
+  g_autoptr (GVariant) target =
+    g_menu_model_get_item_attribute_value (menu, 1, G_MENU_ATTRIBUTE_TARGET, G_VARIANT_TYPE_STRING);
+  g_assert_cmpstr (g_variant_get_string (target, NULL), ==, a);
+  Outcome again = { 0 };
+  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), &again);
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.open-recent", target));
+  hp_render_iterate_until (&again.done, 30000);
+  g_signal_handler_disconnect (window, id);
+  g_assert_true (again.ok);
+  g_free (again.message);
+  g_auto (GStrv) after = g_settings_get_strv (settings, "recent-files");
+  g_assert_cmpstr (after[0], ==, a);
+  g_assert_cmpstr (after[1], ==, b);
+  g_assert_cmpint (hp_ecg_view_get_signal (hp_window_get_ecg_view (window))->n_leads, ==, 12);
+
+  /* at most ten */
+  for (int i = 0; i < 12; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("r%02d.hea", i);
+      static const char header[] = "r 1 250 10\nr.dat 16 200 16 0 0 0 0 I\n";
+      g_autofree char *path = hp_test_write_file (name, header, sizeof header - 1);
+      g_autofree char *dat = g_build_filename (hp_test_tmpdir (), "r.dat", NULL);
+      static const guint8 zeros[20] = { 0 };
+      g_assert_true (g_file_set_contents (dat, (const char *) zeros, sizeof zeros, NULL));
+      o = open_and_wait (window, path);
+      g_assert_true (o.ok);
+      g_free (o.message);
+    }
+  g_auto (GStrv) capped = g_settings_get_strv (settings, "recent-files");
+  g_assert_cmpuint (g_strv_length (capped), ==, 10);
+  g_assert_true (g_str_has_suffix (capped[0], "r11.hea"));
+  g_assert_cmpint (g_menu_model_get_n_items (menu), ==, 10);
+
+  g_settings_reset (settings, "recent-files");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -263,5 +336,6 @@ main (int argc, char **argv)
   g_test_add_func ("/window/open-record", test_open_record);
   g_test_add_func ("/window/bad-files", test_bad_files);
   g_test_add_func ("/window/actions-and-settings", test_actions_and_settings);
+  g_test_add_func ("/window/recent", test_recent);
   return g_test_run ();
 }
