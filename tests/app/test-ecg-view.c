@@ -53,6 +53,19 @@ new_window_with_view (HpSignal *signal, gboolean scrolled, GtkWidget **view_out)
   return window;
 }
 
+/* The record rel in a new window, laid out and drawn; NULL (test skipped) without test data. */
+static HpEcgView *
+open_record (const char *rel, gboolean scrolled, GtkWidget **window)
+{
+  HpSignal *signal = load_record (rel);
+  GtkWidget *view;
+  if (signal == NULL)
+    return NULL;
+  *window = new_window_with_view (signal, scrolled, &view);
+  hp_render_wait_drawn (view);
+  return HP_ECG_VIEW (view);
+}
+
 static void
 check_paper (const HpImage *im, HpEcgView *view)
 {
@@ -187,13 +200,12 @@ test_twelve_lead (void)
 static void
 test_gain (void)
 {
-  HpSignal *signal = load_record ("ludb/1");
-  GtkWidget *view;
-  if (signal == NULL)
+  GtkWidget *window;
+  HpEcgView *ecg = open_record ("ludb/1", FALSE, &window);
+  if (ecg == NULL)
     return;
-  GtkWidget *window = new_window_with_view (signal, FALSE, &view);
-  HpEcgView *ecg = HP_ECG_VIEW (view);
-  hp_render_wait_drawn (view);
+  GtkWidget *view = GTK_WIDGET (ecg);
+  const HpSignal *signal = hp_ecg_view_get_signal (ecg);
 
   /* the lead with the largest swing in its cell that still fits its band at 20 mm/mV */
   int best = -1;
@@ -290,13 +302,12 @@ test_lead_off (void)
 static void
 test_probe (void)
 {
-  HpSignal *signal = load_record ("ludb/1");
-  GtkWidget *view;
-  if (signal == NULL)
+  GtkWidget *window;
+  HpEcgView *ecg = open_record ("ludb/1", FALSE, &window);
+  if (ecg == NULL)
     return;
-  GtkWidget *window = new_window_with_view (signal, FALSE, &view);
-  HpEcgView *ecg = HP_ECG_VIEW (view);
-  hp_render_wait_drawn (view);
+  GtkWidget *view = GTK_WIDGET (ecg);
+  const HpSignal *signal = hp_ecg_view_get_signal (ecg);
 
   int v1 = hp_signal_find_lead (signal, "V1"), lead;
   graphene_rect_t area, plot;

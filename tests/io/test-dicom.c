@@ -240,15 +240,25 @@ check_group (const HpSignal *s, const Group *g, const guint8 *b)
 static const char *const twelve[] = { "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3",
                                       "V4", "V5", "V6" };
 
+/* The real waveform file's bytes, or NULL (test skipped) without test data. */
+static char *
+read_real (gsize *len)
+{
+  g_autofree char *path = hp_test_data ("dicom/waveform_ecg.dcm");
+  char *bytes = NULL;
+  if (path == NULL)
+    return NULL;
+  g_assert_true (g_file_get_contents (path, &bytes, len, NULL));
+  return bytes;
+}
+
 static void
 test_real (void)
 {
-  g_autofree char *path = hp_test_data ("dicom/waveform_ecg.dcm");
-  if (path == NULL)
-    return;
-  g_autofree char *bytes = NULL;
   gsize len = 0;
-  g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
+  g_autofree char *bytes = read_real (&len);
+  if (bytes == NULL)
+    return;
   const guint8 *b = (const guint8 *) bytes;
   Walk w;
   walk (b, len, &w);
@@ -264,6 +274,7 @@ test_real (void)
       g_assert_cmpuint (w.g[k].data_len, ==, 2 * (gsize) w.g[k].n_channels * w.g[k].n_samples);
     }
 
+  g_autofree char *path = hp_test_data ("dicom/waveform_ecg.dcm");
   g_autoptr (GError) error = NULL;
   g_autofree char *fmt = hp_signal_detect_format (path, &error);
   g_assert_no_error (error);
@@ -312,12 +323,10 @@ patched (const char *name, const guint8 *b, gsize len, gsize at, const char *val
 static void
 test_channel_scaling (void)
 {
-  g_autofree char *path = hp_test_data ("dicom/waveform_ecg.dcm");
-  if (path == NULL)
-    return;
-  g_autofree char *bytes = NULL;
   gsize len = 0;
-  g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
+  g_autofree char *bytes = read_real (&len);
+  if (bytes == NULL)
+    return;
   Walk w;
   walk ((const guint8 *) bytes, len, &w);
   const Channel *c = &w.g[0].ch[1];
@@ -348,12 +357,10 @@ test_channel_scaling (void)
 static void
 test_sample_types (void)
 {
-  g_autofree char *path = hp_test_data ("dicom/waveform_ecg.dcm");
-  if (path == NULL)
-    return;
-  g_autofree char *bytes = NULL;
   gsize len = 0;
-  g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
+  g_autofree char *bytes = read_real (&len);
+  if (bytes == NULL)
+    return;
   Walk w;
   walk ((const guint8 *) bytes, len, &w);
   static const struct { const char *interpretation; guint8 bits; } types[] = {
@@ -388,12 +395,10 @@ test_sample_types (void)
 static void
 test_bad_patched (void)
 {
-  g_autofree char *path = hp_test_data ("dicom/waveform_ecg.dcm");
-  if (path == NULL)
-    return;
-  g_autofree char *bytes = NULL;
   gsize len = 0;
-  g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
+  g_autofree char *bytes = read_real (&len);
+  if (bytes == NULL)
+    return;
   const guint8 *b = (const guint8 *) bytes;
   Walk w;
   walk (b, len, &w);
