@@ -3,3 +3,4 @@
 
 #include "core/core.h"
 #include "io/io.h"
+#include "ecg/ecg.h"

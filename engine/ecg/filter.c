@@ -1,0 +1,4 @@
+/* ECG filters with FFTW3: baseline wander, mains interference, low-pass. */
+#include "config.h"
+
+#include "ecg.h"

@@ -1,0 +1,4 @@
+/* R-peak (QRS) detection over all leads of a record. */
+#include "config.h"
+
+#include "ecg.h"
