@@ -4,6 +4,7 @@
  * the slope has decayed. */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,14 +332,14 @@ hp_ecg_delineate_lead (const float *x, gint64 n, double fs_hz, const gint64 *r_p
   if (!(fs_hz > 0 && isfinite (fs_hz)))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                   "Cannot delineate waves: the sampling rate %g Hz is not valid", fs_hz);
+                   _("Cannot delineate waves: the sampling rate %g Hz is not valid"), fs_hz);
       return NULL;
     }
   for (guint i = 1; i < n_peaks; i++)
     if (r_peaks[i] < r_peaks[i - 1])
       {
         g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                     "Cannot delineate waves: the R peaks are not in time order");
+                     _("Cannot delineate waves: the R peaks are not in time order"));
         return NULL;
       }
 

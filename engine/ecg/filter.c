@@ -216,8 +216,8 @@ hp_ecg_filter_new (double fs_hz, gint64 n_samples, const HpEcgFilterOptions *opt
   if (n_samples < 1 || n_samples > G_MAXINT / 4)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                   _("Cannot filter a record of %" G_GINT64_FORMAT " samples per lead: it must "
-                     "have between 1 and %d"), n_samples, G_MAXINT / 4);
+                   _("Cannot filter a record of %lld samples per lead: it must "
+                     "have between 1 and %d"), (long long) n_samples, G_MAXINT / 4);
       return NULL;
     }
   double nyquist = fs_hz / 2;
@@ -265,8 +265,8 @@ hp_ecg_filter_new (double fs_hz, gint64 n_samples, const HpEcgFilterOptions *opt
     {
       hp_ecg_filter_free (f);
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                   _("Not enough memory to filter a record of %" G_GINT64_FORMAT " samples"),
-                   n_samples);
+                   _("Not enough memory to filter a record of %lld samples"),
+                   (long long) n_samples);
       return NULL;
     }
 
@@ -296,7 +296,7 @@ hp_ecg_filter_new (double fs_hz, gint64 n_samples, const HpEcgFilterOptions *opt
     {
       hp_ecg_filter_free (f);
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                   _("Cannot plan a transform of %" G_GINT64_FORMAT " samples"), n_samples);
+                   _("Cannot plan a transform of %lld samples"), (long long) n_samples);
       return NULL;
     }
   return f;
@@ -645,9 +645,9 @@ hp_ecg_filter_apply (HpEcgFilter *filter, HpSignal *signal, HpEcgFilterReport *r
   if (!hp_ecg_filter_matches (f, signal))
     {
       g_autofree char *msg = g_strdup_printf (
-          _("The filter was made for records of %g Hz and %" G_GINT64_FORMAT " samples, not "
-            "%g Hz and %" G_GINT64_FORMAT " samples"),
-          f->fs_hz, f->n_samples, signal->fs_hz, signal->n_samples);
+          _("The filter was made for records of %g Hz and %lld samples, not "
+            "%g Hz and %lld samples"),
+          f->fs_hz, (long long) f->n_samples, signal->fs_hz, (long long) signal->n_samples);
       set_invalid (error, signal, msg);
       return FALSE;
     }
