@@ -20,6 +20,8 @@ usage (FILE *out)
            "Commands:\n"
            "  ecg info FILE     sampling rate, leads, length and format of an ECG recording\n"
            "                    (WFDB records with or without .hea)\n"
+           "  ecg beats FILE    R peaks (sample indices over all leads), mean heart rate and the\n"
+           "                    stretches rejected as lead-off or flat\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -105,6 +107,62 @@ cmd_ecg_info (const char *path)
   return 0;
 }
 
+static int
+cmd_ecg_beats (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
+  if (s == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      return 1;
+    }
+  g_autoptr (HpBeats) beats = hp_ecg_detect_r_peaks (s, NULL, NULL, &error);
+  if (beats == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      return 1;
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_double (b, "fs", beats->fs_hz);
+  json_builder_set_member_name (b, "r_peaks");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < beats->r_peaks->len; i++)
+    json_builder_add_int_value (b, g_array_index (beats->r_peaks, gint64, i));
+  json_builder_end_array (b);
+  add_double (b, "hr_bpm", beats->hr_bpm);
+  json_builder_set_member_name (b, "lead");
+  if (beats->lead >= 0)
+    json_builder_add_string_value (b, s->lead_names[beats->lead]);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "rejected");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < beats->rejected->len; i++)
+    {
+      const HpQrsSegment *seg = &g_array_index (beats->rejected, HpQrsSegment, i);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "start");
+      json_builder_add_int_value (b, seg->start);
+      json_builder_set_member_name (b, "end");
+      json_builder_add_int_value (b, seg->end);
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, hp_qrs_reject_reason_name (seg->reason));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  /* why there are no beats, for a flat or empty record; null when there are */
+  json_builder_set_member_name (b, "reason");
+  if (beats->reason != NULL)
+    json_builder_add_string_value (b, beats->reason);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -129,6 +187,8 @@ main (int argc, char **argv)
     }
   if (strcmp (argv[1], "ecg") == 0 && argc == 4 && strcmp (argv[2], "info") == 0)
     return cmd_ecg_info (argv[3]);
+  if (strcmp (argv[1], "ecg") == 0 && argc == 4 && strcmp (argv[2], "beats") == 0)
+    return cmd_ecg_beats (argv[3]);
   fprintf (stderr, "heartphase-cli: unknown command or wrong arguments\n");
   return usage (stderr);
 }

@@ -115,6 +115,77 @@ gint64 hp_ecg_filter_get_fft_length (const HpEcgFilter *filter);
 
 /* ---- R peaks (qrs.c) ----------------------------------------------------------------------- */
 
+/* QRS detection uses every lead at the record's own rate (50 Hz and up): each lead's slope in
+ * the QRS band (a difference of two adjacent ~20 ms boxes, peaking near 18 Hz, null at 50 Hz) is
+ * scaled by its own QRS slope level and capped, so an artefact in one lead counts as a few QRS
+ * at most; the leads are averaged with weights that favour the ones whose QRS stand clearly out
+ * of their noise and drop where a lead turns busy with artefact. Beats are the peaks of a 120 ms
+ * moving window over that energy that pass a threshold set from the peaks within 5 s either
+ * side (so the detector looks ahead: it is for whole records, not for live signals). A peak
+ * whose slopes go only one way (a baseline jump) is no beat; gaps much longer than the
+ * surrounding RR intervals are searched again at half the threshold; a peak within 360 ms of a
+ * beat whose slope is under half that beat's is taken for a T wave.
+ * Pacing spikes (steps of 0.5 mV or more in one sample that return within 10 ms, at rates of
+ * 200 Hz and up) are bridged over before anything else. The R peak of each beat is the
+ * extremum of one lead, the dominant one (largest QRS), of the polarity most of its beats
+ * have, so the fiducial does not jump between leads or between R and S from beat to beat;
+ * negating a lead does not move it. Stretches where no lead is usable (NaN = lead off, or a
+ * lead constant for 1 s or more) are reported as rejected segments and hold no beats. */
+
+typedef enum
+{
+  HP_QRS_REJECT_LEAD_OFF, /* every lead is NaN (no valid sample) */
+  HP_QRS_REJECT_FLAT,     /* the leads that are not NaN are constant (disconnected, saturated) */
+} HpQrsRejectReason;
+
+/* A stretch [start, end) of samples with no usable lead. */
+typedef struct
+{
+  gint64 start, end;
+  HpQrsRejectReason reason;
+} HpQrsSegment;
+
+typedef enum
+{
+  HP_BEAT_SEARCH_BACK = 1 << 0, /* found by the search-back at the lower threshold */
+  HP_BEAT_OTHER_LEAD = 1 << 1,  /* R located on another lead: the dominant one was off */
+} HpBeatFlags;
+
+typedef struct
+{
+  double refractory_ms;   /* shortest RR interval accepted; default 200 */
+  double flat_min_ms;     /* a lead constant this long is treated as off; default 1000 */
+  gboolean remove_spikes; /* bridge over pacing spikes; default TRUE */
+} HpQrsOptions;
+
+/* Fills in the defaults. */
+void hp_qrs_options_init (HpQrsOptions *options);
+
+typedef struct
+{
+  double fs_hz;
+  gint64 n_samples;
+  GArray *r_peaks;  /* of gint64: R-peak sample indices, increasing */
+  GArray *flags;    /* of guint32 (HpBeatFlags), one per R peak */
+  GArray *rejected; /* of HpQrsSegment, in time order */
+  int lead;         /* the dominant lead the R peaks are located on, or -1 with no beats */
+  double hr_bpm;    /* mean heart rate over the RR intervals that span no rejected segment;
+                     * NAN with fewer than two beats */
+  char *reason;     /* NULL when beats were found; otherwise why none were, in words */
+} HpBeats;
+
+/* Finds the R peaks of signal. options and progress may be NULL. A signal in which no beat can
+ * be found (flat, all NaN, shorter than a beat, no QRS) is not an error: the result then has no
+ * R peaks and a reason. Returns NULL with HP_ERROR_INVALID for a sampling rate that is not a
+ * positive finite number, HP_ERROR_UNSUPPORTED below 50 Hz, or HP_ERROR_CANCELLED. */
+HpBeats *hp_ecg_detect_r_peaks (const HpSignal *signal, const HpQrsOptions *options,
+                                HpProgress *progress, GError **error);
+void hp_beats_free (HpBeats *beats);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpBeats, hp_beats_free)
+
+/* A short English key for a reason ("lead-off", "flat"), for files and JSON. */
+const char *hp_qrs_reject_reason_name (HpQrsRejectReason reason);
+
 /* ---- Fiducials (fiducials.c) --------------------------------------------------------------- */
 
 /* One beat's wave boundaries and peaks, as sample indices at the record's rate; -1 where a wave

@@ -135,6 +135,101 @@ expect_error(os.path.join(DATA, "dicom", "MR_truncated.dcm"))
 expect_error(os.path.join(DATA, "cine-sunnybrook", "link.csv"))
 expect_error(os.path.join(DATA, "no-such-record"), "no such file")
 
+
+
+# ---- ecg beats -------------------------------------------------------------------------------
+BEAT_CODES = set(range(1, 14)) | {25, 30, 34, 35, 38, 41}
+
+
+def atr_beats(path):
+    """Beat-label count of an MIT annotation file, read here from the format's 16-bit words."""
+    data = open(path, "rb").read()
+    count, i = 0, 0
+    while i + 1 < len(data):
+        word = data[i] | (data[i + 1] << 8)
+        code, value = word >> 10, word & 0x3FF
+        i += 2
+        if code == 0 and value == 0:
+            break
+        if code == 59:        # SKIP: a 32-bit interval follows
+            i += 4
+        elif code == 63:      # AUX: value bytes, padded to even
+            i += value + (value & 1)
+        elif code in BEAT_CODES:
+            count += 1
+    return count
+
+
+def beats(path):
+    p = subprocess.run([CLI, "ecg", "beats", path], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        failures.append(f"ecg beats {path}: exit {p.returncode}: {p.stderr.strip()}")
+        return None
+    try:
+        return json.loads(p.stdout)
+    except json.JSONDecodeError as e:
+        failures.append(f"ecg beats {path}: stdout is not one JSON object ({e})")
+        return None
+
+
+def expect_beats(rel, fs):
+    global checked
+    path = os.path.join(DATA, rel)
+    out = beats(path)
+    if out is None:
+        return
+    problems = []
+    for key in ("fs", "r_peaks", "hr_bpm", "rejected", "lead", "reason"):
+        if key not in out:
+            problems.append(f"no {key!r}")
+    if problems:
+        failures.append(f"ecg beats {rel}: " + "; ".join(problems))
+        return
+    ref = atr_beats(path + ".atr")
+    peaks = out["r_peaks"]
+    if abs(out["fs"] - fs) > 1e-6:
+        problems.append(f"fs {out['fs']} != {fs}")
+    if not all(isinstance(r, int) for r in peaks) or peaks != sorted(set(peaks)):
+        problems.append("r_peaks are not increasing sample indices")
+    if abs(len(peaks) - ref) > 0.01 * ref:
+        problems.append(f"{len(peaks)} R peaks, the reference has {ref} beats")
+    duration_min = (peaks[-1] - peaks[0]) / fs / 60 if len(peaks) > 1 else 0
+    if duration_min <= 0 or abs(out["hr_bpm"] - (len(peaks) - 1) / duration_min) > 2:
+        problems.append(f"hr_bpm {out['hr_bpm']} does not fit the R peaks")
+    if out["reason"] is not None or out["rejected"] != []:
+        problems.append(f"unexpected reason {out['reason']!r} or rejected {out['rejected']!r}")
+    if problems:
+        failures.append(f"ecg beats {rel}: " + "; ".join(problems))
+    checked += 1
+
+
+expect_beats("mitdb/100", 360.0)
+expect_beats("svdb/800", 128.0)
+
+# A flat WFDB record written here: no beats, the reason, the stretch, exit status 0.
+import struct
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    rec = os.path.join(tmp, "flat")
+    with open(rec + ".hea", "w") as f:
+        # the 16-bit checksum of 5000 samples of 100 adu, as a signed number
+        check = (5000 * 100 + 32768) % 65536 - 32768
+        f.write(f"flat 2 500 5000\nflat.dat 16 200 16 0 0 {check} 0 I\n"
+                f"flat.dat 16 200 16 0 0 {check} 0 II\n")
+    with open(rec + ".dat", "wb") as f:
+        f.write(struct.pack("<10000h", *([100] * 10000)))
+    out = beats(rec)
+    if out is not None:
+        if out["r_peaks"] != [] or "flat" not in (out["reason"] or "") or out["hr_bpm"] is not None \
+                or out["rejected"] != [{"start": 0, "end": 5000, "reason": "flat"}]:
+            failures.append(f"ecg beats on a flat record: {out}")
+        checked += 1
+    p = subprocess.run([CLI, "ecg", "beats", os.path.join(tmp, "missing")], capture_output=True,
+                       text=True, timeout=60)
+    if p.returncode != 1 or p.stdout.strip() or "missing" not in p.stderr:
+        failures.append(f"ecg beats on a missing file: exit {p.returncode}, {p.stderr.strip()!r}")
+    checked += 1
+
 print(f"checked {checked} files, {len(failures)} wrong")
 for f in failures:
     print("FAIL:", f)
