@@ -22,6 +22,8 @@ usage (FILE *out)
            "                    (WFDB records with or without .hea)\n"
            "  ecg beats FILE    R peaks (sample indices over all leads), mean heart rate and the\n"
            "                    stretches rejected as lead-off or flat\n"
+           "  ecg delineate FILE  per beat: R, P onset/peak/offset, QRS onset/offset, T peak/offset\n"
+           "                    (sample indices, null where a wave is absent)\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -107,22 +109,31 @@ cmd_ecg_info (const char *path)
   return 0;
 }
 
+/* The record and its beats, or FALSE after telling stderr why not. */
+static gboolean
+load_and_detect (const char *path, HpSignal **signal, HpBeats **beats)
+{
+  g_autoptr (GError) error = NULL;
+  *beats = NULL;
+  *signal = hp_signal_load (path, NULL, &error);
+  if (*signal != NULL)
+    *beats = hp_ecg_detect_r_peaks (*signal, NULL, NULL, &error);
+  if (*beats == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      g_clear_pointer (signal, hp_signal_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 cmd_ecg_beats (const char *path)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
-  if (s == NULL)
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
-  g_autoptr (HpBeats) beats = hp_ecg_detect_r_peaks (s, NULL, NULL, &error);
-  if (beats == NULL)
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
+  g_autoptr (HpSignal) s = NULL;
+  g_autoptr (HpBeats) beats = NULL;
+  if (!load_and_detect (path, &s, &beats))
+    return 1;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   add_double (b, "fs", beats->fs_hz);
@@ -163,6 +174,63 @@ cmd_ecg_beats (const char *path)
   return 0;
 }
 
+static void
+add_sample (JsonBuilder *b, const char *name, gint64 sample)
+{
+  json_builder_set_member_name (b, name);
+  if (sample >= 0)
+    json_builder_add_int_value (b, sample);
+  else
+    json_builder_add_null_value (b);
+}
+
+static int
+cmd_ecg_delineate (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSignal) s = NULL;
+  g_autoptr (HpBeats) beats = NULL;
+  if (!load_and_detect (path, &s, &beats))
+    return 1;
+  /* every lead delineated, each fiducial the median over the leads that found it */
+  g_autoptr (GArray) fiducials =
+    hp_ecg_delineate (s, (const gint64 *) (void *) beats->r_peaks->data, beats->r_peaks->len, -1,
+                      &error);
+  if (fiducials == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      return 1;
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_double (b, "fs", s->fs_hz);
+  json_builder_set_member_name (b, "beats");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < fiducials->len; i++)
+    {
+      const HpFiducials *f = &g_array_index (fiducials, HpFiducials, i);
+      json_builder_begin_object (b);
+      add_sample (b, "r", f->r);
+      add_sample (b, "p_on", f->p_on);
+      add_sample (b, "p_peak", f->p_peak);
+      add_sample (b, "p_off", f->p_off);
+      add_sample (b, "qrs_on", f->qrs_on);
+      add_sample (b, "qrs_off", f->qrs_off);
+      add_sample (b, "t_peak", f->t_peak);
+      add_sample (b, "t_off", f->t_off);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "reason");
+  if (beats->reason != NULL)
+    json_builder_add_string_value (b, beats->reason);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -189,6 +257,8 @@ main (int argc, char **argv)
     return cmd_ecg_info (argv[3]);
   if (strcmp (argv[1], "ecg") == 0 && argc == 4 && strcmp (argv[2], "beats") == 0)
     return cmd_ecg_beats (argv[3]);
+  if (strcmp (argv[1], "ecg") == 0 && argc == 4 && strcmp (argv[2], "delineate") == 0)
+    return cmd_ecg_delineate (argv[3]);
   fprintf (stderr, "heartphase-cli: unknown command or wrong arguments\n");
   return usage (stderr);
 }

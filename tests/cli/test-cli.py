@@ -230,6 +230,72 @@ with tempfile.TemporaryDirectory() as tmp:
         failures.append(f"ecg beats on a missing file: exit {p.returncode}, {p.stderr.strip()!r}")
     checked += 1
 
+# ---- ecg delineate ---------------------------------------------------------------------------
+def mit_annotations(path):
+    """(sample, code) of every annotation in an MIT file: code 1-49 with its time increment,
+    SKIP, NUM/SUB/CHN/AUX ignored."""
+    data = open(path, "rb").read()
+    out, t, i = [], 0, 0
+    while i + 1 < len(data):
+        word = data[i] | (data[i + 1] << 8)
+        code, value = word >> 10, word & 0x3FF
+        i += 2
+        if code == 0 and value == 0:
+            break
+        if code == 59:
+            hi = data[i] | (data[i + 1] << 8)
+            lo = data[i + 2] | (data[i + 3] << 8)
+            skip = (hi << 16) | lo
+            t += skip - (1 << 32) if skip >= (1 << 31) else skip
+            i += 4
+        elif code == 63:
+            i += value + (value & 1)
+        elif code in (60, 61, 62):
+            pass
+        else:
+            t += value
+            out.append((t, code))
+    return out
+
+
+def expect_delineation(rel, annotation_ext, fs):
+    """LUDB's cardiologists' QRS onsets and T offsets on one lead against ecg delineate's
+    multi-lead fiducials: every annotated beat found, boundaries within 30 / 60 ms (accuracy
+    itself is for the scorers)."""
+    global checked
+    path = os.path.join(DATA, rel)
+    p = subprocess.run([CLI, "ecg", "delineate", path], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        failures.append(f"ecg delineate {rel}: exit {p.returncode}: {p.stderr.strip()}")
+        return
+    out = json.loads(p.stdout)
+    problems = []
+    if out["fs"] != fs:
+        problems.append(f"fs {out['fs']}")
+    marks = mit_annotations(path + "." + annotation_ext)
+    # "(" is code 39, ")" 40, N 1, t 27: a QRS is "(" N ")", a T wave [ "(" ] t ")"
+    for k, (t, code) in enumerate(marks):
+        if code != 1:
+            continue
+        qrs_on = marks[k - 1][0] if k > 0 and marks[k - 1][1] == 39 else None
+        t_off = next((marks[j + 1][0] for j in range(k + 1, len(marks) - 1)
+                      if marks[j][1] == 27 and marks[j + 1][1] == 40), None)
+        near = [b for b in out["beats"] if abs(b["r"] - t) <= 0.15 * fs]
+        if not near:
+            problems.append(f"annotated beat at {t} not found")
+            continue
+        b = near[0]
+        if qrs_on is not None and (b["qrs_on"] is None or abs(b["qrs_on"] - qrs_on) > 0.030 * fs):
+            problems.append(f"QRS onset {b['qrs_on']} vs {qrs_on}")
+        if t_off is not None and (b["t_off"] is None or abs(b["t_off"] - t_off) > 0.060 * fs):
+            problems.append(f"T offset {b['t_off']} vs {t_off}")
+    if problems:
+        failures.append(f"ecg delineate {rel}: " + "; ".join(problems))
+    checked += 1
+
+
+expect_delineation("ludb/1", "ii", 500.0)
+
 print(f"checked {checked} files, {len(failures)} wrong")
 for f in failures:
     print("FAIL:", f)
