@@ -186,6 +186,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpBeats, hp_beats_free)
 /* A short English key for a reason ("lead-off", "flat"), for files and JSON. */
 const char *hp_qrs_reject_reason_name (HpQrsRejectReason reason);
 
+/* ---- Intervals (intervals.c) -------------------------------------------------------------- */
+
+/* The record's intervals as a clinician reads them, each the median over the beats that have
+ * the fiducials it needs, in ms; NAN where no beat has them. */
+typedef struct
+{
+  double rr_ms, hr_bpm;   /* over consecutive R peaks with no rejected stretch between them */
+  double pr_ms;           /* P onset to QRS onset */
+  double qrs_ms;          /* QRS onset to offset */
+  double qt_ms;           /* QRS onset to T offset */
+  double qtc_ms;          /* QT corrected for rate, Bazett: QT / sqrt (RR in s) */
+  guint n_beats;          /* R peaks the figures come from */
+} HpIntervals;
+
+/* beats from hp_ecg_detect_r_peaks, fiducials (nullable) one per R peak from hp_ecg_delineate. */
+void hp_ecg_intervals (const HpBeats *beats, const GArray *fiducials, HpIntervals *out);
+
 /* ---- Fiducials (fiducials.c) --------------------------------------------------------------- */
 
 /* One beat's wave boundaries and peaks, as sample indices at the record's rate; -1 where a wave
