@@ -244,4 +244,138 @@ GArray *hp_ecg_delineate_lead (const float *x, gint64 n, double fs_hz, const gin
 GArray *hp_ecg_delineate (const HpSignal *signal, const gint64 *r_peaks, guint n_peaks,
                           int lead, GError **error);
 
+/* ---- Representative beat (beat.c) ------------------------------------------------------------ */
+
+/* One beat that stands for the whole record, built from the beats the detector found and the
+ * fiducials the delineator gave them, in one of two ways:
+ *
+ * HP_BEAT_MEDIAN, the classic fixed-window median beat of ECG carts: a window of `length`
+ * samples at `fs_hz` around every beat, framed so that the QRS onset falls `pre_ms` after the
+ * window's start, and the sample-wise median over the beats kept. Beats are first placed by
+ * their R peak shifted by the record's median R-to-QRS-onset distance (R peaks from the detector
+ * are steadier than single-beat onsets), then moved by up to `max_shift_ms` to the lag of best
+ * cross-correlation with a first template over the QRS. The defaults (600 samples at 500 Hz,
+ * QRS onset at 428 ms) frame the beat as the GE 12SL median beat of UK Biobank CardioSoft files.
+ * Time is clock time: where the heart rate varies, everything after the QRS (the T wave above
+ * all) sits at a different place in each beat and the median smears it, and at rates over about
+ * 80 bpm the window's tail holds part of the next beat.
+ *
+ * HP_BEAT_ADAPTIVE, a beat on the phase of the cardiac cycle: each beat is warped, piecewise
+ * linearly, between its knots
+ *     start = halfway from the previous beat's T offset to this beat's P onset,
+ *     P onset, QRS onset, QRS offset, T offset,
+ *     end = halfway from this beat's T offset to the next beat's P onset (the next start),
+ * onto a canonical cycle of `length` samples, then the sample-wise median is taken. The
+ * canonical proportions are the record's: the median over the kept beats of each segment's
+ * duration, scaled to fill `length`. The result's fs_hz is `length` over the median cycle
+ * duration, so that at the record's median rate a millisecond on the beat is a millisecond. A
+ * knot the delineator did not find (a P wave in atrial fibrillation, a flat T) is put at the
+ * record's median distance from the beat's QRS onset (the T offset's scaled by sqrt(RR), as
+ * QT is); with no beat having it at all, at 160 ms before QRS onset (P) or 400 ms after it (T).
+ * The first and last beats' outer knots come from the same medians.
+ *
+ * Quality: every beat is compared with a first template (the sample-wise median of all beats
+ * whose QRS lies inside the record, which stands for the dominant rhythm as long as most beats
+ * are of it) over its own span (MEDIAN: from 250 ms before QRS onset to 500 ms after, less
+ * where the RR intervals are short; ADAPTIVE: its whole cycle), each lead's mean taken out:
+ *  - qrs_correlation, Pearson over the QRS (20 ms before onset to 120 ms after), all leads
+ *    together: under min_qrs_correlation the beat is ECTOPIC (another focus, aberrant
+ *    conduction, or a QRS lost in artefact);
+ *  - rr_ratio, the RR interval before the beat over the median of the five around it: under
+ *    min_rr_ratio the beat is PREMATURE (its P wave and the previous T overlap; an atrial
+ *    premature beat has a normal QRS but no place in the median);
+ *  - noise, over the beat's span, the RMS of the sample-to-sample change of beat minus template
+ *    over that of the template: what changes fast is noise (muscle, electrode), while a T wave
+ *    a little earlier or later as the rate changes is not; over max_noise the beat is NOISY.
+ * Before the median each beat is shifted, lead by lead, so that its level over 30 to 10 ms
+ * before QRS onset (the PR segment) is zero: without it the median of beats riding at different
+ * heights of the baseline's wander is a patchwork of them, and with it a record high-passed at
+ * 0.05 Hz or not at all (as carts store them) gives the device's median beat.
+ * The beat is the median of the beats kept; the first and last beats take part with the part
+ * of their window inside the record (the rest is NaN and skipped by the median). NaN samples
+ * (a lead off) are skipped the same way; a lead with no valid sample gives a NaN lead.
+ *
+ * A record from which no beat can be built (no R peaks: flat, all NaN, shorter than a beat; or
+ * every beat rejected) is not an error: the result then has no beat and a reason in words. */
+
+typedef enum
+{
+  HP_BEAT_MEDIAN,   /* fixed window in clock time, aligned on QRS onset */
+  HP_BEAT_ADAPTIVE, /* warped between fiducials onto a canonical cardiac cycle */
+} HpBeatMethod;
+
+typedef enum
+{
+  HP_BEAT_KEPT,
+  HP_BEAT_REJECT_EDGE,      /* its QRS is not inside the record, or not valid on any lead */
+  HP_BEAT_REJECT_ECTOPIC,   /* QRS unlike the template's */
+  HP_BEAT_REJECT_PREMATURE, /* RR interval before it too short for the rhythm around it */
+  HP_BEAT_REJECT_NOISY,     /* too far from the template around the QRS */
+  HP_BEAT_REJECT_FIDUCIALS, /* HP_BEAT_ADAPTIVE: knots out of order (a delineation failure) */
+} HpBeatVerdict;
+
+typedef struct
+{
+  HpBeatMethod method;        /* default HP_BEAT_MEDIAN */
+  int length;                 /* samples in the beat (per cycle for ADAPTIVE); default 600 */
+  double fs_hz;               /* MEDIAN: the beat's rate, the record resampled linearly where it
+                                 differs; 0 = the record's rate. Default 500. ADAPTIVE ignores it */
+  double pre_ms;              /* MEDIAN: QRS onset this long after the window's start; default 428 */
+  double max_shift_ms;        /* MEDIAN: alignment search by cross-correlation, +-; default 20 */
+  double min_qrs_correlation; /* default 0.90 */
+  double min_rr_ratio;        /* default 0.80 */
+  double max_noise;           /* default 0.80 (clean beats: 0.25-0.4 at 500 Hz, to 0.6 at 240) */
+} HpBeatOptions;
+
+typedef struct
+{
+  gint64 r;               /* the beat's R peak in the record */
+  double qrs_correlation; /* with the template, over the QRS; NaN where not measured */
+  double correlation;     /* with the template, over the beat's span */
+  double noise;           /* RMS(d(beat - template)) / RMS(d template) over the span, d the
+                             sample-to-sample change */
+  double rr_ratio;        /* RR before / local median RR; NaN for the first beat */
+  double shift_ms;        /* MEDIAN: the cross-correlation's correction to its placement */
+  HpBeatVerdict verdict;
+} HpBeatQuality;
+
+typedef struct
+{
+  HpBeatMethod method;
+  HpSignal *beat;         /* n_leads x length, the record's lead names; NULL with no beat.
+                             beat->fs_hz: see above */
+  HpFiducials fiducials;  /* of the beat, on its own axis (sample indices into beat): each lead
+                             delineated, then the global boundaries taken as on a cart's median
+                             beat, onsets the 10th percentile over the leads, offsets the 90th
+                             (earliest start, latest end, one stray lead in ten left out), peaks
+                             the median; absent where under half the leads found it. chan -1 */
+  GArray *quality;        /* of HpBeatQuality, one per R peak, in order */
+  int n_kept;
+  double fraction_kept;   /* n_kept over the R peaks; 0 with none */
+  double rr_ms;           /* median RR interval of the beats kept (NaN with one beat) */
+  double knots[6];        /* ADAPTIVE: the canonical knots (start, P on, QRS on, QRS off, T off,
+                             end = length) in beat samples; MEDIAN: all NaN but knots[2],
+                             where the window puts QRS onset */
+  char *reason;           /* NULL when a beat was built; otherwise why not, in words */
+} HpRepresentativeBeat;
+
+/* Fills in the defaults. */
+void hp_beat_options_init (HpBeatOptions *options);
+
+/* The representative beat of filtered (a signal from hp_ecg_filter_signal or the like: the
+ * median does not remove baseline wander), with beats from hp_ecg_detect_r_peaks on it and
+ * fiducials (one HpFiducials per R peak, in order, as hp_ecg_delineate with lead -1 gives; may be
+ * NULL for HP_BEAT_MEDIAN, which then frames on the R peak at the options' QRS onset plus 40 ms).
+ * options NULL means the defaults. Fails with HP_ERROR_INVALID for options out of range (length
+ * under 16 or over a million, a rate that is not positive) or beats that do not belong to
+ * filtered (another rate or length) or fiducials of another count. */
+HpRepresentativeBeat *hp_ecg_representative_beat (const HpSignal *filtered, const HpBeats *beats,
+                                                  const GArray *fiducials,
+                                                  const HpBeatOptions *options, GError **error);
+void hp_representative_beat_free (HpRepresentativeBeat *beat);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpRepresentativeBeat, hp_representative_beat_free)
+
+/* A short English key for a verdict ("kept", "ectopic"), for files and JSON. */
+const char *hp_beat_verdict_name (HpBeatVerdict verdict);
+
 G_END_DECLS
