@@ -24,6 +24,10 @@ usage (FILE *out)
            "                    stretches rejected as lead-off or flat\n"
            "  ecg delineate FILE  per beat: R, P onset/peak/offset, QRS onset/offset, T peak/offset\n"
            "                    (sample indices, null where a wave is absent)\n"
+           "  ecg beat FILE [--adaptive] [--csv OUT]\n"
+           "                    the representative beat (fixed-window median aligned on QRS onset,\n"
+           "                    or rate-adaptive), its fiducials, the beats kept and rejected;\n"
+           "                    --csv also writes its samples (ms, mV per lead)\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -231,6 +235,153 @@ cmd_ecg_delineate (const char *path)
   return 0;
 }
 
+static void
+add_fiducials (JsonBuilder *b, const HpFiducials *f)
+{
+  add_sample (b, "p_on", f->p_on);
+  add_sample (b, "p_peak", f->p_peak);
+  add_sample (b, "p_off", f->p_off);
+  add_sample (b, "qrs_on", f->qrs_on);
+  add_sample (b, "r", f->r);
+  add_sample (b, "qrs_off", f->qrs_off);
+  add_sample (b, "t_peak", f->t_peak);
+  add_sample (b, "t_off", f->t_off);
+}
+
+/* The beat as CSV: time in ms from the beat's start, then one column per lead, in mV. Written
+ * to a temporary file and renamed, so an existing file is never left half written. */
+static gboolean
+write_beat_csv (const HpSignal *beat, const char *path, GError **error)
+{
+  GString *csv = g_string_new ("t_ms");
+  for (int l = 0; l < beat->n_leads; l++)
+    g_string_append_printf (csv, ",%s", beat->lead_names[l]);
+  g_string_append_c (csv, '\n');
+  for (gint64 i = 0; i < beat->n_samples; i++)
+    {
+      g_string_append_printf (csv, "%.3f", i * 1000.0 / beat->fs_hz);
+      for (int l = 0; l < beat->n_leads; l++)
+        {
+          float v = hp_signal_lead (beat, l)[i];
+          if (isfinite (v))
+            g_string_append_printf (csv, ",%.5f", v);
+          else
+            g_string_append (csv, ",");
+        }
+      g_string_append_c (csv, '\n');
+    }
+  gboolean ok = g_file_set_contents (path, csv->str, (gssize) csv->len, error);
+  g_string_free (csv, TRUE);
+  return ok;
+}
+
+static int
+cmd_ecg_beat (const char *path, gboolean adaptive, const char *csv_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSignal) s = NULL;
+  g_autoptr (HpBeats) beats = NULL;
+  /* detection and delineation on the record with its baseline wander removed; the fixed-window
+   * beat, like a cart's, from the record with no high-pass, so that its levels stay true */
+  g_autoptr (HpSignal) cart = hp_signal_load (path, NULL, &error);
+  if (cart == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      return 1;
+    }
+  s = hp_signal_load (path, NULL, &error);
+  HpEcgFilterOptions cart_options;
+  hp_ecg_filter_options_init (&cart_options);
+  cart_options.highpass_hz = 0;
+  if (s == NULL || !hp_ecg_filter_signal (s, NULL, NULL, &error)
+      || !hp_ecg_filter_signal (cart, &cart_options, NULL, &error)
+      || (beats = hp_ecg_detect_r_peaks (s, NULL, NULL, &error)) == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      return 1;
+    }
+  g_autoptr (GArray) fiducials = NULL;
+  if (beats->r_peaks->len > 0
+      && (fiducials = hp_ecg_delineate (s, (const gint64 *) (void *) beats->r_peaks->data,
+                                        beats->r_peaks->len, -1, &error)) == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      return 1;
+    }
+  HpBeatOptions options;
+  hp_beat_options_init (&options);
+  options.method = adaptive ? HP_BEAT_ADAPTIVE : HP_BEAT_MEDIAN;
+  g_autoptr (HpRepresentativeBeat) rb =
+    hp_ecg_representative_beat (adaptive ? s : cart, beats, fiducials, &options, &error);
+  if (rb == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      return 1;
+    }
+  if (csv_path != NULL && rb->beat != NULL && !write_beat_csv (rb->beat, csv_path, &error))
+    {
+      fprintf (stderr, "heartphase-cli: %s\n", error->message);
+      return 1;
+    }
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, adaptive ? "adaptive" : "median");
+  add_double (b, "fs", rb->beat != NULL ? rb->beat->fs_hz : NAN);
+  json_builder_set_member_name (b, "samples");
+  json_builder_add_int_value (b, rb->beat != NULL ? rb->beat->n_samples : 0);
+  json_builder_set_member_name (b, "beats");
+  json_builder_add_int_value (b, beats->r_peaks->len);
+  json_builder_set_member_name (b, "kept");
+  json_builder_add_int_value (b, rb->n_kept);
+  add_double (b, "fraction_kept", rb->fraction_kept);
+  add_double (b, "rr_ms", rb->rr_ms);
+  json_builder_set_member_name (b, "fiducials");
+  json_builder_begin_object (b);
+  add_fiducials (b, &rb->fiducials);
+  json_builder_end_object (b);
+  /* the beats left out of the median, and why */
+  json_builder_set_member_name (b, "rejected");
+  json_builder_begin_array (b);
+  for (guint i = 0; rb->quality != NULL && i < rb->quality->len; i++)
+    {
+      const HpBeatQuality *q = &g_array_index (rb->quality, HpBeatQuality, i);
+      if (q->verdict == HP_BEAT_KEPT)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "r");
+      json_builder_add_int_value (b, q->r);
+      json_builder_set_member_name (b, "verdict");
+      json_builder_add_string_value (b, hp_beat_verdict_name (q->verdict));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "leads");
+  json_builder_begin_object (b);
+  for (int l = 0; rb->beat != NULL && l < rb->beat->n_leads; l++)
+    {
+      json_builder_set_member_name (b, rb->beat->lead_names[l]);
+      json_builder_begin_array (b);
+      const float *x = hp_signal_lead (rb->beat, l);
+      for (gint64 i = 0; i < rb->beat->n_samples; i++)
+        if (isfinite (x[i]))
+          json_builder_add_double_value (b, round (x[i] * 1e5) / 1e5);
+        else
+          json_builder_add_null_value (b);
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "reason");
+  if (rb->reason != NULL)
+    json_builder_add_string_value (b, rb->reason);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -259,6 +410,22 @@ main (int argc, char **argv)
     return cmd_ecg_beats (argv[3]);
   if (strcmp (argv[1], "ecg") == 0 && argc == 4 && strcmp (argv[2], "delineate") == 0)
     return cmd_ecg_delineate (argv[3]);
+  if (strcmp (argv[1], "ecg") == 0 && argc >= 4 && strcmp (argv[2], "beat") == 0)
+    {
+      gboolean adaptive = FALSE;
+      const char *csv = NULL, *file = NULL;
+      for (int i = 3; i < argc; i++)
+        if (strcmp (argv[i], "--adaptive") == 0)
+          adaptive = TRUE;
+        else if (strcmp (argv[i], "--csv") == 0 && i + 1 < argc)
+          csv = argv[++i];
+        else if (file == NULL && argv[i][0] != '-')
+          file = argv[i];
+        else
+          return usage (stderr);
+      if (file != NULL)
+        return cmd_ecg_beat (file, adaptive, csv);
+    }
   fprintf (stderr, "heartphase-cli: unknown command or wrong arguments\n");
   return usage (stderr);
 }

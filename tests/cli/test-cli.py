@@ -296,6 +296,40 @@ def expect_delineation(rel, annotation_ext, fs):
 
 expect_delineation("ludb/1", "ii", 500.0)
 
+# ---- ecg beat --------------------------------------------------------------------------------
+def expect_beat(rel, device_qrs_ms, device_qt_ms):
+    """The UK Biobank-style record's median beat: framed as the cart's (600 samples at 500 Hz),
+    its QRS and QT within 10 ms of the cart's, and the CSV it writes."""
+    global checked
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = os.path.join(tmp, "beat.csv")
+        p = subprocess.run([CLI, "ecg", "beat", os.path.join(DATA, rel), "--csv", csv],
+                           capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            failures.append(f"ecg beat {rel}: exit {p.returncode}: {p.stderr.strip()}")
+            return
+        out = json.loads(p.stdout)
+        f = out["fiducials"]
+        problems = []
+        if out["fs"] != 500.0 or out["samples"] != 600 or len(out["leads"]) != 12:
+            problems.append(f"framing {out['fs']} Hz x {out['samples']}, {len(out['leads'])} leads")
+        if out["kept"] < 0.8 * out["beats"]:
+            problems.append(f"kept {out['kept']} of {out['beats']}")
+        qrs = (f["qrs_off"] - f["qrs_on"]) * 1000 / out["fs"]
+        qt = (f["t_off"] - f["qrs_on"]) * 1000 / out["fs"]
+        if abs(qrs - device_qrs_ms) > 10 or abs(qt - device_qt_ms) > 10:
+            problems.append(f"QRS {qrs} ms, QT {qt} ms vs the cart's {device_qrs_ms}, {device_qt_ms}")
+        rows = open(csv).read().splitlines()
+        if len(rows) != 601 or rows[0].split(",")[1:] != list(out["leads"].keys()) \
+                or abs(float(rows[1].split(",")[1]) - out["leads"]["I"][0]) > 1e-4:
+            problems.append(f"CSV: {len(rows)} rows, header {rows[0][:60]!r}")
+        if problems:
+            failures.append(f"ecg beat {rel}: " + "; ".join(problems))
+        checked += 1
+
+
+expect_beat("ecg-xml/ukbb_scrubbed.xml", 76, 378)
+
 print(f"checked {checked} files, {len(failures)} wrong")
 for f in failures:
     print("FAIL:", f)
