@@ -145,6 +145,7 @@ hp_application_startup (GApplication *app)
     { "win.zoom-out", { "<Control>minus", NULL } },
     { "win.gain-up", { "<Control>Up", NULL } },
     { "win.gain-down", { "<Control>Down", NULL } },
+    { "win.toggle-measurements", { "F9", NULL } },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,

@@ -32,6 +32,19 @@ static const GdkRGBA axis_colour = { 0.2, 0.2, 0.2, 1.0 };
 static const GdkRGBA label_bg_colour = { 1.0, 0xf6 / 255.0, 0xf6 / 255.0, 0.85 };
 static const GdkRGBA caliper_colour = { 0.13, 0.38, 0.82, 1.0 };
 static const GdkRGBA caliper_bg_colour = { 1.0, 1.0, 1.0, 0.92 };
+/* The analysis overlay: Okabe-Ito colours (told apart with the common colour-vision
+ * deficiencies), none of them dark, none the pink-red of the grid nor the caliper's blue. */
+static const GdkRGBA r_marker_colour = { 213 / 255.0, 94 / 255.0, 0.0, 1.0 };    /* vermilion */
+static const GdkRGBA p_wave_colour = { 0.0, 158 / 255.0, 115 / 255.0, 1.0 };    /* bluish green */
+static const GdkRGBA qrs_colour = { 204 / 255.0, 121 / 255.0, 167 / 255.0, 1.0 }; /* reddish purple */
+static const GdkRGBA t_wave_colour = { 86 / 255.0, 180 / 255.0, 233 / 255.0, 1.0 }; /* sky blue */
+static const GdkRGBA rejected_colour = { 0.45, 0.45, 0.45, 0.25 };
+
+/* Below this many px per second (about 10 mm/s at 96 dpi) a QRS is under 4 px wide and the
+ * boundary lines of neighbouring beats merge: only R markers and rejected stretches are drawn. */
+#define MIN_PPS_FOR_BOUNDARIES 40.0
+#define R_MARKER_ROWS 4       /* the R triangle: rows 2 px tall, 7, 5, 3 and 1 px wide */
+#define R_MARKER_HEIGHT_PX (2 * R_MARKER_ROWS)
 
 struct _HpEcgView
 {
@@ -61,6 +74,10 @@ struct _HpEcgView
 
   GdkSurface *surface;
   gulong enter_monitor_id;
+
+  HpBeats *beats;        /* belongs to signal; NULL with no analysis */
+  GArray *fiducials;     /* of HpFiducials, one per R peak; NULL when not delineated */
+  gboolean show_analysis;
 };
 
 enum
@@ -70,6 +87,7 @@ enum
   PROP_GAIN,
   PROP_LAYOUT,
   PROP_TIME_OFFSET,
+  PROP_SHOW_ANALYSIS,
   N_PROPS,
 
   /* GtkScrollable */
@@ -498,6 +516,8 @@ view_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
     hp_ecg_view_set_time_offset (self, 0);
   else if (g_str_equal (action_name, "ecg.end"))
     hp_ecg_view_set_time_offset (self, G_MAXDOUBLE);
+  else if (g_str_equal (action_name, "ecg.toggle-analysis"))
+    hp_ecg_view_set_show_analysis (self, !self->show_analysis);
 }
 
 static gboolean
@@ -726,6 +746,148 @@ draw_axis (HpEcgView *self, GtkSnapshot *snapshot, const Geometry *g, int width)
     }
 }
 
+/* ---- Analysis overlay ------------------------------------------------------------------------ */
+
+/* The first index of the sorted gint64 array whose value is >= value. */
+static guint
+lower_bound_i64 (const GArray *array, gint64 value)
+{
+  guint lo = 0, hi = array->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (g_array_index (array, gint64, mid) < value)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* The first rejected segment ending after sample: segments are disjoint and in time order, so
+ * their ends are sorted too. */
+static guint
+first_segment_ending_after (const GArray *segments, gint64 sample)
+{
+  guint lo = 0, hi = segments->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (g_array_index (segments, HpQrsSegment, mid).end <= sample)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* The pixel column the trace draws sample i in (draw_trace puts each column's samples at the
+ * column's centre). */
+static double
+column_of_sample (HpEcgView *self, const Geometry *g, double i)
+{
+  return floor (x_of_time (self, g, i / self->signal->fs_hz));
+}
+
+static void
+draw_boundary (HpEcgView *self, GtkSnapshot *snapshot, const Geometry *g, const Strip *s,
+               gint64 i, const GdkRGBA *colour)
+{
+  if (i < 0)
+    return;
+  double x = column_of_sample (self, g, (double) i);
+  if (x < s->x0 || x >= s->x1)
+    return;
+  /* below the R markers, so that a boundary next to R does not hide its triangle */
+  double top = s->top + R_MARKER_HEIGHT_PX + 1;
+  if (top < s->bottom)
+    append_rect (snapshot, colour, x, top, 1, s->bottom - top);
+}
+
+/* A dot on the trace at a wave's peak. */
+static void
+draw_peak (HpEcgView *self, GtkSnapshot *snapshot, const Geometry *g, const Strip *s, gint64 i,
+           const GdkRGBA *colour)
+{
+  if (i < 0 || i >= self->signal->n_samples)
+    return;
+  double x = column_of_sample (self, g, (double) i) + 0.5;
+  float mv = hp_signal_lead (self->signal, s->lead)[i];
+  if (x < s->x0 || x >= s->x1 || !isfinite (mv))
+    return;
+  double y = s->baseline - mv * self->gain_mm_mv * g->ppm;
+  if (y < s->top || y >= s->bottom)
+    return;
+  GskRoundedRect dot;
+  gsk_rounded_rect_init_from_rect (&dot, &GRAPHENE_RECT_INIT ((float) x - 3, (float) y - 3, 6, 6),
+                                   3);
+  gtk_snapshot_push_rounded_clip (snapshot, &dot);
+  gtk_snapshot_append_color (snapshot, colour, &dot.bounds);
+  gtk_snapshot_pop (snapshot);
+}
+
+/* The analysis in one strip. Only beats and segments in the strip's time range are visited
+ * (binary searches), so the cost follows what is on screen, not the record's length. */
+static void
+draw_analysis (HpEcgView *self, GtkSnapshot *snapshot, const Geometry *g, const Strip *s)
+{
+  const HpBeats *beats = self->beats;
+  double fs = self->signal->fs_hz;
+  gint64 first = (gint64) floor (s->t0 * fs) - 1, last = (gint64) ceil (s->t1 * fs) + 1;
+
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT ((float) s->x0, (float) s->top,
+                                                         (float) (s->x1 - s->x0),
+                                                         (float) (s->bottom - s->top)));
+
+  for (guint k = first_segment_ending_after (beats->rejected, first); k < beats->rejected->len; k++)
+    {
+      const HpQrsSegment *seg = &g_array_index (beats->rejected, HpQrsSegment, k);
+      if (seg->start > last)
+        break;
+      double xa = MAX (s->x0, column_of_sample (self, g, (double) seg->start));
+      double xb = MIN (s->x1, column_of_sample (self, g, (double) seg->end));
+      if (xb > xa)
+        append_rect (snapshot, &rejected_colour, xa, s->top, xb - xa, s->bottom - s->top);
+    }
+
+  if (self->fiducials != NULL && g->pps >= MIN_PPS_FOR_BOUNDARIES)
+    {
+      /* a beat's waves reach well under 2 s from its R peak, even at 30 bpm */
+      gint64 margin = (gint64) ceil (2.0 * fs);
+      for (guint k = lower_bound_i64 (beats->r_peaks, first - margin); k < beats->r_peaks->len;
+           k++)
+        {
+          if (g_array_index (beats->r_peaks, gint64, k) > last + margin)
+            break;
+          const HpFiducials *f = &g_array_index (self->fiducials, HpFiducials, k);
+          draw_boundary (self, snapshot, g, s, f->p_on, &p_wave_colour);
+          draw_boundary (self, snapshot, g, s, f->p_off, &p_wave_colour);
+          draw_boundary (self, snapshot, g, s, f->qrs_on, &qrs_colour);
+          draw_boundary (self, snapshot, g, s, f->qrs_off, &qrs_colour);
+          draw_boundary (self, snapshot, g, s, f->t_off, &t_wave_colour);
+          draw_peak (self, snapshot, g, s, f->p_peak, &p_wave_colour);
+          draw_peak (self, snapshot, g, s, f->t_peak, &t_wave_colour);
+        }
+    }
+
+  for (guint k = lower_bound_i64 (beats->r_peaks, first); k < beats->r_peaks->len; k++)
+    {
+      gint64 r = g_array_index (beats->r_peaks, gint64, k);
+      if (r > last)
+        break;
+      double x = column_of_sample (self, g, (double) r);
+      if (x < s->x0 || x >= s->x1)
+        continue;
+      for (int row = 0; row < R_MARKER_ROWS; row++)
+        {
+          int half = R_MARKER_ROWS - 1 - row;
+          append_rect (snapshot, &r_marker_colour, x - half, s->top + 2 * row, 2 * half + 1, 2);
+        }
+    }
+
+  gtk_snapshot_pop (snapshot);
+}
+
 static GskRenderNode *
 build_paper_node (HpEcgView *self, int width, int height)
 {
@@ -739,6 +901,10 @@ build_paper_node (HpEcgView *self, int width, int height)
 
   append_rect (snapshot, &paper_colour, 0, 0, width, height);
   draw_grid (self, snapshot, &g, width);
+  /* under the trace, which must stay whole for people and for the pixel tests alike */
+  if (self->show_analysis && self->beats != NULL && self->signal != NULL)
+    for (guint i = 0; i < strips->len; i++)
+      draw_analysis (self, snapshot, &g, &g_array_index (strips, Strip, i));
 
   if (self->signal != NULL && g.plot.size.height > 0)
     {
@@ -772,6 +938,29 @@ build_paper_node (HpEcgView *self, int width, int height)
   return gtk_snapshot_free_to_node (snapshot);
 }
 
+/* "RR 812 ms  74 bpm" for the beat interval holding record time t, or NULL where there is
+ * none, the analysis is hidden, or a rejected stretch lies inside it (beats may be missing
+ * there, so the interval would not be one). */
+static char *
+rr_readout (HpEcgView *self, double t)
+{
+  if (!self->show_analysis || self->beats == NULL || self->beats->r_peaks->len < 2)
+    return NULL;
+  const GArray *r_peaks = self->beats->r_peaks;
+  double fs = self->signal->fs_hz;
+  guint k = lower_bound_i64 (r_peaks, (gint64) floor (t * fs) + 1);
+  if (k == 0 || k >= r_peaks->len)
+    return NULL;
+  gint64 r0 = g_array_index (r_peaks, gint64, k - 1), r1 = g_array_index (r_peaks, gint64, k);
+  guint j = first_segment_ending_after (self->beats->rejected, r0);
+  if (j < self->beats->rejected->len
+      && g_array_index (self->beats->rejected, HpQrsSegment, j).start < r1)
+    return NULL;
+  double rr_s = (r1 - r0) / fs;
+  /* TRANSLATORS: caliper readout of the beat under the pointer: RR interval and heart rate */
+  return g_strdup_printf (_("RR %.0f ms  %.0f bpm"), rr_s * 1000, 60 / rr_s);
+}
+
 static void
 draw_caliper (HpEcgView *self, GtkSnapshot *snapshot, int width)
 {
@@ -800,6 +989,13 @@ draw_caliper (HpEcgView *self, GtkSnapshot *snapshot, int width)
     text = g_strdup_printf (_("%.3f s   %s lead off"), t, lead_label (self, lead));
   else
     text = g_strdup_printf (_("%.3f s"), t);
+  g_autofree char *rr = rr_readout (self, t);
+  if (rr != NULL)
+    {
+      char *with_rr = g_strconcat (text, "   ", rr, NULL);
+      g_free (text);
+      text = with_rr;
+    }
 
   g_autoptr (PangoLayout) layout = create_label_layout (self, text, FALSE);
   int tw, th;
@@ -935,6 +1131,9 @@ hp_ecg_view_get_property (GObject *object, guint prop_id, GValue *value, GParamS
     case PROP_TIME_OFFSET:
       g_value_set_double (value, self->time_offset_s);
       break;
+    case PROP_SHOW_ANALYSIS:
+      g_value_set_boolean (value, self->show_analysis);
+      break;
     case PROP_HADJUSTMENT:
       g_value_set_object (value, self->hadjustment);
       break;
@@ -972,6 +1171,9 @@ hp_ecg_view_set_property (GObject *object, guint prop_id, const GValue *value,
     case PROP_TIME_OFFSET:
       hp_ecg_view_set_time_offset (self, g_value_get_double (value));
       break;
+    case PROP_SHOW_ANALYSIS:
+      hp_ecg_view_set_show_analysis (self, g_value_get_boolean (value));
+      break;
     case PROP_HADJUSTMENT:
       set_hadjustment (self, g_value_get_object (value));
       break;
@@ -1008,6 +1210,8 @@ hp_ecg_view_dispose (GObject *object)
     g_signal_handlers_disconnect_by_func (self->hadjustment, on_hadjustment_value_changed, self);
   g_clear_object (&self->hadjustment);
   g_clear_object (&self->vadjustment);
+  g_clear_pointer (&self->beats, hp_beats_free);
+  g_clear_pointer (&self->fiducials, g_array_unref);
   g_clear_pointer (&self->signal, hp_signal_free);
   g_clear_pointer (&self->paper_node, gsk_render_node_unref);
   g_clear_pointer (&self->columns, g_free);
@@ -1045,6 +1249,9 @@ hp_ecg_view_class_init (HpEcgViewClass *klass)
   properties[PROP_TIME_OFFSET] =
     g_param_spec_double ("time-offset", NULL, NULL, 0, G_MAXDOUBLE, 0,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_ANALYSIS] =
+    g_param_spec_boolean ("show-analysis", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_object_class_override_property (object_class, PROP_HADJUSTMENT, "hadjustment");
@@ -1055,9 +1262,12 @@ hp_ecg_view_class_init (HpEcgViewClass *klass)
   static const char *const actions[] = {
     "ecg.zoom-in", "ecg.zoom-out", "ecg.gain-up", "ecg.gain-down", "ecg.step-back",
     "ecg.step-forward", "ecg.page-back", "ecg.page-forward", "ecg.home", "ecg.end",
+    "ecg.toggle-analysis",
   };
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     gtk_widget_class_install_action (widget_class, actions[i], NULL, view_action);
+  /* stateful, for a check item in a menu; the key goes to the plain toggle above */
+  gtk_widget_class_install_property_action (widget_class, "ecg.show-analysis", "show-analysis");
 
   static const struct
   {
@@ -1089,6 +1299,7 @@ hp_ecg_view_class_init (HpEcgViewClass *klass)
     { GDK_KEY_KP_Home, 0, "ecg.home" },
     { GDK_KEY_End, 0, "ecg.end" },
     { GDK_KEY_KP_End, 0, "ecg.end" },
+    { GDK_KEY_a, 0, "ecg.toggle-analysis" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     gtk_widget_class_add_binding_action (widget_class, keys[i].keyval, keys[i].mods,
@@ -1121,6 +1332,7 @@ hp_ecg_view_init (HpEcgView *self)
   self->gain_mm_mv = 10.0;
   self->layout = HP_ECG_LAYOUT_AUTO;
   self->px_per_mm = FALLBACK_PX_PER_MM;
+  self->show_analysis = TRUE;
 
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
@@ -1157,6 +1369,9 @@ hp_ecg_view_set_signal (HpEcgView *self, HpSignal *signal)
 
   if (signal == self->signal)
     return;
+  /* the analysis belongs to the record it was made from */
+  g_clear_pointer (&self->beats, hp_beats_free);
+  g_clear_pointer (&self->fiducials, g_array_unref);
   g_clear_pointer (&self->signal, hp_signal_free);
   self->signal = signal;
   update_accessible_label (self);
@@ -1349,4 +1564,59 @@ hp_ecg_view_probe (HpEcgView *self, double x, double y, int *lead, double *time_
   if (mv != NULL)
     *mv = hp_signal_lead (self->signal, hit->lead)[i];
   return TRUE;
+}
+
+void
+hp_ecg_view_set_analysis (HpEcgView *self, HpBeats *beats, GArray *fiducials)
+{
+  g_return_if_fail (HP_IS_ECG_VIEW (self));
+
+  /* both are owned from here on, so a mismatch drops them rather than returning early */
+  if (beats != NULL
+      && (self->signal == NULL || beats->fs_hz != self->signal->fs_hz
+          || beats->n_samples != self->signal->n_samples))
+    {
+      g_critical ("%s: beats found on another signal than the one shown", G_STRFUNC);
+      g_clear_pointer (&beats, hp_beats_free);
+    }
+  if (fiducials != NULL && (beats == NULL || fiducials->len != beats->r_peaks->len))
+    {
+      g_critical ("%s: fiducials of %u beats for %u R peaks", G_STRFUNC, fiducials->len,
+                  beats != NULL ? beats->r_peaks->len : 0);
+      g_clear_pointer (&fiducials, g_array_unref);
+    }
+  if (beats == NULL && self->beats == NULL)
+    return;
+  g_clear_pointer (&self->beats, hp_beats_free);
+  g_clear_pointer (&self->fiducials, g_array_unref);
+  self->beats = beats;
+  self->fiducials = fiducials;
+  invalidate (self);
+}
+
+const HpBeats *
+hp_ecg_view_get_beats (HpEcgView *self)
+{
+  g_return_val_if_fail (HP_IS_ECG_VIEW (self), NULL);
+  return self->beats;
+}
+
+void
+hp_ecg_view_set_show_analysis (HpEcgView *self, gboolean show)
+{
+  g_return_if_fail (HP_IS_ECG_VIEW (self));
+
+  show = !!show;
+  if (show == self->show_analysis)
+    return;
+  self->show_analysis = show;
+  invalidate (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_ANALYSIS]);
+}
+
+gboolean
+hp_ecg_view_get_show_analysis (HpEcgView *self)
+{
+  g_return_val_if_fail (HP_IS_ECG_VIEW (self), FALSE);
+  return self->show_analysis;
 }

@@ -71,6 +71,31 @@ gboolean hp_ecg_view_probe (HpEcgView *self, double x, double y, int *lead, doub
  *   ecg.gain-up, ecg.gain-down     next standard gain (2.5 5 10 20 40 80 mm/mV): Ctrl+Up/Down
  *   ecg.step-back, ecg.step-forward  a tenth of the view: Left/Right
  *   ecg.page-back, ecg.page-forward  nine tenths of the view: Page Up/Down
- *   ecg.home, ecg.end              record start / end: Home/End */
+ *   ecg.home, ecg.end              record start / end: Home/End
+ *   ecg.toggle-analysis            flips "show-analysis": A
+ *   ecg.show-analysis              the same as a stateful boolean action, for a check item in
+ *                                  a menu (takes no parameter: activating it toggles) */
+
+/* The analysis drawn over the paper when "show-analysis" is TRUE (the default):
+ *  - a vermilion triangle at the top of every band at each R peak;
+ *  - wave boundaries as thin lines down the band: P onset/offset bluish green, QRS onset/offset
+ *    reddish purple, T offset sky blue; P and T peaks as dots of their wave's colour on the
+ *    trace. Boundaries and dots are left out below about 10 mm/s, where beats are too close
+ *    for them to be read;
+ *  - rejected stretches (no usable lead) shaded translucent grey over the band.
+ * Colours are from the Okabe-Ito palette, none near-black, all drawn under the trace and only
+ * inside the bands. With beats shown, the caliper readout adds the RR interval and rate of the
+ * beat under the pointer (not across a rejected stretch).
+ *
+ * Takes ownership of beats (from hp_ecg_detect_r_peaks on the signal shown) and fiducials (a
+ * GArray of HpFiducials, one per R peak in the same order, as hp_ecg_delineate gives). Fiducials
+ * may be NULL (R peaks and rejected stretches only); beats NULL clears the analysis. Beats of
+ * another rate or length than the signal shown, or fiducials of another count than the R peaks,
+ * are a programming error: they are dropped with a critical warning. A new signal
+ * (hp_ecg_view_set_signal) clears the analysis. */
+void hp_ecg_view_set_analysis (HpEcgView *self, HpBeats *beats, GArray *fiducials);
+const HpBeats *hp_ecg_view_get_beats (HpEcgView *self);
+void hp_ecg_view_set_show_analysis (HpEcgView *self, gboolean show);
+gboolean hp_ecg_view_get_show_analysis (HpEcgView *self);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "heartphase.h"
@@ -31,6 +32,12 @@ struct _HpWindow
   GtkNativeDialog *chooser;
   GtkDropTarget *drop_target;
   GMenu *recent_menu;
+
+  GtkLabel *hr_value, *rr_value, *pr_value, *qrs_value, *qt_value, *qtc_value, *beats_value;
+  GtkLabel *analysis_problem;
+  GtkToggleButton *measurements_button;
+  HpIntervals intervals;
+  gboolean have_intervals;
 };
 
 #define MAX_RECENT 10
@@ -84,6 +91,63 @@ job_progress (double fraction, const char *message, gpointer user_data)
   g_mutex_unlock (&job->lock);
 }
 
+/* A record as read and analysed in the worker: the main loop takes it over whole. */
+typedef struct
+{
+  HpSignal *signal;
+  HpBeats *beats;          /* NULL when detection could not run (the record is still shown) */
+  GArray *fiducials;       /* of HpFiducials, one per R peak; NULL with no beats */
+  HpIntervals intervals;
+  char *analysis_problem;  /* why there are no beats, in words; NULL when there are */
+} Loaded;
+
+static void
+loaded_free (Loaded *loaded)
+{
+  g_clear_pointer (&loaded->signal, hp_signal_free);
+  g_clear_pointer (&loaded->beats, hp_beats_free);
+  g_clear_pointer (&loaded->fiducials, g_array_unref);
+  g_free (loaded->analysis_problem);
+  g_free (loaded);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Loaded, loaded_free)
+
+/* Beats, their waves and the intervals, in the worker so that the window stays responsive.
+ * A record the analysis cannot handle is still shown, with the reason in the panel. */
+static gboolean
+analyse (Loaded *loaded, HpProgress *progress, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (!hp_progress_report (progress, 0.9, _("Finding beats"), error))
+    return FALSE;
+  /* the detector's own fractions would send the bar back to 0: cancellation only */
+  HpProgress cancel_only;
+  hp_progress_init (&cancel_only, NULL, NULL, progress->cancellable);
+  loaded->beats = hp_ecg_detect_r_peaks (loaded->signal, NULL, &cancel_only, &local);
+  if (loaded->beats == NULL)
+    {
+      if (g_error_matches (local, HP_ERROR, HP_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      loaded->analysis_problem = g_strdup (local->message);
+      return TRUE;
+    }
+  if (loaded->beats->r_peaks->len == 0)
+    {
+      loaded->analysis_problem = g_strdup (loaded->beats->reason);
+      return TRUE;
+    }
+  loaded->fiducials = hp_ecg_delineate (loaded->signal,
+                                        (const gint64 *) (void *) loaded->beats->r_peaks->data,
+                                        loaded->beats->r_peaks->len, -1, &local);
+  if (loaded->fiducials == NULL)
+    loaded->analysis_problem = g_strdup (local->message);
+  hp_ecg_intervals (loaded->beats, loaded->fiducials, &loaded->intervals);
+  return TRUE;
+}
+
 static void
 load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -93,11 +157,12 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   GError *error = NULL;
 
   hp_progress_init (&progress, job_progress, job, cancellable);
-  HpSignal *signal = hp_signal_load (job->path, &progress, &error);
-  if (signal != NULL)
-    g_task_return_pointer (task, signal, (GDestroyNotify) hp_signal_free);
-  else
+  g_autoptr (Loaded) loaded = g_new0 (Loaded, 1);
+  loaded->signal = hp_signal_load (job->path, &progress, &error);
+  if (loaded->signal == NULL || !analyse (loaded, &progress, &error))
     g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&loaded), (GDestroyNotify) loaded_free);
 }
 
 /* The bar appears only for loads that take long enough to notice, so that a quick open does
@@ -253,6 +318,50 @@ hp_window_get_recent_menu (HpWindow *self)
   return G_MENU_MODEL (self->recent_menu);
 }
 
+/* ---- Measurements panel ---------------------------------------------------------------- */
+
+static void
+set_value (GtkLabel *label, double value, const char *format)
+{
+  if (isnan (value))
+    gtk_label_set_text (label, "—");
+  else
+    {
+      g_autofree char *text = g_strdup_printf (format, value);
+      gtk_label_set_text (label, text);
+    }
+}
+
+static void
+show_analysis (HpWindow *self, Loaded *loaded)
+{
+  const HpIntervals *iv = &loaded->intervals;
+  gboolean have = loaded->analysis_problem == NULL && loaded->beats != NULL;
+  self->intervals = *iv;
+  self->have_intervals = have;
+  /* TRANSLATORS: values in the measurements panel */
+  set_value (self->hr_value, have ? iv->hr_bpm : NAN, _("%.0f bpm"));
+  set_value (self->rr_value, have ? iv->rr_ms : NAN, _("%.0f ms"));
+  set_value (self->pr_value, have ? iv->pr_ms : NAN, _("%.0f ms"));
+  set_value (self->qrs_value, have ? iv->qrs_ms : NAN, _("%.0f ms"));
+  set_value (self->qt_value, have ? iv->qt_ms : NAN, _("%.0f ms"));
+  set_value (self->qtc_value, have ? iv->qtc_ms : NAN, _("%.0f ms"));
+  set_value (self->beats_value, have ? iv->n_beats : NAN, "%.0f");
+  gtk_label_set_text (self->analysis_problem, have ? "" : loaded->analysis_problem);
+  gtk_widget_set_visible (GTK_WIDGET (self->analysis_problem), !have);
+  hp_ecg_view_set_analysis (self->ecg_view, g_steal_pointer (&loaded->beats),
+                            g_steal_pointer (&loaded->fiducials));
+}
+
+gboolean
+hp_window_get_intervals (HpWindow *self, HpIntervals *out)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), FALSE);
+  if (self->have_intervals && out != NULL)
+    *out = self->intervals;
+  return self->have_intervals;
+}
+
 static void
 load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -261,19 +370,16 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = G_TASK (result);
   LoadJob *job = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  HpSignal *signal = g_task_propagate_pointer (task, &error);
+  g_autoptr (Loaded) loaded = g_task_propagate_pointer (task, &error);
 
   /* A load replaced by a newer one says nothing: the newer one reports. */
   if (g_task_get_cancellable (task) != self->load_cancellable)
-    {
-      g_clear_pointer (&signal, hp_signal_free);
-      return;
-    }
+    return;
   g_clear_object (&self->load_cancellable);
   stop_progress (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
 
-  if (signal == NULL)
+  if (loaded == NULL)
     {
       if (!g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
         show_error (self, error->message);
@@ -282,12 +388,13 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   g_autofree char *name = g_path_get_basename (job->path);
-  g_autofree char *facts = record_facts (signal);
+  g_autofree char *facts = record_facts (loaded->signal);
   g_autofree char *dir = g_path_get_dirname (job->path);
   /* TRANSLATORS: window title: the record's file name, then the app's name */
   g_autofree char *title = g_strdup_printf (_("%s — Heartphase"), name);
 
-  hp_ecg_view_set_signal (self->ecg_view, signal);
+  hp_ecg_view_set_signal (self->ecg_view, g_steal_pointer (&loaded->signal));
+  show_analysis (self, loaded);
   adw_window_title_set_title (self->window_title, name);
   adw_window_title_set_subtitle (self->window_title, facts);
   gtk_window_set_title (GTK_WINDOW (self), title);
@@ -445,6 +552,14 @@ action_show_error (GtkWidget *widget, const char *name, GVariant *param)
                                               g_variant_get_string (param, NULL));
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+action_toggle_measurements (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name, (void) param;
+  GtkToggleButton *button = HP_WINDOW (widget)->measurements_button;
+  gtk_toggle_button_set_active (button, !gtk_toggle_button_get_active (button));
 }
 
 /* ---- Drag and drop ------------------------------------------------------------------------- */
@@ -633,6 +748,17 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HpWindow, open_button);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, recent_group);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, recent_list);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, hr_value);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, rr_value);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, pr_value);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, qrs_value);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, qt_value);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, qtc_value);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, beats_value);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, analysis_problem);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, measurements_button);
+  gtk_widget_class_install_action (widget_class, "win.toggle-measurements", NULL,
+                                   action_toggle_measurements);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, action_cancel_load);

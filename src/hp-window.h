@@ -24,5 +24,8 @@ HpEcgView *hp_window_get_ecg_view (HpWindow *self);
 /* The Open button's menu of recent records (from the "recent-files" setting, newest first,
  * files that no longer exist left out); each item activates win.open-recent with the path. */
 GMenuModel *hp_window_get_recent_menu (HpWindow *self);
+/* The record's heart rate and intervals as the measurements panel shows them; FALSE when no
+ * beats were found (or no record is open). */
+gboolean hp_window_get_intervals (HpWindow *self, HpIntervals *out);
 
 G_END_DECLS

@@ -241,3 +241,17 @@ hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame, GAr
   g_assert_cmpint (gap_rows, >, 0);
   g_assert_cmpint (outside, ==, 0);
 }
+
+GtkWidget *
+hp_render_find_label (GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = hp_render_find_label (c, text);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}

@@ -55,3 +55,5 @@ GArray *hp_render_shown_leads (HpEcgView *view, GtkWidget *frame);
  * view itself when frame is NULL). */
 void hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame, GArray *shown,
                             double min_fraction);
+/* The first GtkLabel under root (depth first) whose text is text, or NULL. */
+GtkWidget *hp_render_find_label (GtkWidget *root, const char *text);

@@ -553,6 +553,400 @@ test_empty_and_properties (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ---- Analysis overlay ---------------------------------------------------------------------- */
+
+typedef struct
+{
+  guchar r, g, b;
+} Rgb;
+
+/* The overlay's colours, as hp-ecg-view.c draws them (Okabe-Ito). */
+static const Rgb r_marker_rgb = { 213, 94, 0 };
+static const Rgb p_wave_rgb = { 0, 158, 115 };
+static const Rgb qrs_rgb = { 204, 121, 167 };
+static const Rgb t_wave_rgb = { 86, 180, 233 };
+
+static gboolean
+is_colour (const HpImage *im, int x, int y, const Rgb *c)
+{
+  const guchar *p = hp_image_pixel (im, x, y);
+  return abs (p[2] - c->r) <= 3 && abs (p[1] - c->g) <= 3 && abs (p[0] - c->b) <= 3;
+}
+
+static gboolean
+is_overlay (const HpImage *im, int x, int y)
+{
+  return is_colour (im, x, y, &r_marker_rgb) || is_colour (im, x, y, &p_wave_rgb)
+         || is_colour (im, x, y, &qrs_rgb) || is_colour (im, x, y, &t_wave_rgb);
+}
+
+static gboolean
+is_paper (const HpImage *im, int x, int y)
+{
+  const guchar *p = hp_image_pixel (im, x, y);
+  return p[2] == 255 && p[1] == 0xf6 && p[0] == 0xf6;
+}
+
+static gint64
+count_colour (const HpImage *im, const Rgb *c)
+{
+  gint64 n = 0;
+  for (int y = 0; y < im->height; y++)
+    for (int x = 0; x < im->width; x++)
+      n += is_colour (im, x, y, c);
+  return n;
+}
+
+/* What the app does: R peaks on all leads, then the fiducials of all leads combined. */
+static void
+analyse (const HpSignal *signal, HpBeats **beats, GArray **fiducials)
+{
+  g_autoptr (GError) error = NULL;
+  *beats = hp_ecg_detect_r_peaks (signal, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (*beats);
+  *fiducials = hp_ecg_delineate (signal, (const gint64 *) (void *) (*beats)->r_peaks->data,
+                                 (*beats)->r_peaks->len, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint ((*fiducials)->len, ==, (*beats)->r_peaks->len);
+}
+
+static double
+column_of_sample (HpEcgView *view, gint64 i)
+{
+  graphene_rect_t plot;
+  hp_ecg_view_get_plot_area (view, &plot);
+  double t = i / hp_ecg_view_get_signal (view)->fs_hz;
+  return floor (plot.origin.x + (t - hp_ecg_view_get_time_offset (view)) * pps_of (view));
+}
+
+/* Near the label, whose background covers whatever lies under it. */
+static gboolean
+near_label (const HpShownLead *s, double x)
+{
+  return x >= s->label.origin.x - 5 && x < s->label.origin.x + s->label.size.width + 5;
+}
+
+/* R markers: one at the top of every band at each visible R peak, none anywhere else. Returns
+ * the markers found. */
+static int
+check_r_markers (const HpImage *im, HpEcgView *view, GArray *shown)
+{
+  const HpBeats *beats = hp_ecg_view_get_beats (view);
+  int expected = 0, found = 0, stray = 0, outside = 0;
+
+  for (guint i = 0; i < shown->len; i++)
+    {
+      const HpShownLead *s = &g_array_index (shown, HpShownLead, i);
+      int x0 = (int) s->area.origin.x, x1 = (int) (s->area.origin.x + s->area.size.width);
+      int top = (int) s->area.origin.y, bottom = (int) (s->area.origin.y + s->area.size.height);
+      int band_found = 0, band_expected = 0;
+      for (guint k = 0; k < beats->r_peaks->len; k++)
+        {
+          double x = column_of_sample (view, g_array_index (beats->r_peaks, gint64, k));
+          if (x < x0 || x >= x1 || near_label (s, x))
+            continue;
+          band_expected++;
+          int n = 0;
+          for (int y = top; y < top + 8; y++)
+            for (int px = (int) x - 3; px <= (int) x + 3; px++)
+              n += px >= 0 && px < im->width && is_colour (im, px, y, &r_marker_rgb);
+          /* the triangle is 16 px; the trace may cross part of it */
+          band_found += n >= 8;
+        }
+      /* marker pixels in the band away from every R peak */
+      for (int y = top; y < bottom; y++)
+        for (int x = x0; x < x1; x++)
+          {
+            if (!is_colour (im, x, y, &r_marker_rgb))
+              continue;
+            gboolean near = FALSE;
+            for (guint k = 0; k < beats->r_peaks->len && !near; k++)
+              near = fabs (column_of_sample (view, g_array_index (beats->r_peaks, gint64, k)) - x)
+                     <= 3 && y < top + 8;
+            stray += !near;
+          }
+      g_test_message ("lead %d/%d: %d of %d R markers", s->lead, s->occurrence, band_found,
+                      band_expected);
+      expected += band_expected;
+      found += band_found;
+    }
+  for (int y = 0; y < im->height; y++)
+    for (int x = 0; x < im->width; x++)
+      if (is_overlay (im, x, y))
+        {
+          gboolean inside = FALSE;
+          for (guint i = 0; i < shown->len && !inside; i++)
+            inside = hp_rect_has_pixel (&g_array_index (shown, HpShownLead, i).area, x, y);
+          outside += !inside;
+        }
+  g_test_message ("R markers: %d of %d found, %d stray marker pixels, %d overlay pixels outside "
+                  "the bands", found, expected, stray, outside);
+  g_assert_cmpint (found, ==, expected);
+  g_assert_cmpint (stray, ==, 0);
+  g_assert_cmpint (outside, ==, 0);
+  return found;
+}
+
+/* A boundary line down the band at fiducial column x: its colour over most of the rows below
+ * the R marker (the trace and the dots cross it in places). */
+static gboolean
+has_boundary (const HpImage *im, const HpShownLead *s, double x, const Rgb *c)
+{
+  int top = (int) s->area.origin.y + 9, bottom = (int) (s->area.origin.y + s->area.size.height);
+  int n = 0;
+  for (int y = top; y < bottom; y++)
+    n += is_colour (im, (int) x, y, c);
+  return n >= (bottom - top) / 2;
+}
+
+static void
+check_boundaries (const HpImage *im, HpEcgView *view, GArray *shown, const GArray *fiducials)
+{
+  int expected[3] = { 0 }, found[3] = { 0 };
+  static const Rgb *const colours[3] = { &p_wave_rgb, &qrs_rgb, &t_wave_rgb };
+  static const char *const names[3] = { "P onset", "QRS onset", "T offset" };
+
+  for (guint i = 0; i < shown->len; i++)
+    {
+      const HpShownLead *s = &g_array_index (shown, HpShownLead, i);
+      double x0 = s->area.origin.x, x1 = s->area.origin.x + s->area.size.width;
+      for (guint k = 0; k < fiducials->len; k++)
+        {
+          const HpFiducials *f = &g_array_index (fiducials, HpFiducials, k);
+          gint64 at[3] = { f->p_on, f->qrs_on, f->t_off };
+          for (int w = 0; w < 3; w++)
+            {
+              if (at[w] < 0)
+                continue;
+              double x = column_of_sample (view, at[w]);
+              if (x < x0 || x >= x1 || near_label (s, x))
+                continue;
+              expected[w]++;
+              found[w] += has_boundary (im, s, x, colours[w]);
+            }
+        }
+    }
+  for (int w = 0; w < 3; w++)
+    {
+      g_test_message ("%s lines: %d of %d found; %" G_GINT64_FORMAT " pixels of its colour",
+                      names[w], found[w], expected[w], count_colour (im, colours[w]));
+      g_assert_cmpint (expected[w], >, 0);
+      g_assert_cmpint (found[w], ==, expected[w]);
+    }
+}
+
+static void
+test_analysis_twelve_lead (void)
+{
+  HpSignal *signal = load_record ("ludb/1");
+  GtkWidget *view;
+  if (signal == NULL)
+    return;
+  HpBeats *beats;
+  GArray *fiducials;
+  analyse (signal, &beats, &fiducials);
+  g_test_message ("ludb/1: %u R peaks, %.1f bpm", beats->r_peaks->len, beats->hr_bpm);
+  GtkWidget *window = new_window_with_view (signal, FALSE, &view);
+  HpEcgView *ecg = HP_ECG_VIEW (view);
+  g_assert_true (hp_ecg_view_get_show_analysis (ecg));
+  g_autoptr (GArray) fid = g_array_ref (fiducials);
+  hp_ecg_view_set_analysis (ecg, beats, fiducials);
+  g_assert_true (hp_ecg_view_get_beats (ecg) == beats);
+
+  g_autoptr (HpImage) im = hp_render_widget (view, "ecg-view-analysis-12lead.png");
+  g_autoptr (GArray) shown = hp_render_shown_leads (ecg, NULL);
+  g_assert_cmpint (shown->len, ==, 13);
+  /* the trace stays whole above the overlay, and nothing dark is added outside the bands */
+  hp_render_check_bands (im, ecg, NULL, shown, 0.9);
+  int markers = check_r_markers (im, ecg, shown);
+  /* ludb/1 beats at 45 bpm: 8 beats, one or two a cell, some under labels */
+  g_assert_cmpint (markers, >=, 20);
+  check_boundaries (im, ecg, shown, fid);
+
+  /* the key's action flips the property; hidden, no overlay pixel is left */
+  int notified = 0;
+  g_signal_connect (view, "notify::show-analysis", G_CALLBACK (count_notify), &notified);
+  g_assert_true (gtk_widget_activate_action (view, "ecg.toggle-analysis", NULL));
+  g_assert_false (hp_ecg_view_get_show_analysis (ecg));
+  g_assert_cmpint (notified, ==, 1);
+  g_autoptr (HpImage) hidden = hp_render_widget (view, "ecg-view-analysis-12lead-hidden.png");
+  gint64 left = 0;
+  for (int y = 0; y < hidden->height; y++)
+    for (int x = 0; x < hidden->width; x++)
+      left += is_overlay (hidden, x, y);
+  g_test_message ("analysis hidden: %" G_GINT64_FORMAT " overlay pixels", left);
+  g_assert_cmpint (left, ==, 0);
+
+  /* the stateful action (for a menu's check item) toggles too */
+  g_assert_true (gtk_widget_activate_action (view, "ecg.show-analysis", NULL));
+  g_assert_true (hp_ecg_view_get_show_analysis (ecg));
+  g_assert_true (gtk_widget_activate_action (view, "ecg.show-analysis", NULL));
+  g_assert_false (hp_ecg_view_get_show_analysis (ecg));
+  g_object_set (view, "show-analysis", TRUE, NULL);
+  g_assert_cmpint (notified, ==, 4);
+  hp_ecg_view_set_show_analysis (ecg, TRUE);  /* unchanged: no notify */
+  g_assert_cmpint (notified, ==, 4);
+
+  /* NULL clears; a new signal clears too */
+  hp_ecg_view_set_analysis (ecg, NULL, NULL);
+  g_assert_null (hp_ecg_view_get_beats (ecg));
+  HpSignal *again = load_record ("ludb/1");
+  analyse (again, &beats, &fiducials);
+  hp_ecg_view_set_analysis (ecg, beats, fiducials);
+  g_assert_nonnull (hp_ecg_view_get_beats (ecg));
+  hp_ecg_view_set_signal (ecg, again);
+  g_assert_null (hp_ecg_view_get_beats (ecg));
+  g_autoptr (HpImage) cleared = hp_render_widget (view, "ecg-view-analysis-cleared.png");
+  g_assert_cmpint (count_colour (cleared, &r_marker_rgb), ==, 0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Pixels of the band within columns [x0, x1) that are neither bare paper nor grid (the shade
+ * turns both darker and greyer), over the pixels looked at. */
+static double
+shaded_fraction (const HpImage *im, const HpShownLead *s, int x0, int x1)
+{
+  int top = (int) s->area.origin.y, bottom = (int) (s->area.origin.y + s->area.size.height);
+  gint64 shaded = 0, total = 0;
+  for (int y = top; y < bottom; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        if (hp_rect_has_pixel (&s->label, x, y))
+          continue;
+        total++;
+        shaded += !is_paper (im, x, y) && !hp_image_is_grid (im, x, y);
+      }
+  return total > 0 ? (double) shaded / total : 0;
+}
+
+static void
+test_analysis_mitdb (void)
+{
+  HpSignal *signal = load_record ("mitdb/100");
+  GtkWidget *view;
+  if (signal == NULL)
+    return;
+  /* both leads off for 3 s: the detector reports that stretch as rejected */
+  const double off_from_s = 5.0, off_to_s = 8.0;
+  for (int lead = 0; lead < signal->n_leads; lead++)
+    {
+      float *x = hp_signal_lead (signal, lead);
+      for (gint64 i = (gint64) (off_from_s * signal->fs_hz); i < (gint64) (off_to_s * signal->fs_hz);
+           i++)
+        x[i] = NAN;
+    }
+  HpBeats *beats;
+  GArray *fiducials;
+  gint64 start = g_get_monotonic_time ();
+  analyse (signal, &beats, &fiducials);
+  g_test_message ("mitdb/100: %u R peaks, %.1f bpm, %u rejected segments, analysed in %.2f s",
+                  beats->r_peaks->len, beats->hr_bpm, beats->rejected->len,
+                  (g_get_monotonic_time () - start) / 1e6);
+  g_assert_cmpuint (beats->rejected->len, >=, 1);
+  const HpQrsSegment *seg = &g_array_index (beats->rejected, HpQrsSegment, 0);
+  g_test_message ("rejected: %.3f-%.3f s (%s)", seg->start / signal->fs_hz,
+                  seg->end / signal->fs_hz, hp_qrs_reject_reason_name (seg->reason));
+  g_assert_cmpfloat (fabs (seg->start / signal->fs_hz - off_from_s), <, 0.05);
+  g_assert_cmpfloat (fabs (seg->end / signal->fs_hz - off_to_s), <, 0.05);
+
+  GtkWidget *window = new_window_with_view (signal, TRUE, &view);
+  HpEcgView *ecg = HP_ECG_VIEW (view);
+  g_autoptr (GArray) fid = g_array_ref (fiducials);
+  hp_ecg_view_set_analysis (ecg, beats, fiducials);
+  g_autoptr (HpImage) im = hp_render_widget (view, "ecg-view-analysis-mitdb.png");
+  g_autoptr (GArray) shown = hp_render_shown_leads (ecg, NULL);
+  g_assert_cmpint (shown->len, ==, 2);
+  /* 3 s of the 14 s in view have no trace */
+  hp_render_check_bands (im, ecg, NULL, shown, 0.7);
+  int markers = check_r_markers (im, ecg, shown);
+  g_assert_cmpint (markers, >=, 2 * 12);
+  check_boundaries (im, ecg, shown, fid);
+
+  /* the shade over the rejected stretch (well inside it: boundaries of the beats either side may
+   * reach in) and nowhere else */
+  double pps = pps_of (ecg);
+  graphene_rect_t plot;
+  hp_ecg_view_get_plot_area (ecg, &plot);
+  for (guint i = 0; i < shown->len; i++)
+    {
+      const HpShownLead *s = &g_array_index (shown, HpShownLead, i);
+      double in = shaded_fraction (im, s, (int) (plot.origin.x + (off_from_s + 0.5) * pps),
+                                   (int) (plot.origin.x + (off_to_s - 0.5) * pps));
+      /* before the stretch: trace and overlay lines differ from paper, but far fewer pixels */
+      double before = shaded_fraction (im, s, (int) (plot.origin.x + 1.0 * pps),
+                                       (int) (plot.origin.x + 4.0 * pps));
+      g_test_message ("lead %d: %.3f of the rejected stretch shaded, %.3f of 1-4 s not paper "
+                      "or grid", s->lead, in, before);
+      g_assert_cmpfloat (in, >=, 0.99);
+      g_assert_cmpfloat (before, <, 0.2);
+    }
+
+  /* the caliper over a beat (readout with RR) and over the rejected stretch (without): drawn
+   * without complaint */
+  GtkEventController *motion = NULL;
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (view);
+  for (guint k = 0; k < g_list_model_get_n_items (controllers) && motion == NULL; k++)
+    {
+      g_autoptr (GObject) c = g_list_model_get_item (controllers, k);
+      if (GTK_IS_EVENT_CONTROLLER_MOTION (c))
+        motion = GTK_EVENT_CONTROLLER (c);
+    }
+  const HpShownLead *first = &g_array_index (shown, HpShownLead, 0);
+  double y = first->area.origin.y + first->area.size.height / 2;
+  g_signal_emit_by_name (motion, "motion", plot.origin.x + 2.2 * pps, y);
+  g_autoptr (HpImage) with_caliper = hp_render_widget (view, "ecg-view-analysis-caliper.png");
+  g_signal_emit_by_name (motion, "motion", plot.origin.x + 6.5 * pps, y);
+  hp_render_wait_drawn (view);
+  g_signal_emit_by_name (motion, "leave");
+
+  /* at 5 mm/s only the R markers and the shade remain */
+  hp_ecg_view_set_speed (ecg, 5);
+  g_autoptr (HpImage) slow = hp_render_widget (view, "ecg-view-analysis-mitdb-5mms.png");
+  g_autoptr (GArray) shown_slow = hp_render_shown_leads (ecg, NULL);
+  int slow_markers = check_r_markers (slow, ecg, shown_slow);
+  gint64 lines = count_colour (slow, &p_wave_rgb) + count_colour (slow, &qrs_rgb)
+                 + count_colour (slow, &t_wave_rgb);
+  g_test_message ("5 mm/s: %d R markers, %" G_GINT64_FORMAT " boundary pixels", slow_markers,
+                  lines);
+  g_assert_cmpint (slow_markers, >, markers);
+  g_assert_cmpint (lines, ==, 0);
+
+  /* drawing cost with the overlay, scrolling through the record (figures only) */
+  hp_ecg_view_set_speed (ecg, 25);
+  start = g_get_monotonic_time ();
+  for (int step = 1; step <= 20; step++)
+    {
+      hp_ecg_view_set_time_offset (ecg, step * 60.0);
+      hp_render_wait_drawn (view);
+    }
+  g_test_message ("20 scroll steps with the overlay at 25 mm/s: %.1f ms per drawn frame",
+                  (g_get_monotonic_time () - start) / 20 / 1000.0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Beats from another record are a programming error: dropped, with a critical. */
+static void
+test_analysis_mismatch (void)
+{
+  if (g_test_subprocess ())
+    {
+      GtkWidget *view = hp_ecg_view_new ();
+      g_object_ref_sink (view);
+      hp_ecg_view_set_signal (HP_ECG_VIEW (view), hp_signal_new (1, 1000, 500));
+      HpSignal *other = hp_signal_new (1, 2000, 500);
+      HpBeats *beats = hp_ecg_detect_r_peaks (other, NULL, NULL, NULL);
+      hp_signal_free (other);
+      hp_ecg_view_set_analysis (HP_ECG_VIEW (view), beats, NULL);
+      g_assert_null (hp_ecg_view_get_beats (HP_ECG_VIEW (view)));
+      g_object_unref (view);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*beats found on another signal*");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -564,5 +958,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ecg-view/mitdb-scroll", test_mitdb_scroll);
   g_test_add_func ("/ecg-view/decimation", test_decimation);
   g_test_add_func ("/ecg-view/empty-and-properties", test_empty_and_properties);
+  g_test_add_func ("/ecg-view/analysis-12-lead", test_analysis_twelve_lead);
+  g_test_add_func ("/ecg-view/analysis-mitdb", test_analysis_mitdb);
+  g_test_add_func ("/ecg-view/analysis-mismatch", test_analysis_mismatch);
   return g_test_run ();
 }

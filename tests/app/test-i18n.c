@@ -9,21 +9,6 @@
 #include "hp-render.h"
 #include "hp-window.h"
 
-/* The first label under root whose text is one of the given. */
-static GtkWidget *
-find_label (GtkWidget *root, const char *text)
-{
-  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_label (c, text);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static void
 test_german (void)
 {
@@ -40,8 +25,8 @@ test_german (void)
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 700);
   gtk_window_present (GTK_WINDOW (window));
   hp_render_wait_drawn (GTK_WIDGET (window));
-  g_assert_nonnull (find_label (GTK_WIDGET (window), "Kein Datensatz geöffnet"));
-  g_assert_null (find_label (GTK_WIDGET (window), "No Record Open"));
+  g_assert_nonnull (hp_render_find_label (GTK_WIDGET (window), "Kein Datensatz geöffnet"));
+  g_assert_null (hp_render_find_label (GTK_WIDGET (window), "No Record Open"));
   g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "window-de.png");
   gtk_window_destroy (GTK_WINDOW (window));
 }

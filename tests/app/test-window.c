@@ -95,6 +95,19 @@ test_open_record (void)
   g_assert_cmpint (signal->n_leads, ==, 12);
   g_assert_cmpint (signal->n_samples, ==, 5000);
 
+  /* The analysis ran in the worker: the panel shows the record's rate and intervals. */
+  HpIntervals iv;
+  g_assert_true (hp_window_get_intervals (window, &iv));
+  g_test_message ("panel: HR %.1f bpm, PR %.0f, QRS %.0f, QT %.0f, QTc %.0f ms, %u beats",
+                  iv.hr_bpm, iv.pr_ms, iv.qrs_ms, iv.qt_ms, iv.qtc_ms, iv.n_beats);
+  g_assert_cmpfloat (iv.hr_bpm, >, 40);
+  g_assert_cmpfloat (iv.hr_bpm, <, 100);
+  g_assert_cmpuint (iv.n_beats, >=, 7);
+  g_autofree char *hr_text = g_strdup_printf ("%.0f bpm", iv.hr_bpm);
+  g_autofree char *qt_text = g_strdup_printf ("%.0f ms", iv.qt_ms);
+  g_assert_nonnull (hp_render_find_label (GTK_WIDGET (window), hr_text));
+  g_assert_nonnull (hp_render_find_label (GTK_WIDGET (window), qt_text));
+
   g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "window-ludb-1.png");
   g_assert_cmpint (im->width, ==, gtk_widget_get_width (GTK_WIDGET (window)));
 
