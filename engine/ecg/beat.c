@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ecg.h"
+#include "ecg-private.h"
 
 #define MAX_KNOTS 6
 
@@ -337,19 +338,9 @@ map_inverse (const Map *m, guint i, double r)
 static gint64
 ranked (gint64 *v, int n, double q)
 {
-  int k = 0;
-  for (int l = 0; l < n; l++)
-    if (v[l] >= 0)
-      v[k++] = v[l];
-  if (k == 0 || 2 * k < n)
+  int k = hp_ecg_sort_found (v, n);
+  if (k == 0)
     return -1;
-  for (int i = 1; i < k; i++)
-    for (int j = i; j > 0 && v[j - 1] > v[j]; j--)
-      {
-        gint64 t = v[j];
-        v[j] = v[j - 1];
-        v[j - 1] = t;
-      }
   int idx = q < 0.5 ? (int) floor (q * (k - 1)) : (int) ceil (q * (k - 1));
   return v[CLAMP (idx, 0, k - 1)];
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ecg.h"
+#include "ecg-private.h"
 
 /* Scales are named as at 250 Hz (Martínez's rate); other rates shift them by log2(fs/250). */
 #define LEVEL_QRS 2
@@ -475,20 +476,8 @@ delineate_span (const float *x, gint64 n, double fs_hz, const gint64 *r_peaks, g
 static gint64
 combine (gint64 *v, int n_leads)
 {
-  int k = 0;
-  for (int l = 0; l < n_leads; l++)
-    if (v[l] >= 0)
-      v[k++] = v[l];
-  if (k == 0 || 2 * k < n_leads)
-    return -1;
-  for (int i = 1; i < k; i++)
-    for (int j = i; j > 0 && v[j - 1] > v[j]; j--)
-      {
-        gint64 t = v[j];
-        v[j] = v[j - 1];
-        v[j - 1] = t;
-      }
-  return v[(k - 1) / 2];
+  int k = hp_ecg_sort_found (v, n_leads);
+  return k > 0 ? v[(k - 1) / 2] : -1;
 }
 
 GArray *

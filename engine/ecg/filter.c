@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 #include "ecg.h"
+#include "ecg-private.h"
 
 /* Notch shape 1 - exp(-((f - fc) / w)^4 / 2): flat-bottomed so that mains a little off its
  * nominal frequency is still removed, and narrow so that little ECG goes with it. */
@@ -481,38 +482,7 @@ filter_spectrum (const HpEcgFilter *f, fftwf_complex *restrict v, const float *r
 
 /* ---- Mains detection --------------------------------------------------------------------------- */
 
-static double
-select_kth (double *a, int n, int k)
-{
-  int lo = 0, hi = n - 1;
-  while (lo < hi)
-    {
-      double pivot = a[(lo + hi) / 2];
-      int i = lo, j = hi;
-      while (i <= j)
-        {
-          while (a[i] < pivot)
-            i++;
-          while (a[j] > pivot)
-            j--;
-          if (i <= j)
-            {
-              double t = a[i];
-              a[i] = a[j];
-              a[j] = t;
-              i++;
-              j--;
-            }
-        }
-      if (k <= j)
-        hi = j;
-      else if (k >= i)
-        lo = i;
-      else
-        break;
-    }
-  return a[k];
-}
+HP_ECG_DEFINE_SELECT_KTH (select_kth, double)
 
 /* Looks at the summed spectrum around f0. Returns FALSE when the record is too short or too
  * slowly sampled to tell; else *strength_db is the peak over the neighbourhood median, *peak_hz

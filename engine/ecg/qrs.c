@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "ecg.h"
+#include "ecg-private.h"
 
 /* The slope energy is computed on block means at about this rate (the full rate up to 300 Hz):
  * the QRS band lies below 40 Hz, but the finer grid keeps the QRS peaks of the windowed energy
@@ -91,39 +92,7 @@ hp_qrs_reject_reason_name (HpQrsRejectReason reason)
 
 /* ---- Small helpers ------------------------------------------------------------------------- */
 
-/* The k-th smallest of v[0..n-1] (reorders v). */
-static float
-select_k (float *v, int n, int k)
-{
-  int lo = 0, hi = n - 1;
-  while (lo < hi)
-    {
-      float pivot = v[(lo + hi) / 2];
-      int i = lo, j = hi;
-      while (i <= j)
-        {
-          while (v[i] < pivot)
-            i++;
-          while (v[j] > pivot)
-            j--;
-          if (i <= j)
-            {
-              float t = v[i];
-              v[i] = v[j];
-              v[j] = t;
-              i++;
-              j--;
-            }
-        }
-      if (k <= j)
-        hi = j;
-      else if (k >= i)
-        lo = i;
-      else
-        break;
-    }
-  return v[k];
-}
+HP_ECG_DEFINE_SELECT_KTH (select_k, float)
 
 static float
 median_of (float *v, int n)
