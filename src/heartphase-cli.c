@@ -32,6 +32,14 @@ usage (FILE *out)
   return out == stderr ? 2 : 0;
 }
 
+/* Tells stderr why a command failed; its exit status. */
+static int
+fail (const GError *error)
+{
+  fprintf (stderr, "heartphase-cli: %s\n", error->message);
+  return 1;
+}
+
 static void
 print_json (JsonBuilder *b)
 {
@@ -59,10 +67,7 @@ cmd_ecg_info (const char *path)
   g_autoptr (GError) error = NULL;
   g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
   if (s == NULL)
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
+    return fail (error);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   add_double (b, "fs", s->fs_hz);
@@ -113,6 +118,26 @@ cmd_ecg_info (const char *path)
   return 0;
 }
 
+static void
+add_nullable_string (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_sample (JsonBuilder *b, const char *name, gint64 sample)
+{
+  json_builder_set_member_name (b, name);
+  if (sample >= 0)
+    json_builder_add_int_value (b, sample);
+  else
+    json_builder_add_null_value (b);
+}
+
 /* The record and its beats, or FALSE after telling stderr why not. */
 static gboolean
 load_and_detect (const char *path, HpSignal **signal, HpBeats **beats)
@@ -147,11 +172,7 @@ cmd_ecg_beats (const char *path)
     json_builder_add_int_value (b, g_array_index (beats->r_peaks, gint64, i));
   json_builder_end_array (b);
   add_double (b, "hr_bpm", beats->hr_bpm);
-  json_builder_set_member_name (b, "lead");
-  if (beats->lead >= 0)
-    json_builder_add_string_value (b, s->lead_names[beats->lead]);
-  else
-    json_builder_add_null_value (b);
+  add_nullable_string (b, "lead", beats->lead >= 0 ? s->lead_names[beats->lead] : NULL);
   json_builder_set_member_name (b, "rejected");
   json_builder_begin_array (b);
   for (guint i = 0; i < beats->rejected->len; i++)
@@ -168,68 +189,7 @@ cmd_ecg_beats (const char *path)
     }
   json_builder_end_array (b);
   /* why there are no beats, for a flat or empty record; null when there are */
-  json_builder_set_member_name (b, "reason");
-  if (beats->reason != NULL)
-    json_builder_add_string_value (b, beats->reason);
-  else
-    json_builder_add_null_value (b);
-  json_builder_end_object (b);
-  print_json (b);
-  return 0;
-}
-
-static void
-add_sample (JsonBuilder *b, const char *name, gint64 sample)
-{
-  json_builder_set_member_name (b, name);
-  if (sample >= 0)
-    json_builder_add_int_value (b, sample);
-  else
-    json_builder_add_null_value (b);
-}
-
-static int
-cmd_ecg_delineate (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (HpSignal) s = NULL;
-  g_autoptr (HpBeats) beats = NULL;
-  if (!load_and_detect (path, &s, &beats))
-    return 1;
-  /* every lead delineated, each fiducial the median over the leads that found it */
-  g_autoptr (GArray) fiducials =
-    hp_ecg_delineate (s, (const gint64 *) (void *) beats->r_peaks->data, beats->r_peaks->len, -1,
-                      &error);
-  if (fiducials == NULL)
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  add_double (b, "fs", s->fs_hz);
-  json_builder_set_member_name (b, "beats");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < fiducials->len; i++)
-    {
-      const HpFiducials *f = &g_array_index (fiducials, HpFiducials, i);
-      json_builder_begin_object (b);
-      add_sample (b, "r", f->r);
-      add_sample (b, "p_on", f->p_on);
-      add_sample (b, "p_peak", f->p_peak);
-      add_sample (b, "p_off", f->p_off);
-      add_sample (b, "qrs_on", f->qrs_on);
-      add_sample (b, "qrs_off", f->qrs_off);
-      add_sample (b, "t_peak", f->t_peak);
-      add_sample (b, "t_off", f->t_off);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "reason");
-  if (beats->reason != NULL)
-    json_builder_add_string_value (b, beats->reason);
-  else
-    json_builder_add_null_value (b);
+  add_nullable_string (b, "reason", beats->reason);
   json_builder_end_object (b);
   print_json (b);
   return 0;
@@ -246,6 +206,39 @@ add_fiducials (JsonBuilder *b, const HpFiducials *f)
   add_sample (b, "qrs_off", f->qrs_off);
   add_sample (b, "t_peak", f->t_peak);
   add_sample (b, "t_off", f->t_off);
+}
+
+static int
+cmd_ecg_delineate (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSignal) s = NULL;
+  g_autoptr (HpBeats) beats = NULL;
+  if (!load_and_detect (path, &s, &beats))
+    return 1;
+  /* every lead delineated, each fiducial the median over the leads that found it */
+  g_autoptr (GArray) fiducials =
+    hp_ecg_delineate (s, (const gint64 *) (void *) beats->r_peaks->data, beats->r_peaks->len, -1,
+                      &error);
+  if (fiducials == NULL)
+    return fail (error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_double (b, "fs", s->fs_hz);
+  json_builder_set_member_name (b, "beats");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < fiducials->len; i++)
+    {
+      const HpFiducials *f = &g_array_index (fiducials, HpFiducials, i);
+      json_builder_begin_object (b);
+      add_fiducials (b, f);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  add_nullable_string (b, "reason", beats->reason);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
 }
 
 /* The beat as CSV: time in ms from the beat's start, then one column per lead, in mV. Written
@@ -285,10 +278,7 @@ cmd_ecg_beat (const char *path, gboolean adaptive, const char *csv_path)
    * beat, like a cart's, from the record with no high-pass, so that its levels stay true */
   g_autoptr (HpSignal) cart = hp_signal_load (path, NULL, &error);
   if (cart == NULL)
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
+    return fail (error);
   s = hp_signal_load (path, NULL, &error);
   HpEcgFilterOptions cart_options;
   hp_ecg_filter_options_init (&cart_options);
@@ -296,33 +286,21 @@ cmd_ecg_beat (const char *path, gboolean adaptive, const char *csv_path)
   if (s == NULL || !hp_ecg_filter_signal (s, NULL, NULL, &error)
       || !hp_ecg_filter_signal (cart, &cart_options, NULL, &error)
       || (beats = hp_ecg_detect_r_peaks (s, NULL, NULL, &error)) == NULL)
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
+    return fail (error);
   g_autoptr (GArray) fiducials = NULL;
   if (beats->r_peaks->len > 0
       && (fiducials = hp_ecg_delineate (s, (const gint64 *) (void *) beats->r_peaks->data,
                                         beats->r_peaks->len, -1, &error)) == NULL)
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
+    return fail (error);
   HpBeatOptions options;
   hp_beat_options_init (&options);
   options.method = adaptive ? HP_BEAT_ADAPTIVE : HP_BEAT_MEDIAN;
   g_autoptr (HpRepresentativeBeat) rb =
     hp_ecg_representative_beat (adaptive ? s : cart, beats, fiducials, &options, &error);
   if (rb == NULL)
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
+    return fail (error);
   if (csv_path != NULL && rb->beat != NULL && !write_beat_csv (rb->beat, csv_path, &error))
-    {
-      fprintf (stderr, "heartphase-cli: %s\n", error->message);
-      return 1;
-    }
+    return fail (error);
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -372,11 +350,7 @@ cmd_ecg_beat (const char *path, gboolean adaptive, const char *csv_path)
       json_builder_end_array (b);
     }
   json_builder_end_object (b);
-  json_builder_set_member_name (b, "reason");
-  if (rb->reason != NULL)
-    json_builder_add_string_value (b, rb->reason);
-  else
-    json_builder_add_null_value (b);
+  add_nullable_string (b, "reason", rb->reason);
   json_builder_end_object (b);
   print_json (b);
   return 0;
