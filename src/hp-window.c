@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "heartphase.h"
+#include "hp-beat-view.h"
 #include "hp-window.h"
 
 struct _HpWindow
@@ -36,6 +37,8 @@ struct _HpWindow
   GtkLabel *hr_value, *rr_value, *pr_value, *qrs_value, *qt_value, *qtc_value, *beats_value;
   GtkLabel *analysis_problem;
   GtkToggleButton *measurements_button;
+  HpBeatView *beat_view;
+  GtkStack *record_stack;
   HpIntervals intervals;
   gboolean have_intervals;
 };
@@ -99,6 +102,8 @@ typedef struct
   GArray *fiducials;       /* of HpFiducials, one per R peak; NULL with no beats */
   HpIntervals intervals;
   char *analysis_problem;  /* why there are no beats, in words; NULL when there are */
+  HpSignal *cart;          /* the record as an ECG cart filters it, for the beat view */
+  HpRepresentativeBeat *median, *adaptive;
 } Loaded;
 
 static void
@@ -108,9 +113,42 @@ loaded_free (Loaded *loaded)
   g_clear_pointer (&loaded->beats, hp_beats_free);
   g_clear_pointer (&loaded->fiducials, g_array_unref);
   g_free (loaded->analysis_problem);
+  g_clear_pointer (&loaded->cart, hp_signal_free);
+  g_clear_pointer (&loaded->median, hp_representative_beat_free);
+  g_clear_pointer (&loaded->adaptive, hp_representative_beat_free);
   g_free (loaded);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Loaded, loaded_free)
+
+/* The two representative beats, as heartphase-cli ecg beat builds them: the fixed-window median
+ * from the record filtered like an ECG cart (no high-pass, so that levels stay true), the
+ * rate-adaptive one with the baseline wander removed. A failure leaves the beat view empty
+ * with the reason; the record and its measurements are shown all the same. */
+static void
+build_beats (Loaded *loaded)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSignal) filtered = hp_signal_copy (loaded->signal);
+  loaded->cart = hp_signal_copy (loaded->signal);
+  if (filtered == NULL || loaded->cart == NULL)
+    return;
+  HpEcgFilterOptions cart_options;
+  hp_ecg_filter_options_init (&cart_options);
+  cart_options.highpass_hz = 0;
+  if (!hp_ecg_filter_signal (filtered, NULL, NULL, &error)
+      || !hp_ecg_filter_signal (loaded->cart, &cart_options, NULL, &error))
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+  HpBeatOptions options;
+  hp_beat_options_init (&options);
+  loaded->median = hp_ecg_representative_beat (loaded->cart, loaded->beats, loaded->fiducials,
+                                               &options, NULL);
+  options.method = HP_BEAT_ADAPTIVE;
+  loaded->adaptive = hp_ecg_representative_beat (filtered, loaded->beats, loaded->fiducials,
+                                                 &options, NULL);
+}
 
 /* Beats, their waves and the intervals, in the worker so that the window stays responsive.
  * A record the analysis cannot handle is still shown, with the reason in the panel. */
@@ -143,8 +181,12 @@ analyse (Loaded *loaded, HpProgress *progress, GError **error)
                                         (const gint64 *) (void *) loaded->beats->r_peaks->data,
                                         loaded->beats->r_peaks->len, -1, &local);
   if (loaded->fiducials == NULL)
-    loaded->analysis_problem = g_strdup (local->message);
+    {
+      loaded->analysis_problem = g_strdup (local->message);
+      return TRUE;
+    }
   hp_ecg_intervals (loaded->beats, loaded->fiducials, &loaded->intervals);
+  build_beats (loaded);
   return TRUE;
 }
 
@@ -349,6 +391,9 @@ show_analysis (HpWindow *self, Loaded *loaded)
   set_value (self->beats_value, have ? iv->n_beats : NAN, "%.0f");
   gtk_label_set_text (self->analysis_problem, have ? "" : loaded->analysis_problem);
   gtk_widget_set_visible (GTK_WIDGET (self->analysis_problem), !have);
+  /* the beat view copies the single beats it shows out of the record now */
+  hp_beat_view_set_beats (self->beat_view, loaded->cart, g_steal_pointer (&loaded->median),
+                          g_steal_pointer (&loaded->adaptive));
   hp_ecg_view_set_analysis (self->ecg_view, g_steal_pointer (&loaded->beats),
                             g_steal_pointer (&loaded->fiducials));
 }
@@ -455,6 +500,13 @@ hp_window_is_loading (HpWindow *self)
 {
   g_return_val_if_fail (HP_IS_WINDOW (self), FALSE);
   return self->load_cancellable != NULL;
+}
+
+HpBeatView *
+hp_window_get_beat_view (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->beat_view;
 }
 
 HpEcgView *
@@ -736,6 +788,7 @@ hp_window_class_init (HpWindowClass *klass)
                                          G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_STRING);
 
   g_type_ensure (HP_TYPE_ECG_VIEW);
+  g_type_ensure (HP_TYPE_BEAT_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/heartphase/Heartphase/hp-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HpWindow, toast_overlay);
@@ -757,6 +810,8 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HpWindow, beats_value);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, analysis_problem);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, measurements_button);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, beat_view);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, record_stack);
   gtk_widget_class_install_action (widget_class, "win.toggle-measurements", NULL,
                                    action_toggle_measurements);
 

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "hp-application.h"
+#include "hp-beat-view.h"
 #include "hp-ecg-view.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,8 @@ void hp_window_open (HpWindow *self, GFile *file);
 gboolean hp_window_has_record (HpWindow *self);
 gboolean hp_window_is_loading (HpWindow *self);
 HpEcgView *hp_window_get_ecg_view (HpWindow *self);
+/* The record's representative beats, on the window's second page. */
+HpBeatView *hp_window_get_beat_view (HpWindow *self);
 /* The Open button's menu of recent records (from the "recent-files" setting, newest first,
  * files that no longer exist left out); each item activates win.open-recent with the path. */
 GMenuModel *hp_window_get_recent_menu (HpWindow *self);

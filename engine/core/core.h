@@ -73,6 +73,9 @@ struct _HpSignal
 };
 
 HpSignal *hp_signal_new (int n_leads, gint64 n_samples, double fs_hz);
+/* A deep copy (samples, names, times, median beat, measurements), for work that filters a
+ * record in place while the original stays on display. NULL when memory runs out. */
+HpSignal *hp_signal_copy (const HpSignal *signal);
 void hp_signal_free (HpSignal *signal);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpSignal, hp_signal_free)
 

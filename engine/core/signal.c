@@ -43,6 +43,33 @@ hp_signal_new (int n_leads, gint64 n_samples, double fs_hz)
   return s;
 }
 
+HpSignal *
+hp_signal_copy (const HpSignal *signal)
+{
+  g_return_val_if_fail (signal != NULL, NULL);
+  HpSignal *s = hp_signal_new (signal->n_leads, signal->n_samples, signal->fs_hz);
+  if (s == NULL)
+    return NULL;
+  for (int l = 0; l < signal->n_leads; l++)
+    hp_signal_set_lead_name (s, l, signal->lead_names[l]);
+  if (s->data != NULL)
+    memcpy (s->data, signal->data, sizeof (float) * (gsize) signal->n_leads * (gsize) signal->n_samples);
+  s->start_time = signal->start_time != NULL ? g_date_time_ref (signal->start_time) : NULL;
+  s->source_path = g_strdup (signal->source_path);
+  s->format = g_strdup (signal->format);
+  if (signal->median != NULL && (s->median = hp_signal_copy (signal->median)) == NULL)
+    {
+      hp_signal_free (s);
+      return NULL;
+    }
+  for (guint i = 0; i < signal->measurements->len; i++)
+    {
+      const HpMeasurement *m = &g_array_index (signal->measurements, HpMeasurement, i);
+      hp_signal_add_measurement (s, m->name, m->value, m->unit);
+    }
+  return s;
+}
+
 void
 hp_signal_free (HpSignal *s)
 {

@@ -65,7 +65,9 @@ static const char *
 visible_page (HpWindow *window)
 {
   GtkWidget *view = GTK_WIDGET (hp_window_get_ecg_view (window));
-  GtkWidget *stack = gtk_widget_get_ancestor (view, GTK_TYPE_STACK);
+  /* the window's stack (empty page or record), above the record's own pages */
+  GtkWidget *pages = gtk_widget_get_ancestor (view, GTK_TYPE_STACK);
+  GtkWidget *stack = gtk_widget_get_ancestor (gtk_widget_get_parent (pages), GTK_TYPE_STACK);
   return gtk_stack_get_visible_child_name (GTK_STACK (stack));
 }
 
@@ -138,6 +140,21 @@ test_open_record (void)
       g_assert_cmpint (columns, >, 600);
       g_assert_cmpfloat (with_trace, >=, 0.9 * columns);
     }
+
+  /* The second page: the representative beats, built in the same worker. */
+  HpBeatView *beat_view = hp_window_get_beat_view (window);
+  const HpRepresentativeBeat *median = hp_beat_view_get_median (beat_view);
+  g_assert_nonnull (median);
+  g_assert_nonnull (median->beat);
+  g_assert_nonnull (hp_beat_view_get_adaptive (beat_view));
+  g_assert_cmpint (median->beat->n_leads, ==, 12);
+  g_test_message ("representative beat: %d of %u beats kept, %d single beats drawn",
+                  median->n_kept, median->quality->len, hp_beat_view_get_n_single_beats (beat_view));
+  g_assert_cmpint (median->n_kept, >=, 6);
+  GtkStack *pages = GTK_STACK (gtk_widget_get_ancestor (GTK_WIDGET (beat_view), GTK_TYPE_STACK));
+  gtk_stack_set_visible_child_name (pages, "beat");
+  g_autoptr (HpImage) beat_im = hp_render_widget (GTK_WIDGET (window), "window-ludb-1-beat.png");
+  gtk_stack_set_visible_child_name (pages, "paper");
 
   /* The empty page showed no ECG paper: the grid's pink is what the record brought. */
   gint64 grid_empty = 0, grid_record = 0;

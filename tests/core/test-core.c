@@ -92,6 +92,44 @@ test_annotation_codes (void)
   g_assert_false (hp_annotation_is_beat (14)); /* noise */
 }
 
+static void
+test_signal_copy (void)
+{
+  g_autoptr (HpSignal) s = hp_signal_new (2, 5, 250);
+  hp_signal_set_lead_name (s, 0, "II");
+  hp_signal_set_lead_name (s, 1, "V5");
+  for (int i = 0; i < 10; i++)
+    s->data[i] = (float) i * 0.5f;
+  s->data[3] = NAN;
+  s->source_path = g_strdup ("/records/a.hea");
+  s->format = g_strdup ("WFDB");
+  s->start_time = g_date_time_new_utc (2020, 1, 2, 3, 4, 5);
+  s->median = hp_signal_new (2, 3, 250);
+  hp_signal_add_measurement (s, "QTInterval", 378, "ms");
+
+  g_autoptr (HpSignal) c = hp_signal_copy (s);
+  g_assert_nonnull (c);
+  g_assert_cmpint (c->n_leads, ==, 2);
+  g_assert_cmpint (c->n_samples, ==, 5);
+  g_assert_cmpfloat (c->fs_hz, ==, 250);
+  g_assert_cmpstr (c->lead_names[1], ==, "V5");
+  g_assert_true (c->data != s->data);
+  for (int i = 0; i < 10; i++)
+    g_assert_true (i == 3 ? isnan (c->data[i]) : c->data[i] == s->data[i]);
+  g_assert_cmpstr (c->source_path, ==, s->source_path);
+  g_assert_cmpstr (c->format, ==, "WFDB");
+  g_assert_true (g_date_time_equal (c->start_time, s->start_time));
+  g_assert_nonnull (c->median);
+  g_assert_true (c->median != s->median);
+  g_assert_cmpint (c->median->n_samples, ==, 3);
+  double qt = 0;
+  g_assert_true (hp_signal_get_measurement (c, "QTInterval", &qt));
+  g_assert_cmpfloat (qt, ==, 378);
+  /* the copy is independent */
+  c->data[0] = 42;
+  g_assert_cmpfloat (s->data[0], ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -100,5 +138,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/signal/validate", test_signal_validate);
   g_test_add_func ("/core/progress", test_progress);
   g_test_add_func ("/core/annotation-codes", test_annotation_codes);
+  g_test_add_func ("/core/signal/copy", test_signal_copy);
   return g_test_run ();
 }
