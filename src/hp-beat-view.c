@@ -2,6 +2,7 @@
  * behind them, drawn into one cached render node that is rebuilt on a new size or new beats. */
 
 #include "hp-beat-view.h"
+#include "hp-draw.h"
 
 #include <math.h>
 #include <string.h>
@@ -105,19 +106,6 @@ adaptive_lead (HpBeatView *self, int l)
   return hp_signal_find_lead (self->adaptive->beat, self->median->beat->lead_names[l]);
 }
 
-static PangoLayout *
-create_layout (HpBeatView *self, const char *text, gboolean bold)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
-  PangoAttrList *attrs = pango_attr_list_new ();
-  if (bold)
-    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
-  pango_attr_list_insert (attrs, pango_attr_scale_new (0.85));
-  pango_layout_set_attributes (layout, attrs);
-  pango_attr_list_unref (attrs);
-  return layout;
-}
-
 static void
 lead_range (const HpSignal *s, int l, float *lo, float *hi)
 {
@@ -146,7 +134,7 @@ compute_geometry (HpBeatView *self, int width, int height, Geometry *g)
                          beat_time_ms (self->adaptive, (double) self->adaptive->beat->n_samples));
     }
 
-  g_autoptr (PangoLayout) layout = create_layout (self, "Ag", FALSE);
+  g_autoptr (PangoLayout) layout = hp_draw_label_layout (GTK_WIDGET (self), "Ag", FALSE);
   int tw, th;
   pango_layout_get_pixel_size (layout, &tw, &th);
   g->legend_h = th + 8;
@@ -188,7 +176,7 @@ static void
 label_rect (HpBeatView *self, const graphene_rect_t *panel, int lead, graphene_rect_t *r)
 {
   g_autoptr (PangoLayout) layout =
-    create_layout (self, self->median->beat->lead_names[lead], TRUE);
+    hp_draw_label_layout (GTK_WIDGET (self), self->median->beat->lead_names[lead], TRUE);
   int w, h;
   pango_layout_get_pixel_size (layout, &w, &h);
   graphene_rect_init (r, panel->origin.x + 2, panel->origin.y + 1, w + 4, MIN (h + 1,
@@ -329,15 +317,6 @@ draw_beat (cairo_t *cr, const HpRepresentativeBeat *rb, int lead, const Geometry
 }
 
 static void
-draw_text (GtkSnapshot *snapshot, PangoLayout *layout, const GdkRGBA *colour, double x, double y)
-{
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) x, (float) y));
-  gtk_snapshot_append_layout (snapshot, layout, colour);
-  gtk_snapshot_restore (snapshot);
-}
-
-static void
 draw_grid (GtkSnapshot *snapshot, const Geometry *g, const graphene_rect_t *panel,
            double baseline)
 {
@@ -382,10 +361,10 @@ legend_item (GtkSnapshot *snapshot, HpBeatView *self, double x, double y, double
   cairo_line_to (cr, x + 22, y + h / 2);
   cairo_stroke (cr);
   cairo_destroy (cr);
-  g_autoptr (PangoLayout) layout = create_layout (self, text, FALSE);
+  g_autoptr (PangoLayout) layout = hp_draw_label_layout (GTK_WIDGET (self), text, FALSE);
   int w, th;
   pango_layout_get_pixel_size (layout, &w, &th);
-  draw_text (snapshot, layout, &text_colour, x + 28, y + (h - th) / 2);
+  hp_draw_text (snapshot, layout, &text_colour, x + 28, y + (h - th) / 2);
   return x + 28 + w + 18;
 }
 
@@ -393,8 +372,8 @@ static void
 draw_scale (GtkSnapshot *snapshot, HpBeatView *self, const Geometry *g)
 {
   double bottom = g->grid.origin.y + g->grid.size.height - 4;
-  g_autoptr (PangoLayout) ms = create_layout (self, _("200 ms"), FALSE);
-  g_autoptr (PangoLayout) mv = create_layout (self, _("1 mV"), FALSE);
+  g_autoptr (PangoLayout) ms = hp_draw_label_layout (GTK_WIDGET (self), _("200 ms"), FALSE);
+  g_autoptr (PangoLayout) mv = hp_draw_label_layout (GTK_WIDGET (self), _("1 mV"), FALSE);
   int msw, msh, mvw, mvh;
   pango_layout_get_pixel_size (ms, &msw, &msh);
   pango_layout_get_pixel_size (mv, &mvw, &mvh);
@@ -410,8 +389,8 @@ draw_scale (GtkSnapshot *snapshot, HpBeatView *self, const Geometry *g)
   cairo_line_to (cr, x0 + w, y0);
   cairo_stroke (cr);
   cairo_destroy (cr);
-  draw_text (snapshot, ms, &text_colour, x0, y0 + 2);
-  draw_text (snapshot, mv, &text_colour, x0 + 4, y0 - h - mvh - 2 >= g->grid.origin.y
+  hp_draw_text (snapshot, ms, &text_colour, x0, y0 + 2);
+  hp_draw_text (snapshot, mv, &text_colour, x0 + 4, y0 - h - mvh - 2 >= g->grid.origin.y
                                                    ? y0 - h - mvh - 2 : y0 - h + 2);
 }
 
@@ -422,14 +401,14 @@ draw_empty (GtkSnapshot *snapshot, HpBeatView *self, int width, int height)
   g_autofree char *text = reason != NULL
                             ? g_strdup_printf ("%s\n%s", _("No representative beat"), reason)
                             : g_strdup (_("No representative beat"));
-  g_autoptr (PangoLayout) layout = create_layout (self, text, FALSE);
+  g_autoptr (PangoLayout) layout = hp_draw_label_layout (GTK_WIDGET (self), text, FALSE);
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   pango_layout_set_width (layout, MAX (1, width - 2 * (int) MARGIN) * PANGO_SCALE);
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
   int w, h;
   pango_layout_get_pixel_size (layout, &w, &h);
   static const GdkRGBA dim = { 0.35, 0.35, 0.35, 1 };
-  draw_text (snapshot, layout, &dim, MARGIN, (height - h) / 2.0);
+  hp_draw_text (snapshot, layout, &dim, MARGIN, (height - h) / 2.0);
 }
 
 static GskRenderNode *
@@ -499,9 +478,9 @@ build_node (HpBeatView *self, int width, int height)
       cairo_destroy (cr);
 
       label_rect (self, &panel, l, &label);
-      g_autoptr (PangoLayout) layout = create_layout (self, m->beat->lead_names[l], TRUE);
+      g_autoptr (PangoLayout) layout = hp_draw_label_layout (GTK_WIDGET (self), m->beat->lead_names[l], TRUE);
       gtk_snapshot_append_color (snapshot, &paper_colour, &label);
-      draw_text (snapshot, layout, &text_colour, label.origin.x + 2, label.origin.y);
+      hp_draw_text (snapshot, layout, &text_colour, label.origin.x + 2, label.origin.y);
     }
   draw_scale (snapshot, self, &g);
   return gtk_snapshot_free_to_node (snapshot);

@@ -1,5 +1,6 @@
 /* HpEcgView: draws an ECG on pink paper at true physical scale, with the standard 12-lead
  * layout or stacked leads, a caliper under the pointer and scrolling/zooming in time. */
+#include "hp-draw.h"
 #include "hp-ecg-view.h"
 #include "hp-ecg-decimate.h"
 
@@ -285,23 +286,10 @@ lead_label (HpEcgView *self, int lead)
   return canonical != NULL ? canonical : (name != NULL ? name : "?");
 }
 
-static PangoLayout *
-create_label_layout (HpEcgView *self, const char *text, gboolean bold)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
-  PangoAttrList *attrs = pango_attr_list_new ();
-  if (bold)
-    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
-  pango_attr_list_insert (attrs, pango_attr_scale_new (0.85));
-  pango_layout_set_attributes (layout, attrs);
-  pango_attr_list_unref (attrs);
-  return layout;
-}
-
 static void
 strip_label_rect (HpEcgView *self, const Strip *s, graphene_rect_t *rect)
 {
-  g_autoptr (PangoLayout) layout = create_label_layout (self, lead_label (self, s->lead), TRUE);
+  g_autoptr (PangoLayout) layout = hp_draw_label_layout (GTK_WIDGET (self), lead_label (self, s->lead), TRUE);
   int w, h;
   pango_layout_get_pixel_size (layout, &w, &h);
   /* the label's background pad is part of the rect */
@@ -686,15 +674,6 @@ draw_calibration (HpEcgView *self, cairo_t *cr, const Geometry *g, int row)
   cairo_restore (cr);
 }
 
-static void
-draw_text (GtkSnapshot *snapshot, PangoLayout *layout, const GdkRGBA *colour, double x, double y)
-{
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((float) x, (float) y));
-  gtk_snapshot_append_layout (snapshot, layout, colour);
-  gtk_snapshot_restore (snapshot);
-}
-
 static double
 label_step_s (double pps)
 {
@@ -718,10 +697,10 @@ draw_axis (HpEcgView *self, GtkSnapshot *snapshot, const Geometry *g, int width)
 
   /* TRANSLATORS: paper speed and gain, shown at the end of the ECG's time axis */
   scale_text = g_strdup_printf (_("%g mm/s  %g mm/mV"), self->speed_mm_s, self->gain_mm_mv);
-  scale_layout = create_label_layout (self, scale_text, FALSE);
+  scale_layout = hp_draw_label_layout (GTK_WIDGET (self), scale_text, FALSE);
   pango_layout_get_pixel_size (scale_layout, &sw, &sh);
   double scale_x = width - sw - 4;
-  draw_text (snapshot, scale_layout, &axis_colour, scale_x, top + 6);
+  hp_draw_text (snapshot, scale_layout, &axis_colour, scale_x, top + 6);
 
   if (self->signal == NULL)
     return;
@@ -737,12 +716,12 @@ draw_axis (HpEcgView *self, GtkSnapshot *snapshot, const Geometry *g, int width)
         continue;
       /* TRANSLATORS: a time on the ECG's time axis, in seconds from the record start */
       g_autofree char *text = g_strdup_printf (_("%.0f s"), (double) s);
-      g_autoptr (PangoLayout) layout = create_label_layout (self, text, FALSE);
+      g_autoptr (PangoLayout) layout = hp_draw_label_layout (GTK_WIDGET (self), text, FALSE);
       int tw, th;
       pango_layout_get_pixel_size (layout, &tw, &th);
       double tx = MAX (0, x - tw / 2.0);
       if (tx + tw < scale_x - 8)
-        draw_text (snapshot, layout, &axis_colour, tx, top + 7);
+        hp_draw_text (snapshot, layout, &axis_colour, tx, top + 7);
     }
 }
 
@@ -924,12 +903,12 @@ build_paper_node (HpEcgView *self, int width, int height)
         {
           const Strip *s = &g_array_index (strips, Strip, i);
           graphene_rect_t rect;
-          g_autoptr (PangoLayout) layout = create_label_layout (self, lead_label (self, s->lead),
+          g_autoptr (PangoLayout) layout = hp_draw_label_layout (GTK_WIDGET (self), lead_label (self, s->lead),
                                                                 TRUE);
           strip_label_rect (self, s, &rect);
           gtk_snapshot_push_clip (snapshot, &rect);
           gtk_snapshot_append_color (snapshot, &label_bg_colour, &rect);
-          draw_text (snapshot, layout, &label_colour, s->label_x, s->top);
+          hp_draw_text (snapshot, layout, &label_colour, s->label_x, s->top);
           gtk_snapshot_pop (snapshot);
         }
     }
@@ -997,7 +976,7 @@ draw_caliper (HpEcgView *self, GtkSnapshot *snapshot, int width)
       text = with_rr;
     }
 
-  g_autoptr (PangoLayout) layout = create_label_layout (self, text, FALSE);
+  g_autoptr (PangoLayout) layout = hp_draw_label_layout (GTK_WIDGET (self), text, FALSE);
   int tw, th;
   pango_layout_get_pixel_size (layout, &tw, &th);
   double x = self->pointer_x + 8, y = self->pointer_y - th - 10;
@@ -1013,7 +992,7 @@ draw_caliper (HpEcgView *self, GtkSnapshot *snapshot, int width)
   gtk_snapshot_append_border (snapshot, &box, (float[4]) { 1, 1, 1, 1 },
                               (GdkRGBA[4]) { caliper_colour, caliper_colour, caliper_colour,
                                              caliper_colour });
-  draw_text (snapshot, layout, &caliper_colour, x + 4, y + 2);
+  hp_draw_text (snapshot, layout, &caliper_colour, x + 4, y + 2);
 }
 
 static void
