@@ -276,15 +276,19 @@ cmd_ecg_beat (const char *path, gboolean adaptive, const char *csv_path)
   g_autoptr (HpBeats) beats = NULL;
   /* detection and delineation on the record with its baseline wander removed; the fixed-window
    * beat, like a cart's, from the record with no high-pass, so that its levels stay true */
-  g_autoptr (HpSignal) cart = hp_signal_load (path, NULL, &error);
-  if (cart == NULL)
-    return fail (error);
   s = hp_signal_load (path, NULL, &error);
+  if (s == NULL)
+    return fail (error);
+  g_autoptr (HpSignal) cart = adaptive ? NULL : hp_signal_copy (s);
+  if (!adaptive && cart == NULL)
+    {
+      fprintf (stderr, "heartphase-cli: %s: not enough memory\n", path);
+      return 1;
+    }
   HpEcgFilterOptions cart_options;
-  hp_ecg_filter_options_init (&cart_options);
-  cart_options.highpass_hz = 0;
-  if (s == NULL || !hp_ecg_filter_signal (s, NULL, NULL, &error)
-      || !hp_ecg_filter_signal (cart, &cart_options, NULL, &error)
+  hp_ecg_filter_options_init_cart (&cart_options);
+  if ((cart != NULL && !hp_ecg_filter_signal (cart, &cart_options, NULL, &error))
+      || !hp_ecg_filter_signal (s, NULL, NULL, &error)
       || (beats = hp_ecg_detect_r_peaks (s, NULL, NULL, &error)) == NULL)
     return fail (error);
   g_autoptr (GArray) fiducials = NULL;

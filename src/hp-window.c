@@ -133,8 +133,7 @@ build_beats (Loaded *loaded)
   if (filtered == NULL || loaded->cart == NULL)
     return;
   HpEcgFilterOptions cart_options;
-  hp_ecg_filter_options_init (&cart_options);
-  cart_options.highpass_hz = 0;
+  hp_ecg_filter_options_init_cart (&cart_options);
   if (!hp_ecg_filter_signal (filtered, NULL, NULL, &error)
       || !hp_ecg_filter_signal (loaded->cart, &cart_options, NULL, &error))
     {

@@ -2,6 +2,7 @@
 #include "hp-test.h"
 
 #include <glib/gstdio.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,4 +104,28 @@ hp_test_assert_refused (const char *path, int code, const char *words)
   g_test_message ("refused: %s", error->message);
   if (words != NULL && strstr (error->message, words) == NULL)
     g_error ("message lacks \"%s\": %s", words, error->message);
+}
+
+HpSignal *
+hp_test_load (const char *rel)
+{
+  g_autofree char *path = hp_test_data (rel);
+  if (path == NULL)
+    return NULL;
+  g_autoptr (GError) error = NULL;
+  HpSignal *s = hp_signal_load (path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (s);
+  return s;
+}
+
+void
+hp_test_print (FILE *f, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *line = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  fputs (line, stdout);
+  fputs (line, f);
 }

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <glib.h>
+#include <stdio.h>
+
+#include "heartphase.h"
 
 /* Full path of rel inside the test data folder. When the folder is missing the test is failed
  * under CI (CI=true) and skipped with a message elsewhere; then NULL is returned and the caller
@@ -19,3 +22,8 @@ void hp_test_assert_mv (float got, double expected, const char *what, gint64 i);
 /* Asserts hp_signal_load refuses path with an HP_ERROR of the code that names the file and,
  * unless words is NULL, contains words. */
 void hp_test_assert_refused (const char *path, int code, const char *words);
+/* The recording rel of the test data, loaded (asserting it loads), or NULL when the data is
+ * missing (the test is then skipped or failed as hp_test_data says). */
+HpSignal *hp_test_load (const char *rel);
+/* printf to stdout and to f alike: a scorer's table for the log and for its file. */
+void hp_test_print (FILE *f, const char *format, ...) G_GNUC_PRINTF (2, 3);

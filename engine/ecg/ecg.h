@@ -85,6 +85,9 @@ typedef struct
 typedef struct _HpEcgFilter HpEcgFilter;
 
 void hp_ecg_filter_options_init (HpEcgFilterOptions *options);
+/* The defaults without the high-pass: how an ECG cart filters the beats of its median, so that
+ * the baseline's level across each beat stays as recorded. */
+void hp_ecg_filter_options_init_cart (HpEcgFilterOptions *options);
 
 /* options NULL means the defaults. Fails with HP_ERROR_INVALID for a rate that is not a positive
  * finite number, n_samples < 1 or too large for FFTW, or cut-offs out of range. */

@@ -66,6 +66,13 @@ hp_ecg_filter_options_init (HpEcgFilterOptions *options)
   options->measure = FALSE;
 }
 
+void
+hp_ecg_filter_options_init_cart (HpEcgFilterOptions *options)
+{
+  hp_ecg_filter_options_init (options);
+  options->highpass_hz = 0;
+}
+
 /* ---- Response ------------------------------------------------------------------------------ */
 
 /* Order-4 Butterworth magnitude: steep enough to take a 0.2 Hz sway down by 30 dB under a

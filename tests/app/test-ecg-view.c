@@ -14,21 +14,7 @@
 #define WINDOW_WIDTH 1400
 #define WINDOW_HEIGHT 900
 
-/* ---- Loading ------------------------------------------------------------------------------- */
-
-static HpSignal *
-load_record (const char *rel)
-{
-  g_autofree char *path = hp_test_data (rel);
-  g_autoptr (GError) error = NULL;
-
-  if (path == NULL)
-    return NULL;
-  HpSignal *signal = hp_signal_load (path, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (signal);
-  return signal;
-}
+/* ---- Windows ------------------------------------------------------------------------------- */
 
 static GtkWidget *
 new_window_with_view (HpSignal *signal, gboolean scrolled, GtkWidget **view_out)
@@ -57,7 +43,7 @@ new_window_with_view (HpSignal *signal, gboolean scrolled, GtkWidget **view_out)
 static HpEcgView *
 open_record (const char *rel, gboolean scrolled, GtkWidget **window)
 {
-  HpSignal *signal = load_record (rel);
+  HpSignal *signal = hp_test_load (rel);
   GtkWidget *view;
   if (signal == NULL)
     return NULL;
@@ -144,7 +130,7 @@ data_range (HpEcgView *view, int lead, double x0, double x1, float *lo, float *h
 static void
 test_twelve_lead (void)
 {
-  HpSignal *signal = load_record ("ludb/1");
+  HpSignal *signal = hp_test_load ("ludb/1");
   GtkWidget *view;
   if (signal == NULL)
     return;
@@ -259,7 +245,7 @@ test_gain (void)
 static void
 test_lead_off (void)
 {
-  HpSignal *signal = load_record ("ludb/1");
+  HpSignal *signal = hp_test_load ("ludb/1");
   GtkWidget *view;
   if (signal == NULL)
     return;
@@ -389,7 +375,7 @@ count_notify (GObject *object, GParamSpec *pspec, int *count)
 static void
 test_mitdb_scroll (void)
 {
-  HpSignal *signal = load_record ("mitdb/100");
+  HpSignal *signal = hp_test_load ("mitdb/100");
   GtkWidget *view;
   if (signal == NULL)
     return;
@@ -460,7 +446,7 @@ test_mitdb_scroll (void)
 static void
 test_decimation (void)
 {
-  HpSignal *signal = load_record ("mitdb/100");
+  HpSignal *signal = hp_test_load ("mitdb/100");
   GtkWidget *view;
   if (signal == NULL)
     return;
@@ -739,7 +725,7 @@ check_boundaries (const HpImage *im, HpEcgView *view, GArray *shown, const GArra
 static void
 test_analysis_twelve_lead (void)
 {
-  HpSignal *signal = load_record ("ludb/1");
+  HpSignal *signal = hp_test_load ("ludb/1");
   GtkWidget *view;
   if (signal == NULL)
     return;
@@ -791,7 +777,7 @@ test_analysis_twelve_lead (void)
   /* NULL clears; a new signal clears too */
   hp_ecg_view_set_analysis (ecg, NULL, NULL);
   g_assert_null (hp_ecg_view_get_beats (ecg));
-  HpSignal *again = load_record ("ludb/1");
+  HpSignal *again = hp_test_load ("ludb/1");
   analyse (again, &beats, &fiducials);
   hp_ecg_view_set_analysis (ecg, beats, fiducials);
   g_assert_nonnull (hp_ecg_view_get_beats (ecg));
@@ -823,7 +809,7 @@ shaded_fraction (const HpImage *im, const HpShownLead *s, int x0, int x1)
 static void
 test_analysis_mitdb (void)
 {
-  HpSignal *signal = load_record ("mitdb/100");
+  HpSignal *signal = hp_test_load ("mitdb/100");
   GtkWidget *view;
   if (signal == NULL)
     return;

@@ -36,22 +36,10 @@ bare_fft_s (const HpSignal *s, int len, int reps)
   return t;
 }
 
-static HpSignal *
-load_or_null (const char *rel)
-{
-  g_autofree char *path = hp_test_data (rel);
-  if (path == NULL)
-    return NULL;
-  g_autoptr (GError) error = NULL;
-  HpSignal *s = hp_signal_load (path, NULL, &error);
-  g_assert_no_error (error);
-  return s;
-}
-
 static void
 bench_twelve_lead (void)
 {
-  g_autoptr (HpSignal) src = load_or_null ("ludb/1");
+  g_autoptr (HpSignal) src = hp_test_load ("ludb/1");
   if (src == NULL)
     return;
   g_assert_cmpint (src->n_leads, ==, 12);
@@ -109,7 +97,7 @@ bench_twelve_lead (void)
 static void
 bench_long (void)
 {
-  g_autoptr (HpSignal) src = load_or_null ("mitdb/100");
+  g_autoptr (HpSignal) src = hp_test_load ("mitdb/100");
   if (src == NULL)
     return;
   g_autoptr (HpSignal) s = hp_signal_new (src->n_leads, src->n_samples, src->fs_hz);

@@ -129,20 +129,6 @@ compare_worst (const void *a, const void *b)
   return ex != ey ? ey - ex : strcmp (x->name, y->name);
 }
 
-static void
-out (FILE *f, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-out (FILE *f, const char *format, ...)
-{
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *line = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  fputs (line, f);
-  fputs (line, stdout);
-}
-
 static char **extra_records;
 
 static int
@@ -196,17 +182,17 @@ test_score_beats (void)
   g_autofree char *tmp = g_strconcat (table, ".tmp", NULL);
   FILE *f = fopen (tmp, "w");
   g_assert_nonnull (f);
-  out (f, "# R-peak detection against reference beat annotations: beat labels only, one-to-one "
+  hp_test_print (f, "# R-peak detection against reference beat annotations: beat labels only, one-to-one "
           "matching within %.0f ms,\n# scored over the span of the reference beats (+-%.0f ms).\n",
        MATCH_S * 1000, MATCH_S * 1000);
-  out (f, "%-22s %6s %6s %6s %5s %5s %8s %8s %9s\n", "record", "fs", "ref", "TP", "FN", "FP",
+  hp_test_print (f, "%-22s %6s %6s %6s %5s %5s %8s %8s %9s\n", "record", "fs", "ref", "TP", "FN", "FP",
        "Se%", "+P%", "ms/rec");
   int ref = 0, tp = 0, fn = 0, fp = 0;
   double secs = 0, samples = 0;
   for (guint i = 0; i < scores->len; i++)
     {
       const Score *s = &g_array_index (scores, Score, i);
-      out (f, "%-22s %6.0f %6d %6d %5d %5d %8.2f %8.2f %9.2f\n", s->name, s->fs_hz, s->ref,
+      hp_test_print (f, "%-22s %6.0f %6d %6d %5d %5d %8.2f %8.2f %9.2f\n", s->name, s->fs_hz, s->ref,
            s->tp, s->fn, s->fp, pct (s->tp, s->tp + s->fn), pct (s->tp, s->tp + s->fp),
            s->seconds * 1000);
       ref += s->ref;
@@ -217,16 +203,16 @@ test_score_beats (void)
       samples += (double) s->samples * s->leads;
     }
   double se = pct (tp, tp + fn), pp = pct (tp, tp + fp);
-  out (f, "%-22s %6s %6d %6d %5d %5d %8.3f %8.3f\n", "gross", "", ref, tp, fn, fp, se, pp);
-  out (f, "# detection speed: %.3g lead-samples/s over %u records\n", samples / MAX (secs, 1e-9),
+  hp_test_print (f, "%-22s %6s %6d %6d %5d %5d %8.3f %8.3f\n", "gross", "", ref, tp, fn, fp, se, pp);
+  hp_test_print (f, "# detection speed: %.3g lead-samples/s over %u records\n", samples / MAX (secs, 1e-9),
        scores->len);
 
   g_array_sort (scores, compare_worst);
-  out (f, "# worst records (FN + FP):\n");
+  hp_test_print (f, "# worst records (FN + FP):\n");
   for (guint i = 0; i < MIN (10, scores->len); i++)
     {
       const Score *s = &g_array_index (scores, Score, i);
-      out (f, "#   %-22s FN %4d  FP %4d  Se %.2f %%  +P %.2f %%\n", s->name, s->fn, s->fp,
+      hp_test_print (f, "#   %-22s FN %4d  FP %4d  Se %.2f %%  +P %.2f %%\n", s->name, s->fn, s->fp,
            pct (s->tp, s->tp + s->fn), pct (s->tp, s->tp + s->fp));
     }
   fclose (f);

@@ -35,20 +35,6 @@ static const Case cases[] = {
   { "ecg-xml/muse_ecg_deidentified_1.xml", TRUE, 0.97, 12, 28, 0.80 },
 };
 
-static void
-out (FILE *f, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-out (FILE *f, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *s = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  fputs (s, stdout);
-  fputs (s, f);
-}
-
 static double
 pearson (const float *a, const float *b, int n, int lag)
 {
@@ -107,8 +93,7 @@ score (FILE *f, const Case *cs)
   g_autoptr (HpSignal) raw = hp_signal_load (path, NULL, &error);
   g_assert_no_error (error);
   HpEcgFilterOptions fo;
-  hp_ecg_filter_options_init (&fo);
-  fo.highpass_hz = 0;
+  hp_ecg_filter_options_init_cart (&fo);
   g_assert_true (hp_ecg_filter_signal (raw, &fo, NULL, &error));
   g_assert_true (hp_ecg_filter_signal (s, NULL, NULL, &error));
   g_autoptr (HpBeats) beats = hp_ecg_detect_r_peaks (s, NULL, NULL, &error);
@@ -171,21 +156,21 @@ score (FILE *f, const Case *cs)
   double qrs_a = af->qrs_on >= 0 && af->qrs_off >= 0 ? (af->qrs_off - af->qrs_on) * 1000.0 / fs_a : NAN;
   double qt_a = af->qrs_on >= 0 && af->t_off >= 0 ? (af->t_off - af->qrs_on) * 1000.0 / fs_a : NAN;
 
-  out (f, "\n## %s (%s, %.0f Hz, %d x %lld-sample median, compared over samples %lld-%lld)\n",
+  hp_test_print (f, "\n## %s (%s, %.0f Hz, %d x %lld-sample median, compared over samples %lld-%lld)\n",
        cs->file, s->format, dev->fs_hz, dev->n_leads, (long long) dev->n_samples,
        (long long) MAX (first - 1, 0), (long long) MIN (last + 1, dev->n_samples - 1));
-  out (f, "beats %u, kept %d (%.0f %%), median RR %.0f ms; lag of best fit %+d samples "
+  hp_test_print (f, "beats %u, kept %d (%.0f %%), median RR %.0f ms; lag of best fit %+d samples "
           "(%+.1f ms, ours later when +); our stage %.2f ms\n",
        beats->r_peaks->len, rb->n_kept, 100 * rb->fraction_kept, rb->rr_ms, best_lag,
        best_lag * 1000.0 / dev->fs_hz, beat_ms);
   for (guint i = 0; i < rb->quality->len; i++)
     {
       const HpBeatQuality *q = &g_array_index (rb->quality, HpBeatQuality, i);
-      out (f, "  beat %2u at %6.3f s: QRS r %.3f, r %.3f, noise %.2f, RR ratio %.2f, shift %+.0f ms: "
+      hp_test_print (f, "  beat %2u at %6.3f s: QRS r %.3f, r %.3f, noise %.2f, RR ratio %.2f, shift %+.0f ms: "
               "%s\n", i, q->r / s->fs_hz, q->qrs_correlation, q->correlation, q->noise,
            q->rr_ratio, q->shift_ms, hp_beat_verdict_name (q->verdict));
     }
-  out (f, "%-5s %8s %8s %10s %10s %8s\n", "lead", "r", "r@lag0", "peak ours", "peak dev", "p-p dev");
+  hp_test_print (f, "%-5s %8s %8s %10s %10s %8s\n", "lead", "r", "r@lag0", "peak ours", "peak dev", "p-p dev");
   double min_r = G_MAXDOUBLE, min_r_low = G_MAXDOUBLE;
   for (int l = 0; l < dev->n_leads; l++)
     {
@@ -207,21 +192,21 @@ score (FILE *f, const Case *cs)
           if (!isnan (b[j]) && fabsf (b[j]) > fabsf (pb))
             pb = b[j];
         }
-      out (f, "%-5s %8.4f %8.4f %10.3f %10.3f %8.3f\n", dev->lead_names[l], rr, r0, pa, pb,
+      hp_test_print (f, "%-5s %8.4f %8.4f %10.3f %10.3f %8.3f\n", dev->lead_names[l], rr, r0, pa, pb,
            hi - lo);
       if (hi - lo >= LOW_MV)
         min_r = MIN (min_r, isnan (rr) ? -1 : rr);
       else
         min_r_low = MIN (min_r_low, isnan (rr) ? -1 : rr);
     }
-  out (f, "%-28s %9s %9s %9s\n", "interval (ms)", "ours", "device", "delta");
-  out (f, "%-28s %9.0f %9.0f %+9.0f\n", "QRS onset in the beat", qon, dev_qon, qon - dev_qon);
-  out (f, "%-28s %9.0f %9.0f %+9.0f\n", "QRS duration", qrs, dev_qrs, qrs - dev_qrs);
-  out (f, "%-28s %9.0f %9.0f %+9.0f\n", "QT", qt, dev_qt, qt - dev_qt);
-  out (f, "%-28s %9.0f %9.0f %+9.0f\n", "QRS duration, adaptive beat", qrs_a, dev_qrs,
+  hp_test_print (f, "%-28s %9s %9s %9s\n", "interval (ms)", "ours", "device", "delta");
+  hp_test_print (f, "%-28s %9.0f %9.0f %+9.0f\n", "QRS onset in the beat", qon, dev_qon, qon - dev_qon);
+  hp_test_print (f, "%-28s %9.0f %9.0f %+9.0f\n", "QRS duration", qrs, dev_qrs, qrs - dev_qrs);
+  hp_test_print (f, "%-28s %9.0f %9.0f %+9.0f\n", "QT", qt, dev_qt, qt - dev_qt);
+  hp_test_print (f, "%-28s %9.0f %9.0f %+9.0f\n", "QRS duration, adaptive beat", qrs_a, dev_qrs,
        qrs_a - dev_qrs);
-  out (f, "%-28s %9.0f %9.0f %+9.0f\n", "QT, adaptive beat", qt_a, dev_qt, qt_a - dev_qt);
-  out (f, "min r %.4f (floor %.3f), under %.1f mV p-p %.4f (floor %.2f), |dQRS| %.0f ms "
+  hp_test_print (f, "%-28s %9.0f %9.0f %+9.0f\n", "QT, adaptive beat", qt_a, dev_qt, qt_a - dev_qt);
+  hp_test_print (f, "min r %.4f (floor %.3f), under %.1f mV p-p %.4f (floor %.2f), |dQRS| %.0f ms "
           "(floor %.0f), |dQT| %.0f ms (floor %.0f)\n", min_r, cs->min_r, LOW_MV,
        min_r_low == G_MAXDOUBLE ? NAN : min_r_low, cs->min_r_low, fabs (qrs - dev_qrs),
        cs->max_dqrs_ms, fabs (qt - dev_qt), cs->max_dqt_ms);
@@ -243,7 +228,7 @@ test_score (void)
   g_autofree char *tmp = g_strconcat (table, ".tmp", NULL);
   FILE *f = fopen (tmp, "w");
   g_assert_nonnull (f);
-  out (f, "# Our fixed-window median beat against the device's median beat (GE 12SL), per lead "
+  hp_test_print (f, "# Our fixed-window median beat against the device's median beat (GE 12SL), per lead "
           "Pearson r after the best common lag within +-%.0f ms,\n# and our QRS duration and QT "
           "(multi-lead delineation of our beat) against the device's.\n", MAX_LAG_MS);
   for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)

@@ -127,18 +127,6 @@ check_synthetic (gconstpointer data)
 
 /* ---- Real records against their reference beats ------------------------------------------ */
 
-static HpSignal *
-load (const char *rel)
-{
-  g_autofree char *path = hp_test_data (rel);
-  if (path == NULL)
-    return NULL;
-  g_autoptr (GError) error = NULL;
-  HpSignal *s = hp_signal_load (path, NULL, &error);
-  g_assert_no_error (error);
-  return s;
-}
-
 /* The first seconds of s (all leads). */
 static HpSignal *
 head (const HpSignal *s, double seconds)
@@ -174,7 +162,7 @@ reference (const char *rel, double fs_hz, double seconds)
 static void
 test_128_hz_real (void)
 {
-  g_autoptr (HpSignal) all = load ("svdb/800");
+  g_autoptr (HpSignal) all = hp_test_load ("svdb/800");
   if (all == NULL)
     return;
   g_assert_cmpfloat (all->fs_hz, ==, 128.0);
@@ -192,7 +180,7 @@ test_128_hz_real (void)
 static void
 test_1000_hz_real (void)
 {
-  g_autoptr (HpSignal) s = load ("ptb/s0010_re");
+  g_autoptr (HpSignal) s = hp_test_load ("ptb/s0010_re");
   if (s == NULL)
     return;
   g_assert_cmpfloat (s->fs_hz, ==, 1000.0);
@@ -220,7 +208,7 @@ test_1000_hz_real (void)
 static void
 test_inverted_lead (void)
 {
-  g_autoptr (HpSignal) s = load ("ludb/1");
+  g_autoptr (HpSignal) s = hp_test_load ("ludb/1");
   if (s == NULL)
     return;
   g_autoptr (HpBeats) base = detect (s);
@@ -336,7 +324,7 @@ test_bad_rate (void)
 static void
 test_lead_off_segment (void)
 {
-  g_autoptr (HpSignal) all = load ("mitdb/100");
+  g_autoptr (HpSignal) all = hp_test_load ("mitdb/100");
   if (all == NULL)
     return;
   g_autoptr (HpSignal) s = head (all, 60);
@@ -405,7 +393,7 @@ test_pacing_spikes (void)
       g_assert_cmpint (extra, ==, 0);
     }
 
-  g_autoptr (HpSignal) all = load ("mitdb/100");
+  g_autoptr (HpSignal) all = hp_test_load ("mitdb/100");
   if (all == NULL)
     return;
   g_autoptr (HpSignal) s = head (all, 60);
