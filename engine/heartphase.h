@@ -4,3 +4,5 @@
 #include "core/core.h"
 #include "io/io.h"
 #include "ecg/ecg.h"
+#include "core/cine.h"
+#include "io/cine-io.h"

@@ -28,6 +28,8 @@ usage (FILE *out)
            "                    the representative beat (fixed-window median aligned on QRS onset,\n"
            "                    or rate-adaptive), its fiducials, the beats kept and rejected;\n"
            "                    --csv also writes its samples (ms, mV per lead)\n"
+           "  cmr info PATH     each cine series in a folder, DICOM file or NIfTI file: view,\n"
+           "                    slices, frames, rows, columns, spacing (mm), trigger times (ms)\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -360,6 +362,98 @@ cmd_ecg_beat (const char *path, gboolean adaptive, const char *csv_path)
   return 0;
 }
 
+/* ---- cmr ----------------------------------------------------------------------------------- */
+
+static void
+add_double_element (JsonBuilder *b, double v)
+{
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_cine (JsonBuilder *b, const HpCine *c)
+{
+  json_builder_begin_object (b);
+  add_nullable_string (b, "view", hp_cine_view_kind_name (c->view));
+  add_nullable_string (b, "format", c->format);
+  add_nullable_string (b, "series_uid", c->series_uid);
+  json_builder_set_member_name (b, "series_number");
+  if (c->series_number >= 0)
+    json_builder_add_int_value (b, c->series_number);
+  else
+    json_builder_add_null_value (b);
+  add_nullable_string (b, "description", c->series_description);
+  json_builder_set_member_name (b, "slices");
+  json_builder_add_int_value (b, c->n_slices);
+  json_builder_set_member_name (b, "frames");
+  json_builder_add_int_value (b, c->n_frames);
+  json_builder_set_member_name (b, "rows");
+  json_builder_add_int_value (b, c->rows);
+  json_builder_set_member_name (b, "columns");
+  json_builder_add_int_value (b, c->columns);
+  /* between rows, between columns, between slices (along the normal) */
+  json_builder_set_member_name (b, "spacing_mm");
+  json_builder_begin_array (b);
+  for (int i = 0; i < 3; i++)
+    add_double_element (b, c->spacing_mm[i]);
+  json_builder_end_array (b);
+  add_double (b, "slice_thickness_mm", c->slice_thickness_mm);
+  add_double (b, "frame_interval_ms", c->frame_interval_ms);
+  add_double (b, "nominal_interval_ms", c->nominal_interval_ms);
+  json_builder_set_member_name (b, "cardiac_number_of_images");
+  if (c->cardiac_number_of_images > 0)
+    json_builder_add_int_value (b, c->cardiac_number_of_images);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "normal");
+  json_builder_begin_array (b);
+  for (int i = 0; i < 3; i++)
+    add_double_element (b, c->normal[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "slice_locations_mm");
+  json_builder_begin_array (b);
+  for (int s = 0; s < c->n_slices; s++)
+    add_double_element (b, c->slices[s].location_mm);
+  json_builder_end_array (b);
+  /* one list per slice: each slice has its own trigger grid */
+  json_builder_set_member_name (b, "trigger_times_ms");
+  json_builder_begin_array (b);
+  for (int s = 0; s < c->n_slices; s++)
+    {
+      json_builder_begin_array (b);
+      for (int f = 0; f < c->n_frames; f++)
+        add_double_element (b, hp_cine_trigger_ms (c, s, f));
+      json_builder_end_array (b);
+    }
+  json_builder_end_array (b);
+  add_nullable_string (b, "source", c->source_path);
+  json_builder_end_object (b);
+}
+
+static int
+cmd_cmr_info (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  /* headers only: the pixels are not needed to describe the series */
+  g_autoptr (HpCineSet) set = hp_cine_set_load (path, HP_CINE_LOAD_HEADERS_ONLY, NULL, &error);
+  if (set == NULL)
+    return fail (error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_nullable_string (b, "path", set->source_path);
+  json_builder_set_member_name (b, "series");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < set->series->len; i++)
+    add_cine (b, hp_cine_set_get (set, i));
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -404,6 +498,8 @@ main (int argc, char **argv)
       if (file != NULL)
         return cmd_ecg_beat (file, adaptive, csv);
     }
+  if (strcmp (argv[1], "cmr") == 0 && argc == 4 && strcmp (argv[2], "info") == 0)
+    return cmd_cmr_info (argv[3]);
   fprintf (stderr, "heartphase-cli: unknown command or wrong arguments\n");
   return usage (stderr);
 }

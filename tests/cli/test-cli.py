@@ -330,6 +330,195 @@ def expect_beat(rel, device_qrs_ms, device_qt_ms):
 
 expect_beat("ecg-xml/ukbb_scrubbed.xml", 76, 378)
 
+# ---- cmr info --------------------------------------------------------------------------------
+# The JSON against the files' own headers: DICOM as dcmdump (package dcmtk) prints them, NIfTI
+# from the header bytes.
+import gzip
+import shutil
+
+
+def cmr_info(path):
+    p = subprocess.run([CLI, "cmr", "info", path], capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def dcmdump_headers(files):
+    """Per file: SeriesInstanceUID, Rows, Columns, InstanceNumber, ImagePositionPatient,
+    ImageOrientationPatient, PixelSpacing, TriggerTime (None where absent)."""
+    tags = {"0020,000e": "uid", "0028,0010": "rows", "0028,0011": "columns",
+            "0020,0013": "instance", "0020,0032": "ipp", "0020,0037": "iop",
+            "0028,0030": "spacing", "0018,1060": "trigger"}
+    args = ["dcmdump", "-q", "+F"]
+    for t in tags:
+        args += ["+P", t]
+    out = subprocess.run(args + files, capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    heads, cur = [], None
+    for line in out.splitlines():
+        if line.startswith("# dcmdump ("):
+            cur = {"trigger": None}
+            heads.append(cur)
+            continue
+        if cur is None or not line.startswith("("):
+            continue
+        key = tags.get(line[1:10])
+        if key is None:
+            continue
+        if "[" in line:
+            value = line[line.index("[") + 1:line.index("]")]
+        else:
+            value = line[15:].split("#")[0].strip()
+        if key == "uid":
+            cur[key] = value
+        elif key in ("rows", "columns", "instance"):
+            cur[key] = int(value)
+        elif key == "trigger":
+            cur[key] = float(value)
+        else:
+            cur[key] = [float(x) for x in value.split("\\")]
+    assert len(heads) == len(files), f"dcmdump described {len(heads)} of {len(files)} files"
+    return heads
+
+
+def expect_cmr_dicom(folder, n_slices):
+    """A classic single-frame short-axis series: slices are positions along the plane normal
+    (row x column of ImageOrientationPatient), each slice's frames ordered by TriggerTime."""
+    global checked
+    files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".dcm"))
+    heads = dcmdump_headers(files)
+    r, c = heads[0]["iop"][:3], heads[0]["iop"][3:]
+    n = [r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]]
+    norm = sum(x * x for x in n) ** 0.5
+    n = [x / norm for x in n]
+    slices = {}
+    for h in heads:
+        loc = round(sum(p * q for p, q in zip(h["ipp"], n)), 2)
+        slices.setdefault(loc, []).append(h)
+    locs = sorted(slices)
+    gaps = sorted(b - a for a, b in zip(locs, locs[1:]))
+    spacing = gaps[len(gaps) // 2] if len(gaps) % 2 else (gaps[len(gaps) // 2 - 1] + gaps[len(gaps) // 2]) / 2
+    rc, out, err = cmr_info(folder)
+    if rc != 0:
+        failures.append(f"cmr info {folder}: exit {rc}: {err.strip()}")
+        return
+    info = json.loads(out)
+    problems = []
+    if len(info["series"]) != 1:
+        problems.append(f"{len(info['series'])} series")
+    s = info["series"][0]
+    frames = len(heads) // len(slices)
+    if len(slices) != n_slices or s["slices"] != len(slices) or s["frames"] != frames:
+        problems.append(f"{s['slices']} slices x {s['frames']} frames, the headers say "
+                        f"{len(slices)} x {frames}")
+    if s["view"] != "SAX" or s["rows"] != heads[0]["rows"] or s["columns"] != heads[0]["columns"]:
+        problems.append(f"view {s['view']}, {s['rows']} x {s['columns']}")
+    if s["series_uid"] != heads[0]["uid"]:
+        problems.append(f"series UID {s['series_uid']} != {heads[0]['uid']}")
+    want = heads[0]["spacing"] + [spacing]
+    if any(abs(a - b) > 1e-3 for a, b in zip(s["spacing_mm"], want)):
+        problems.append(f"spacing {s['spacing_mm']} != {want}")
+    # each slice's trigger times, matched by its location along the normal
+    for loc, times in zip(s["slice_locations_mm"], s["trigger_times_ms"]):
+        match = [k for k in locs if abs(k - loc) < 0.01]
+        if len(match) != 1:
+            problems.append(f"no slice at {loc} mm")
+            continue
+        expect = sorted(h["trigger"] for h in slices[match[0]])
+        if times != expect:
+            problems.append(f"slice at {loc:.2f} mm: trigger times {times} != {expect}")
+    # stack order follows the scan's numbering: the first slice holds image 1
+    first = [k for k in locs if abs(k - s["slice_locations_mm"][0]) < 0.01]
+    if first and min(h["instance"] for h in slices[first[0]]) != min(h["instance"] for h in heads):
+        problems.append("the first slice does not hold the first image")
+    if problems:
+        failures.append(f"cmr info {folder}: " + "; ".join(problems))
+    checked += 1
+
+
+def nifti_header(path):
+    b = gzip.open(path).read() if path.endswith(".gz") else open(path, "rb").read()
+    if struct.unpack("<i", b[:4])[0] == 348:
+        return list(struct.unpack("<8h", b[40:56])), list(struct.unpack("<8f", b[76:108]))
+    return list(struct.unpack("<8q", b[16:80])), list(struct.unpack("<8d", b[104:168]))
+
+
+def expect_cmr_nifti(path):
+    global checked
+    dim, pixdim = nifti_header(path)
+    rc, out, err = cmr_info(path)
+    if rc != 0:
+        failures.append(f"cmr info {path}: exit {rc}: {err.strip()}")
+        return
+    s = json.loads(out)["series"][0]
+    problems = []
+    if [s["columns"], s["rows"], s["slices"], s["frames"]] != dim[1:5]:
+        problems.append(f"{s['columns']} x {s['rows']} x {s['slices']} x {s['frames']} != {dim[1:5]}")
+    want = [pixdim[2], pixdim[1], pixdim[3]]
+    if any(abs(a - b) > 1e-4 for a, b in zip(s["spacing_mm"], want)):
+        problems.append(f"spacing {s['spacing_mm']} != {want}")
+    for times in s["trigger_times_ms"]:
+        if any(t is None for t in times) or times != sorted(times) or len(set(times)) != len(times):
+            problems.append(f"trigger times {times} are not increasing")
+            break
+    if problems:
+        failures.append(f"cmr info {path}: " + "; ".join(problems))
+    checked += 1
+
+
+if shutil.which("dcmdump") is None:
+    if os.environ.get("CI") == "true":
+        failures.append("dcmdump (package dcmtk) is missing: cmr info cannot be checked")
+    else:
+        print("SKIP: cmr info on DICOM: dcmdump (package dcmtk) is not installed")
+else:
+    expect_cmr_dicom(os.path.join(DATA, "cine-sunnybrook", "SCD0000101", "dicom"), 12)
+    expect_cmr_dicom(os.path.join(DATA, "cine-sunnybrook", "SCD0000301", "dicom"), 10)
+expect_cmr_nifti(os.path.join(DATA, "nifti", "example4d.nii.gz"))
+expect_cmr_nifti(os.path.join(DATA, "nifti", "example_nifti2.nii.gz"))
+for name in ["MR_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm"]:
+    rc, out, err = cmr_info(os.path.join(DATA, "dicom", name))
+    s = json.loads(out)["series"][0] if rc == 0 else None
+    if s is None or [s["slices"], s["frames"], s["rows"], s["columns"]] != [1, 1, 64, 64] \
+            or s["trigger_times_ms"] != [[None]] or s["view"] != "other":
+        failures.append(f"cmr info {name}: exit {rc}: {s or err.strip()}")
+    checked += 1
+
+
+def expect_cmr_error(path, must_say):
+    global checked
+    rc, out, err = cmr_info(path)
+    if rc != 1 or out.strip():
+        failures.append(f"cmr info {path}: expected exit status 1 and no JSON, got {rc}: {out[:100]!r}")
+    elif path not in err:
+        failures.append(f"cmr info {path}: the error does not name the file: {err.strip()!r}")
+    elif must_say.lower() not in err.lower():
+        failures.append(f"cmr info {path}: the error does not say {must_say!r}: {err.strip()!r}")
+    checked += 1
+
+
+expect_cmr_error(os.path.join(DATA, "dicom", "waveform_ecg.dcm"), "waveform")
+expect_cmr_error(os.path.join(DATA, "dicom", "MR_truncated.dcm"), "truncated")
+expect_cmr_error(os.path.join(DATA, "no-such-cine"), "no such file")
+with tempfile.TemporaryDirectory() as tmp:
+    expect_cmr_error(tmp, "no cine images")
+    # a 3-D NIfTI-1 volume: header (dim[0] = 3, int16) and its voxels
+    hdr = bytearray(352)
+    struct.pack_into("<i", hdr, 0, 348)
+    struct.pack_into("<8h", hdr, 40, 3, 4, 4, 2, 1, 1, 1, 1)
+    struct.pack_into("<hh", hdr, 70, 4, 16)
+    struct.pack_into("<8f", hdr, 76, 1, 1, 1, 1, 1, 1, 1, 1)
+    struct.pack_into("<f", hdr, 108, 352)
+    hdr[344:348] = b"n+1\0"
+    vol = os.path.join(tmp, "volume.nii.gz")
+    with gzip.open(vol, "wb") as f:
+        f.write(bytes(hdr) + bytes(2 * 4 * 4 * 2))
+    expect_cmr_error(vol, "4 dimensions")
+    whole = open(os.path.join(DATA, "nifti", "example4d.nii.gz"), "rb").read()
+    cut = os.path.join(tmp, "cut.nii.gz")
+    with open(cut, "wb") as f:
+        f.write(whole[:len(whole) // 2])
+    expect_cmr_error(cut, "truncated")
+
 print(f"checked {checked} files, {len(failures)} wrong")
 for f in failures:
     print("FAIL:", f)
