@@ -4,12 +4,16 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "heartphase.h"
+#include "cmr/heart.h"
+#include "cmr/synth-cine.h"
+#include "io/cine-write.h"
 
 static int
 usage (FILE *out)
@@ -30,6 +34,12 @@ usage (FILE *out)
            "                    --csv also writes its samples (ms, mV per lead)\n"
            "  cmr info PATH     each cine series in a folder, DICOM file or NIfTI file: view,\n"
            "                    slices, frames, rows, columns, spacing (mm), trigger times (ms)\n"
+           "  cmr phases PATH   the short-axis stack's LV volume curve (mL per frame), end-diastolic\n"
+           "                    and end-systolic frames, EDV, ESV, EF, the method and a confidence\n"
+           "  synth-cine --out DIR [--seed S] [--frames N] [--slices N] [--noise X] [--nifti]\n"
+           "                    writes a generated beating cine (short-axis stack and 4-chamber\n"
+           "                    view) as DICOM series (DIR/sax, DIR/4ch) or NIfTI, and its truth\n"
+           "                    as DIR/truth.json\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -454,6 +464,180 @@ cmd_cmr_info (const char *path)
   return 0;
 }
 
+static void
+add_int (JsonBuilder *b, const char *name, gint64 v)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+add_volumes (JsonBuilder *b, const double *v, int n)
+{
+  json_builder_set_member_name (b, "volume_ml");
+  json_builder_begin_array (b);
+  for (int f = 0; f < n; f++)
+    add_double_element (b, v[f]);
+  json_builder_end_array (b);
+}
+
+static int
+cmd_cmr_phases (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCine) c = hp_cine_load (path, NULL, &error);
+  if (c == NULL)
+    return fail (error);
+  if (c->view != HP_CINE_VIEW_SAX)
+    fprintf (stderr, "heartphase-cli: %s: no short-axis stack; analysing the %s series\n",
+             path, hp_cine_view_kind_name (c->view));
+  g_autoptr (HpCmrPhases) p = hp_cmr_phases (c, NULL, &error);
+  if (p == NULL)
+    return fail (error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_int (b, "frames", p->n_frames);
+  add_int (b, "slices", p->n_slices);
+  add_int (b, "ed", p->ed_frame);
+  add_int (b, "es", p->es_frame);
+  add_volumes (b, p->volume_ml, p->n_frames);
+  add_double (b, "edv_ml", p->edv_ml);
+  add_double (b, "esv_ml", p->esv_ml);
+  add_double (b, "sv_ml", p->sv_ml);
+  add_double (b, "ef", p->ef);
+  add_double (b, "confidence", p->confidence);
+  add_nullable_string (b, "method", p->method == HP_CMR_METHOD_BLOOD_POOL ? "blood-pool"
+                                                                          : "intensity");
+  add_nullable_string (b, "note", p->note);
+  json_builder_set_member_name (b, "slices_used");
+  json_builder_begin_array (b);
+  for (int s = 0; s < p->n_slices; s++)
+    if (p->slice_used[s])
+      json_builder_add_int_value (b, s);
+  json_builder_end_array (b);
+  /* x, y, width, height in pixels */
+  json_builder_set_member_name (b, "heart_box");
+  json_builder_begin_array (b);
+  json_builder_add_int_value (b, p->box_x);
+  json_builder_add_int_value (b, p->box_y);
+  json_builder_add_int_value (b, p->box_width);
+  json_builder_add_int_value (b, p->box_height);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
+/* Writes the generator's truth next to the cine, under a temporary name first. */
+static gboolean
+write_truth (const HpSynthCine *sy, const HpSynthCineOptions *o, const char *path,
+             GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_int (b, "seed", o->seed);
+  add_int (b, "frames", o->n_frames);
+  add_int (b, "slices", o->n_slices);
+  add_int (b, "ed", sy->ed_frame);
+  add_int (b, "es", sy->es_frame);
+  add_volumes (b, sy->volume_ml, o->n_frames);
+  add_double (b, "edv_ml", sy->edv_ml);
+  add_double (b, "esv_ml", sy->esv_ml);
+  add_double (b, "ef", sy->ef);
+  add_double (b, "rr_ms", sy->rr_ms);
+  json_builder_end_object (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  /* g_file_set_contents writes a temporary file and renames it */
+  return g_file_set_contents (path, text, -1, error);
+}
+
+static gboolean
+parse_int (const char *text, int lo, int hi, int *out)
+{
+  char *end = NULL;
+  gint64 v = g_ascii_strtoll (text, &end, 10);
+  if (end == text || *end != '\0' || v < lo || v > hi)
+    return FALSE;
+  *out = (int) v;
+  return TRUE;
+}
+
+static int
+cmd_synth_cine (int argc, char **argv)
+{
+  HpSynthCineOptions o;
+  hp_synth_cine_options_init (&o);
+  const char *out = NULL;
+  gboolean nifti = FALSE;
+  for (int i = 2; i < argc; i++)
+    {
+      int v;
+      const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+      if (strcmp (argv[i], "--out") == 0 && next != NULL)
+        out = argv[++i];
+      else if (strcmp (argv[i], "--seed") == 0 && next != NULL && parse_int (next, 0, G_MAXINT, &v))
+        o.seed = (guint32) v, i++;
+      else if (strcmp (argv[i], "--frames") == 0 && next != NULL && parse_int (next, 2, 1000, &v))
+        o.n_frames = v, i++;
+      else if (strcmp (argv[i], "--slices") == 0 && next != NULL && parse_int (next, 1, 200, &v))
+        o.n_slices = v, i++;
+      else if (strcmp (argv[i], "--noise") == 0 && next != NULL)
+        {
+          char *end = NULL;
+          o.noise = g_ascii_strtod (next, &end);
+          if (end == next || *end != '\0')
+            return usage (stderr);
+          i++;
+        }
+      else if (strcmp (argv[i], "--nifti") == 0)
+        nifti = TRUE;
+      else
+        {
+          fprintf (stderr, "heartphase-cli: synth-cine: bad argument %s\n", argv[i]);
+          return usage (stderr);
+        }
+    }
+  if (out == NULL)
+    return usage (stderr);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSynthCine) sy = hp_synth_cine_new (&o, &error);
+  if (sy == NULL)
+    return fail (error);
+  if (g_mkdir_with_parents (out, 0755) != 0)
+    {
+      fprintf (stderr, "heartphase-cli: %s: cannot make the folder: %s\n", out,
+               g_strerror (errno));
+      return 1;
+    }
+  g_autofree char *sax = g_build_filename (out, nifti ? "sax.nii.gz" : "sax", NULL);
+  g_autofree char *lax = g_build_filename (out, nifti ? "4ch.nii.gz" : "4ch", NULL);
+  g_autofree char *truth = g_build_filename (out, "truth.json", NULL);
+  g_autofree char *study = hp_dicom_new_uid ();
+  gboolean ok = nifti ? hp_cine_write_nifti (sy->sax, sax, &error)
+                        && hp_cine_write_nifti (sy->lax, lax, &error)
+                      : hp_cine_write_dicom (sy->sax, sax, study, &error)
+                        && hp_cine_write_dicom (sy->lax, lax, study, &error);
+  if (!ok || !write_truth (sy, &o, truth, &error))
+    return fail (error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_nullable_string (b, "sax", sax);
+  add_nullable_string (b, "4ch", lax);
+  add_nullable_string (b, "truth", truth);
+  add_int (b, "ed", sy->ed_frame);
+  add_int (b, "es", sy->es_frame);
+  add_double (b, "edv_ml", sy->edv_ml);
+  add_double (b, "esv_ml", sy->esv_ml);
+  add_double (b, "ef", sy->ef);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -500,6 +684,10 @@ main (int argc, char **argv)
     }
   if (strcmp (argv[1], "cmr") == 0 && argc == 4 && strcmp (argv[2], "info") == 0)
     return cmd_cmr_info (argv[3]);
+  if (strcmp (argv[1], "cmr") == 0 && argc == 4 && strcmp (argv[2], "phases") == 0)
+    return cmd_cmr_phases (argv[3]);
+  if (strcmp (argv[1], "synth-cine") == 0)
+    return cmd_synth_cine (argc, argv);
   fprintf (stderr, "heartphase-cli: unknown command or wrong arguments\n");
   return usage (stderr);
 }

@@ -519,6 +519,66 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write(whole[:len(whole) // 2])
     expect_cmr_error(cut, "truncated")
 
+# ---- synth-cine and cmr phases -----------------------------------------------------------------
+# A generated cine written by synth-cine (DICOM and NIfTI) is read back by cmr info and analysed
+# by cmr phases: the timeline must be the generator's own (truth.json), within a frame.
+def cli_json(args):
+    p = subprocess.run([CLI] + args, capture_output=True, text=True, timeout=300)
+    try:
+        return p.returncode, json.loads(p.stdout) if p.returncode == 0 else None, p.stderr
+    except ValueError:
+        return p.returncode, None, p.stderr
+
+
+def cyclic(a, b, n):
+    d = abs(a - b) % n
+    return min(d, n - d)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    for fmt in ["dicom", "nifti"]:
+        out = os.path.join(tmp, fmt)
+        args = ["synth-cine", "--out", out, "--seed", "11", "--frames", "25", "--slices", "9"]
+        rc, made, err = cli_json(args + (["--nifti"] if fmt == "nifti" else []))
+        checked += 1
+        if rc != 0 or made is None:
+            failures.append(f"synth-cine {fmt}: exit {rc}: {err.strip()}")
+            continue
+        truth = json.load(open(made["truth"]))
+        rc, info, err = cli_json(["cmr", "info", made["sax"]])
+        if rc != 0 or info is None:
+            failures.append(f"cmr info on the generated {fmt}: exit {rc}: {err.strip()}")
+            continue
+        sax = info["series"][0]
+        problems = []
+        if (sax["view"], sax["slices"], sax["frames"]) != ("SAX", 9, 25):
+            problems.append(f"series {sax['view']} {sax['slices']}x{sax['frames']}, not SAX 9x25")
+        if abs(sax["spacing_mm"][2] - 10.0) > 1e-3:
+            problems.append(f"slice spacing {sax['spacing_mm'][2]}, not 10 mm")
+        rc, ph, err = cli_json(["cmr", "phases", made["sax"]])
+        if rc != 0 or ph is None:
+            failures.append(f"cmr phases on the generated {fmt}: exit {rc}: {err.strip()}")
+            continue
+        if len(ph["volume_ml"]) != 25 or ph["frames"] != 25:
+            problems.append(f"{len(ph['volume_ml'])} volumes for 25 frames")
+        if cyclic(ph["ed"], truth["ed"], 25) > 1 or cyclic(ph["es"], truth["es"], 25) > 1:
+            problems.append(f"ED {ph['ed']} ES {ph['es']}, truth ED {truth['ed']} ES {truth['es']}")
+        if abs(ph["edv_ml"] - truth["edv_ml"]) > 0.12 * truth["edv_ml"]:
+            problems.append(f"EDV {ph['edv_ml']:.0f} mL, truth {truth['edv_ml']:.0f}")
+        if ph["method"] != "blood-pool" or not 0 <= ph["confidence"] <= 1:
+            problems.append(f"method {ph['method']}, confidence {ph['confidence']}")
+        if problems:
+            failures.append(f"synth-cine/cmr phases ({fmt}): " + "; ".join(problems))
+    # bad arguments and bad input: exit status, no JSON, a message naming the problem
+    for args, words in [(["synth-cine", "--frames", "1", "--out", tmp], "usage"),
+                        (["synth-cine", "--seed", "x", "--out", tmp], "usage"),
+                        (["cmr", "phases", os.path.join(DATA, "dicom", "MR_truncated.dcm")],
+                         "MR_truncated.dcm")]:
+        p = subprocess.run([CLI] + args, capture_output=True, text=True, timeout=60)
+        checked += 1
+        if p.returncode == 0 or p.stdout.strip() or words.lower() not in p.stderr.lower():
+            failures.append(f"{' '.join(args)}: exit {p.returncode}, stderr {p.stderr.strip()[:120]!r}")
+
 print(f"checked {checked} files, {len(failures)} wrong")
 for f in failures:
     print("FAIL:", f)
