@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 /* Zero-phase filtering in the frequency domain: each lead is transformed, multiplied by a real
  * magnitude response and transformed back, so no wave moves in time. The record is extended by
- * mirroring at both ends (a cosine transform, done with one real FFTW transform each way), so a
+ * mirroring at both ends (a cosine transform; two leads share one complex FFTW transform each
+ * way, of a length FFTW is quick at, a few per cent longer than the record at most), so a
  * baseline that ends high or low does not ring into the record; the ends behave as if the
  * record continued as its own mirror image. With the high-pass on, a cubic matching the
  * baseline's level and slope over the first and last second is taken out first (the high-pass
