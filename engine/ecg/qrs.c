@@ -10,6 +10,19 @@
 #include "ecg.h"
 #include "ecg-private.h"
 
+/* Where the processor has AVX2, a second copy of the loops over every sample, picked when the
+ * library is loaded, does eight samples per instruction instead of four. The results are the
+ * same to the bit: ISO C mode fuses no multiply-add, and no sum here depends on the vector
+ * width (those that vectorise are written in lanes). */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define WIDE_LOOPS __attribute__ ((target_clones ("default", "avx2")))
+#endif
+#endif
+#ifndef WIDE_LOOPS
+#define WIDE_LOOPS
+#endif
+
 /* The slope energy is computed on block means at about this rate (the full rate up to 300 Hz):
  * the QRS band lies below 40 Hz, but the finer grid keeps the QRS peaks of the windowed energy
  * sharper than T waves; the R peak itself is found at the full rate in a short window. */
@@ -92,7 +105,60 @@ hp_qrs_reject_reason_name (HpQrsRejectReason reason)
 
 /* ---- Small helpers ------------------------------------------------------------------------- */
 
-HP_ECG_DEFINE_SELECT_KTH (select_k, float)
+/* The k-th smallest of v[0..n-1] (reorders v). The detector takes medians of a few dozen
+ * values hundreds of times per record, where a textbook quickselect mispredicts a branch on
+ * nearly every comparison and costs more than everything else: here the partition has no
+ * branch that depends on the data (a three-way Lomuto partition around the median of three),
+ * and the last few values are ranked by counting. Exact, as any selection is. */
+static float
+select_k (float *v, int n, int k)
+{
+  int lo = 0, hi = n - 1;
+  while (hi - lo >= 16)
+    {
+      float a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
+      float pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+      /* the values below the pivot to the front... */
+      int lt = lo;
+      for (int i = lo; i <= hi; i++)
+        {
+          float t = v[i];
+          v[i] = v[lt];
+          v[lt] = t;
+          lt += t < pivot;
+        }
+      if (k < lt)
+        {
+          hi = lt - 1;
+          continue;
+        }
+      /* ...and those equal to it after them (the pivot is one of them: each round shrinks) */
+      int eq = lt;
+      for (int i = lt; i <= hi; i++)
+        {
+          float t = v[i];
+          v[i] = v[eq];
+          v[eq] = t;
+          eq += t == pivot;
+        }
+      if (k < eq)
+        return pivot;
+      lo = eq;
+    }
+  for (int i = lo; i <= hi; i++)
+    {
+      float x = v[i];
+      int below = 0, not_above = 0;
+      for (int j = lo; j <= hi; j++)
+        {
+          below += v[j] < x;
+          not_above += v[j] <= x;
+        }
+      if (lo + below <= k && k < lo + not_above)
+        return x;
+    }
+  return v[k];
+}
 
 static float
 median_of (float *v, int n)
@@ -100,7 +166,42 @@ median_of (float *v, int n)
   return n > 0 ? select_k (v, n, n / 2) : NAN;
 }
 
+/* Windows that slide over segments or peaks keep their values in increasing order: one value
+ * comes in and one goes out per step, and any quantile is then read off. */
+static void
+sorted_insert (float *v, int *m, float x)
+{
+  int i = *m;
+  for (; i > 0 && v[i - 1] > x; i--)
+    v[i] = v[i - 1];
+  v[i] = x;
+  (*m)++;
+}
+
+/* Removes one value equal to x, which is there. */
+static void
+sorted_remove (float *v, int *m, float x)
+{
+  int i = 0;
+  while (i < *m - 1 && v[i] != x)
+    i++;
+  for (; i < *m - 1; i++)
+    v[i] = v[i + 1];
+  (*m)--;
+}
+
 /* ---- Pacing spikes ------------------------------------------------------------------------ */
+
+/* Whether any sample steps from the one before by SPIKE_JUMP_MV or more: most leads have no
+ * jump that large at all, which this scan (it vectorises) tells cheaply. */
+WIDE_LOOPS static gboolean
+has_jumps (const float *x, gint64 n)
+{
+  int jumps = 0;
+  for (gint64 i = 1; i < n; i++)
+    jumps |= fabsf (x[i] - x[i - 1]) >= (float) SPIKE_JUMP_MV;
+  return jumps != 0;
+}
 
 /* A copy of x with pacing spikes bridged by straight lines, or NULL when there are none. A spike
  * is a jump of SPIKE_JUMP_MV or more in one sample from a steady level, that carries at least
@@ -109,11 +210,7 @@ median_of (float *v, int n)
 static float *
 bridge_spikes (const float *x, gint64 n, double fs_hz)
 {
-  /* most leads have no jump that large at all: a cheap vectorisable scan says so */
-  gint64 jumps = 0;
-  for (gint64 i = 1; i < n; i++)
-    jumps += fabsf (x[i] - x[i - 1]) >= SPIKE_JUMP_MV;
-  if (jumps == 0)
+  if (!has_jumps (x, n))
     return NULL;
   gint64 span = (gint64) floor (SPIKE_MAX_S * fs_hz);
   float *y = NULL;
@@ -179,17 +276,22 @@ typedef struct
   double fd;      /* block rate */
   int K;          /* blocks per box of the slope filter */
   int W;          /* blocks of the moving window */
+  gint64 j0;      /* the first block with a slope: 2K - 1 */
   const float **x;
   float **own;
   guint8 *state;  /* n_leads x nb */
+  gboolean *lead_bad; /* per lead: some block is not LEAD_OK */
+  gboolean *lead_nan; /* per lead: some block holds a sample that is not finite */
   float *g;       /* n_leads x nb: QRS-band slope, 0 where unusable */
   float *gu;      /* n_leads x nb: 1 where the slope is usable, else 0 */
   float *E;       /* nb: weighted mean slope energy over the usable leads */
   guint8 *off;    /* nb: 0 usable, else 1 + HpQrsRejectReason */
   float *F;       /* nb: square root of the windowed energy */
+  float *bm;      /* nb: one lead's block means, for lead_features */
   float *lw;      /* n_leads x n_seg: each lead's weight over its QRS level, 0 where unusable */
   gint64 seg_len, n_seg;
   GArray *peaks;  /* of Peak, in time order */
+  gpointer arena; /* the per-block arrays above, in one allocation */
 } Ctx;
 
 static void
@@ -200,95 +302,197 @@ ctx_clear (Ctx *c)
       g_free (c->own[l]);
   g_free (c->own);
   g_free (c->x);
-  g_free (c->state);
-  g_free (c->g);
-  g_free (c->gu);
-  g_free (c->E);
-  g_free (c->off);
-  g_free (c->F);
+  g_free (c->lead_bad);
+  g_free (c->lead_nan);
+  g_free (c->arena);
   g_free (c->lw);
   if (c->peaks != NULL)
     g_array_unref (c->peaks);
 }
 
+/* Block means of x: sums in sample order, as one loop per common block length so that each
+ * vectorises; the last block may be shorter. */
+WIDE_LOOPS static void
+block_means (const float *restrict x, gint64 n, int D, float *restrict bm, gint64 nb)
+{
+  gint64 full = n / D;
+  if (D == 1)
+    memcpy (bm, x, sizeof (float) * (gsize) full);
+  else if (D == 2)
+    for (gint64 j = 0; j < full; j++)
+      bm[j] = (x[2 * j] + x[2 * j + 1]) / 2.0f;
+  else if (D == 3)
+    for (gint64 j = 0; j < full; j++)
+      bm[j] = (x[3 * j] + x[3 * j + 1] + x[3 * j + 2]) / 3.0f;
+  else
+    for (gint64 j = 0; j < full; j++)
+      {
+        float s = 0;
+        for (int i = 0; i < D; i++)
+          s += x[j * D + i];
+        bm[j] = s / (float) D;
+      }
+  if (full < nb)
+    {
+      float s = 0;
+      for (gint64 i = full * D; i < n; i++)
+        s += x[i];
+      bm[full] = s / (float) (n - full * D);
+    }
+}
+
+/* Values that are NaN or infinite, counted on the bit pattern so that the loop vectorises. */
+WIDE_LOOPS static gint64
+count_nonfinite (const float *v, gint64 n)
+{
+  gint64 total = 0;
+  for (gint64 i0 = 0; i0 < n; i0 += G_MAXINT32)
+    {
+      gint64 i1 = MIN (n, i0 + G_MAXINT32);
+      guint32 bad = 0;
+      for (gint64 i = i0; i < i1; i++)
+        {
+          guint32 u;
+          memcpy (&u, &v[i], sizeof u);
+          bad += (u & 0x7f800000u) == 0x7f800000u;
+        }
+      total += bad;
+    }
+  return total;
+}
+
+/* Constant stretches of at least flat_blocks blocks: a disconnected or saturated lead. Block
+ * means of identical samples are identical, so exact equality is the test. A run that long
+ * holds two blocks H = flat_blocks / 2 apart on the grid of multiples of H, so only where two
+ * such blocks are equal is the run looked for: a few comparisons per second of record instead
+ * of one per block. Returns whether any block was marked. */
+static gboolean
+mark_flat (const Ctx *c, const float *bm, guint8 *st)
+{
+  gint64 nb = c->nb;
+  gint64 flat_blocks = MAX (2, (gint64) ceil (c->opt.flat_min_ms / 1000.0 * c->fd));
+  gint64 H = flat_blocks / 2;
+  gint64 done = 0; /* blocks before this belong to runs already looked at */
+  gboolean marked = FALSE;
+#define SAME(i, j) (st[i] == LEAD_OK && st[j] == LEAD_OK && bm[i] == bm[j])
+  for (gint64 a = 0; a + H < nb; a += H)
+    {
+      if (a < done || !SAME (a, a + H))
+        continue;
+      gint64 s = a, e = a;
+      while (s > 0 && SAME (s - 1, s))
+        s--;
+      while (e + 1 < nb && SAME (e, e + 1))
+        e++;
+      done = e + 1;
+      if (e - s + 1 >= flat_blocks)
+        {
+          memset (st + s, LEAD_FLAT, (gsize) (e - s + 1));
+          marked = TRUE;
+        }
+    }
+#undef SAME
+  return marked;
+}
+
+/* g[j] = (the sum of bm over the K blocks up to j - the sum over the K before them) / K^2, for
+ * j >= 2K - 1: the box sums' difference taken term by term, which keeps its precision under a
+ * large offset. Inlined with K a constant, the inner loop unrolls and the outer one vectorises. */
+static inline void
+box_slope (const float *restrict bm, float *restrict g, gint64 nb, int K)
+{
+  float norm = 1.0f / (float) (K * K);
+  for (gint64 j = 2 * K - 1; j < nb; j++)
+    {
+      float s = 0;
+      for (int t = 0; t < K; t++)
+        s += bm[j - t] - bm[j - K - t];
+      g[j] = s * norm;
+    }
+}
+
+/* The slope g of every block as box_slope gives it (0 before j0 = 2K - 1), and gu = 1 where
+ * there is one; the common box lengths as constants. */
+WIDE_LOOPS static void
+slopes (const float *restrict bm, float *restrict g, float *restrict gu, gint64 nb, int K,
+        gint64 j0)
+{
+  for (gint64 j = 0; j < j0; j++)
+    g[j] = 0.0f;
+  switch (K)
+    {
+    case 3:
+      box_slope (bm, g, nb, 3);
+      break;
+    case 4:
+      box_slope (bm, g, nb, 4);
+      break;
+    case 5:
+      box_slope (bm, g, nb, 5);
+      break;
+    default:
+      box_slope (bm, g, nb, K);
+      break;
+    }
+  for (gint64 j = 0; j < nb; j++)
+    gu[j] = j >= j0 ? 1.0f : 0.0f;
+}
+
 /* Block means, lead-off and flat blocks, and the slope: the difference of two adjacent boxes of
  * K blocks each (a band-pass peaking near 18 Hz with nulls at DC and 50 Hz). */
 static void
-lead_features (Ctx *c, int l, float *bm)
+lead_features (Ctx *c, int l)
 {
   const float *x = c->x[l];
-  guint8 *st = c->state + (gsize) l * (gsize) c->nb;
-  float *g = c->g + (gsize) l * (gsize) c->nb;
-  float *gu = c->gu + (gsize) l * (gsize) c->nb;
-  float held = 0;
-  gboolean have = FALSE;
-  for (gint64 j = 0; j < c->nb; j++)
+  float *bm = c->bm;
+  gint64 nb = c->nb;
+  guint8 *st = c->state + (gsize) l * (gsize) nb;
+  float *g = c->g + (gsize) l * (gsize) nb;
+  float *gu = c->gu + (gsize) l * (gsize) nb;
+  block_means (x, c->n, c->D, bm, nb);
+  memset (st, LEAD_OK, (gsize) nb);
+  c->lead_nan[l] = count_nonfinite (bm, nb) > 0;
+  if (c->lead_nan[l])
     {
-      gint64 a = j * c->D, b = MIN (c->n, a + c->D);
-      float s = 0;
-      for (gint64 i = a; i < b; i++)
-        s += x[i];
-      if (isfinite (s))
-        {
-          bm[j] = s / (float) (b - a);
-          st[j] = LEAD_OK;
-          if (!have)
-            {
-              /* leading NaN blocks take the first valid value: no step when it starts */
-              for (gint64 k = 0; k < j; k++)
-                bm[k] = bm[j];
-              have = TRUE;
-            }
-          held = bm[j];
-        }
-      else
-        {
-          bm[j] = held;
-          st[j] = LEAD_NAN;
-        }
+      float held = 0;
+      gboolean have = FALSE;
+      for (gint64 j = 0; j < nb; j++)
+        if (isfinite (bm[j]))
+          {
+            if (!have)
+              {
+                /* leading NaN blocks take the first valid value: no step when it starts */
+                for (gint64 k = 0; k < j; k++)
+                  bm[k] = bm[j];
+                have = TRUE;
+              }
+            held = bm[j];
+          }
+        else
+          {
+            bm[j] = held;
+            st[j] = LEAD_NAN;
+          }
     }
+  gboolean flat = mark_flat (c, bm, st);
+  c->lead_bad[l] = c->lead_nan[l] || flat;
 
-  /* Constant stretches: a disconnected or saturated lead. Block means of identical samples
-   * are identical, so exact equality is the test. */
-  gint64 flat_blocks = MAX (2, (gint64) ceil (c->opt.flat_min_ms / 1000.0 * c->fd));
-  gint64 run = 0;
-  for (gint64 j = 1; j <= c->nb; j++)
-    {
-      gboolean same = j < c->nb && st[j] == LEAD_OK && st[j - 1] == LEAD_OK && bm[j] == bm[j - 1];
-      if (same)
-        {
-          run++;
-          continue;
-        }
-      if (run + 1 >= flat_blocks)
-        for (gint64 k = j - run - 1; k < j; k++)
-          st[k] = LEAD_FLAT;
-      run = 0;
-    }
-
-  /* the two boxes as running sums (double: a long record would drift in float) */
   int K = c->K;
-  float norm = 1.0f / (float) (K * K);
-  double newer = 0, older = 0;
+  slopes (bm, g, gu, nb, K, c->j0);
+  if (!c->lead_bad[l])
+    return;
   /* bad counts the unusable blocks among the 2K the slope at j reads */
   int bad = 0;
-  for (gint64 j = 0; j < c->nb; j++)
+  for (gint64 j = 0; j < nb; j++)
     {
-      newer += bm[j];
       bad += st[j] != LEAD_OK;
-      if (j >= K)
-        {
-          newer -= bm[j - K];
-          older += bm[j - K];
-        }
       if (j >= 2 * K)
+        bad -= st[j - 2 * K] != LEAD_OK;
+      if (bad > 0)
         {
-          older -= bm[j - 2 * K];
-          bad -= st[j - 2 * K] != LEAD_OK;
+          g[j] = 0.0f;
+          gu[j] = 0.0f;
         }
-      gboolean ok = j >= 2 * K - 1 && bad == 0;
-      g[j] = ok ? (float) (newer - older) * norm : 0.0f;
-      gu[j] = ok ? 1.0f : 0.0f;
     }
 }
 
@@ -298,9 +502,10 @@ lead_features (Ctx *c, int l, float *bm)
  * QRS complexes; the leads are then averaged, each weighted by how clearly its QRS stand out of
  * its noise and by how busy it is in this segment (a burst of artefact lowers its weight where
  * it happens, and the other leads carry the beats). */
-static void
+WIDE_LOOPS static void
 combine_leads (Ctx *c)
 {
+  enum { LANES = 8 };
   gint64 seg_len = MAX (1, (gint64) round (SEGMENT_S * c->fd));
   gint64 n_seg = (c->nb + seg_len - 1) / seg_len;
   gsize cells = (gsize) c->n_leads * (gsize) n_seg;
@@ -315,15 +520,31 @@ combine_leads (Ctx *c)
       for (gint64 s = 0; s < n_seg; s++)
         {
           gint64 a = s * seg_len, b = MIN (c->nb, a + seg_len);
-          float mx = 0, valid = 0;
-          for (gint64 j = a; j < b; j++)
+          /* the largest energy, in lanes so that the loop vectorises */
+          float lane[LANES] = { 0 };
+          gint64 j = a;
+          for (; j + LANES <= b; j += LANES)
+            for (int k = 0; k < LANES; k++)
+              {
+                float e = g[j + k] * g[j + k];
+                lane[k] = e > lane[k] ? e : lane[k];
+              }
+          float mx = 0;
+          for (; j < b; j++)
+            mx = MAX (mx, g[j] * g[j]);
+          for (int k = 0; k < LANES; k++)
+            mx = MAX (mx, lane[k]);
+          /* the usable blocks: with the whole lead usable, those past the slope's start */
+          gint64 valid = MAX (0, b - MAX (a, c->j0));
+          if (c->lead_bad[l])
             {
-              mx = MAX (mx, g[j] * g[j]);
-              valid += gu[j];
+              valid = 0;
+              for (j = a; j < b; j++)
+                valid += gu[j] > 0;
             }
           /* the noise median from every stride-th block is close enough and far cheaper */
           int m = 0;
-          for (gint64 j = a; j < b; j += stride)
+          for (j = a; j < b; j += stride)
             if (gu[j] > 0)
               buf[m++] = g[j] * g[j];
           /* too little of the segment to judge the lead by */
@@ -338,25 +559,45 @@ combine_leads (Ctx *c)
   c->n_seg = n_seg;
   c->lw = g_new0 (float, cells);
   float *num = c->E;
-  float *den = g_new0 (float, c->nb);
+  float *den = c->F; /* free until the moving window fills it */
   memset (num, 0, sizeof (float) * (gsize) c->nb);
+  memset (den, 0, sizeof (float) * (gsize) c->nb);
   for (int l = 0; l < c->n_leads; l++)
     {
       const float *g = c->g + (gsize) l * (gsize) c->nb;
       const float *gu = c->gu + (gsize) l * (gsize) c->nb;
+      /* the window of segments either side, its QRS levels and noise floors kept sorted */
+      int m = 0, mn = 0;
       for (gint64 s = 0; s < n_seg; s++)
         {
-          int m = 0;
-          for (gint64 t = MAX (0, s - SEGMENT_SPAN); t <= MIN (n_seg - 1, s + SEGMENT_SPAN); t++)
-            if (!isnan (peak[l * n_seg + t]))
+          if (s == 0)
+            for (gint64 t = 0; t <= MIN (n_seg - 1, SEGMENT_SPAN); t++)
               {
-                pv[m] = peak[l * n_seg + t];
-                nv[m++] = noise[l * n_seg + t];
+                if (!isnan (peak[l * n_seg + t]))
+                  {
+                    sorted_insert (pv, &m, peak[l * n_seg + t]);
+                    sorted_insert (nv, &mn, noise[l * n_seg + t]);
+                  }
               }
+          else
+            {
+              /* out before in: the window never holds more than 2 SEGMENT_SPAN + 1 */
+              gint64 in = s + SEGMENT_SPAN, out = s - SEGMENT_SPAN - 1;
+              if (out >= 0 && !isnan (peak[l * n_seg + out]))
+                {
+                  sorted_remove (pv, &m, peak[l * n_seg + out]);
+                  sorted_remove (nv, &mn, noise[l * n_seg + out]);
+                }
+              if (in < n_seg && !isnan (peak[l * n_seg + in]))
+                {
+                  sorted_insert (pv, &m, peak[l * n_seg + in]);
+                  sorted_insert (nv, &mn, noise[l * n_seg + in]);
+                }
+            }
           if (m == 0)
             continue;
           /* the upper quartile: in a long pause most segments hold no QRS at all */
-          float level = select_k (pv, m, (3 * m) / 4), floor_ = median_of (nv, m);
+          float level = pv[(3 * m) / 4], floor_ = nv[m / 2];
           if (!(level > MIN_SLOPE_MV * MIN_SLOPE_MV))
             continue;
           /* Gaussian noise alone gives a ratio near 4 over a 1 s segment; clear QRS 10 or more.
@@ -366,25 +607,41 @@ combine_leads (Ctx *c)
           float excess = MAX (ratio - RATIO_NOISE, 0.2f);
           float q = excess * excess * excess;
           gint64 a = s * seg_len, b = MIN (c->nb, a + seg_len);
-          float inv = 1.0f / level, busy = 0, used = 0;
-          for (gint64 j = a; j < b; j++)
+          float inv = 1.0f / level;
+          /* the capped energy, kept in buf for the sum below; its mean in lanes */
+          float lane[LANES] = { 0 };
+          gint64 used = MAX (0, b - MAX (a, c->j0)), j = a;
+          for (; j < b; j++)
             {
-              busy += MIN (g[j] * g[j] * inv, ENERGY_CAP);
-              used += gu[j];
+              float e = g[j] * g[j] * inv;
+              buf[j - a] = e < ENERGY_CAP ? e : ENERGY_CAP;
             }
-          busy = used > 0 ? busy / used : 0;
+          if (c->lead_bad[l])
+            {
+              used = 0;
+              for (j = a; j < b; j++)
+                used += gu[j] > 0;
+            }
+          for (j = a; j + LANES <= b; j += LANES)
+            for (int k = 0; k < LANES; k++)
+              lane[k] += buf[j - a + k];
+          float busy = 0;
+          for (; j < b; j++)
+            busy += buf[j - a];
+          for (int k = 0; k < LANES; k++)
+            busy += lane[k];
+          busy = used > 0 ? busy / (float) used : 0;
           q *= CLAMP (BUSY_REF / MAX (busy, 1e-6f), 0.05f, 1.0f);
           c->lw[l * n_seg + s] = q * inv;
-          for (gint64 j = a; j < b; j++)
+          for (j = a; j < b; j++)
             {
-              num[j] += q * MIN (g[j] * g[j] * inv, ENERGY_CAP);
+              num[j] += q * buf[j - a];
               den[j] += q * gu[j];
             }
         }
     }
   for (gint64 j = 0; j < c->nb; j++)
     num[j] = den[j] > 0 ? num[j] / den[j] : 0;
-  g_free (den);
   g_free (buf);
   g_free (peak);
   g_free (noise);
@@ -396,6 +653,10 @@ mark_unusable (Ctx *c)
 {
   /* off[j]: bit 0 some lead is usable, bit 1 some lead is not NaN */
   memset (c->off, 0, (gsize) c->nb);
+  /* the usual case: a lead with every block usable makes every block usable */
+  for (int l = 0; l < c->n_leads; l++)
+    if (!c->lead_bad[l])
+      return;
   for (int l = 0; l < c->n_leads; l++)
     {
       const guint8 *st = c->state + (gsize) l * (gsize) c->nb;
@@ -407,12 +668,31 @@ mark_unusable (Ctx *c)
                 : 1 + (c->off[j] & 2 ? HP_QRS_REJECT_FLAT : HP_QRS_REJECT_LEAD_OFF);
 }
 
-static int
-compare_peak_height (gconstpointer a, gconstpointer b, gpointer user_data)
+/* Sorts n distinct keys in increasing order: a merge sort, bottom up, with no callback. */
+static void
+sort_keys (guint64 *v, guint n)
 {
-  const Peak *p = user_data;
-  float ha = p[*(const guint *) a].height, hb = p[*(const guint *) b].height;
-  return ha > hb ? -1 : ha < hb ? 1 : 0;
+  guint64 *tmp = g_new (guint64, MAX (1, n)), *src = v, *dst = tmp;
+  for (guint width = 1; width < n; width *= 2)
+    {
+      for (guint lo = 0; lo < n; lo += 2 * width)
+        {
+          guint mid = MIN (n, lo + width), hi = MIN (n, lo + 2 * width);
+          guint i = lo, j = mid, k = lo;
+          while (i < mid && j < hi)
+            dst[k++] = src[i] <= src[j] ? src[i++] : src[j++];
+          while (i < mid)
+            dst[k++] = src[i++];
+          while (j < hi)
+            dst[k++] = src[j++];
+        }
+      guint64 *t = src;
+      src = dst;
+      dst = t;
+    }
+  if (src != v)
+    memcpy (v, src, sizeof (guint64) * n);
+  g_free (tmp);
 }
 
 /* How much a QRS-like up-and-down slope pair, rather than a single step, makes the energy in
@@ -443,7 +723,10 @@ biphasic (const Ctx *c, gint64 j)
   return den > 0 ? (float) sqrt (num / den) : 1.0f;
 }
 
-/* Local maxima of F, of which only the highest within the refractory period survives. */
+/* Local maxima of F that are QRS-like (biphasic), of which only the highest within the
+ * refractory period survives. The maxima are taken highest first, and the biphasic test (the
+ * costly part) is only made on those that no higher one has already ruled out: the same
+ * survivors as testing them all first. */
 static void
 find_peaks (Ctx *c)
 {
@@ -452,32 +735,34 @@ find_peaks (Ctx *c)
     if (c->F[j] > c->F[j - 1] && c->F[j] >= c->F[j + 1] && c->F[j] > 0)
       {
         Peak p = { .block = j, .height = c->F[j] };
-        float mx = 0;
-        for (gint64 k = MAX (0, j - c->W + 1); k <= j; k++)
-          mx = MAX (mx, c->E[k]);
-        p.slope = sqrtf (mx);
-        if (biphasic (c, j) < STEP_RATIO)
-          continue;
         g_array_append_val (all, p);
       }
-  guint *order = g_new (guint, all->len);
-  for (guint i = 0; i < all->len; i++)
-    order[i] = i;
-  g_qsort_with_data (order, (gint) all->len, sizeof (guint), compare_peak_height, all->data);
-  gint64 r = MAX (1, (gint64) round (c->opt.refractory_ms / 1000.0 * c->fd));
-  guint8 *taken = g_new0 (guint8, c->nb);
-  gboolean *keep = g_new0 (gboolean, all->len);
+  /* highest first, equal heights in time order: F > 0, so its bit pattern orders as the value */
+  guint64 *order = g_new (guint64, MAX (1, all->len));
   for (guint i = 0; i < all->len; i++)
     {
-      const Peak *p = &g_array_index (all, Peak, order[i]);
-      gboolean free_ = TRUE;
-      for (gint64 k = MAX (0, p->block - r + 1); k <= MIN (c->nb - 1, p->block + r - 1) && free_; k++)
-        free_ = !taken[k];
-      if (free_)
-        {
-          taken[p->block] = 1;
-          keep[order[i]] = TRUE;
-        }
+      guint32 bits;
+      memcpy (&bits, &g_array_index (all, Peak, i).height, sizeof bits);
+      order[i] = (guint64) ~bits << 32 | i;
+    }
+  sort_keys (order, all->len);
+  gint64 r = MAX (1, (gint64) round (c->opt.refractory_ms / 1000.0 * c->fd));
+  guint8 *taken = g_new0 (guint8, c->nb);
+  gboolean *keep = g_new0 (gboolean, MAX (1, all->len));
+  for (guint i = 0; i < all->len; i++)
+    {
+      guint index = (guint) (order[i] & G_MAXUINT32);
+      Peak *p = &g_array_index (all, Peak, index);
+      gint64 k0 = MAX (0, p->block - r + 1), k1 = MIN (c->nb - 1, p->block + r - 1);
+      if (memchr (taken + k0, 1, (gsize) (k1 - k0 + 1)) != NULL
+          || biphasic (c, p->block) < STEP_RATIO)
+        continue;
+      float mx = 0;
+      for (gint64 k = MAX (0, p->block - c->W + 1); k <= p->block; k++)
+        mx = MAX (mx, c->E[k]);
+      p->slope = sqrtf (mx);
+      taken[p->block] = 1;
+      keep[index] = TRUE;
     }
   c->peaks = g_array_new (FALSE, FALSE, sizeof (Peak));
   for (guint i = 0; i < all->len; i++)
@@ -512,31 +797,39 @@ set_thresholds (Ctx *c)
   Peak *p = (Peak *) c->peaks->data;
   guint n = c->peaks->len;
   gint64 half = (gint64) round (LEVEL_WINDOW_S * c->fd);
+  /* the heights of the peaks within half either side, in increasing order */
   float *h = g_new (float, MAX (1, n));
+  int m = 0;
   guint lo = 0, hi = 0;
+  gint64 floor_seg = -1;
+  float seg_floor_median = 0;
   for (guint i = 0; i < n; i++)
     {
-      while (p[lo].block < p[i].block - half)
-        lo++;
-      while (hi < n && p[hi].block <= p[i].block + half)
-        hi++;
-      int m = 0;
-      for (guint k = lo; k < hi; k++)
-        h[m++] = p[k].height;
-      float top = select_k (h, m, (int) floor (0.9 * (m - 1)));
-      int m2 = 0;
-      for (int k = 0; k < m; k++)
-        if (h[k] >= 0.3f * top)
-          h[m2++] = h[k];
-      float level = median_of (h, m2);
+      for (; p[lo].block < p[i].block - half; lo++)
+        sorted_remove (h, &m, p[lo].height);
+      for (; hi < n && p[hi].block <= p[i].block + half; hi++)
+        sorted_insert (h, &m, p[hi].height);
+      float top = h[(int) floor (0.9 * (m - 1))];
+      /* the peaks above 30 % of it are the last m2, their median the middle one */
+      int first = 0;
+      while (first < m && !(h[first] >= 0.3f * top))
+        first++;
+      int m2 = m - first;
+      float level = m2 > 0 ? h[first + m2 / 2] : NAN;
 
+      /* the floor is the same for the peaks of one segment */
       gint64 s = p[i].block / seg_len;
-      float fv[2 * SEGMENT_SPAN + 1];
-      int mf = 0;
-      for (gint64 t = MAX (0, s - SEGMENT_SPAN); t <= MIN (n_seg - 1, s + SEGMENT_SPAN); t++)
-        if (!isnan (seg_floor[t]))
-          fv[mf++] = seg_floor[t];
-      float floor_ = mf > 0 ? median_of (fv, mf) : 0;
+      if (s != floor_seg)
+        {
+          float fv[2 * SEGMENT_SPAN + 1];
+          int mf = 0;
+          for (gint64 t = MAX (0, s - SEGMENT_SPAN); t <= MIN (n_seg - 1, s + SEGMENT_SPAN); t++)
+            if (!isnan (seg_floor[t]))
+              fv[mf++] = seg_floor[t];
+          seg_floor_median = mf > 0 ? median_of (fv, mf) : 0;
+          floor_seg = s;
+        }
+      float floor_ = seg_floor_median;
       if (floor_ > level)
         floor_ = 0;
       p[i].threshold = floor_ + THRESHOLD_FRACTION * (level - floor_);
@@ -638,15 +931,19 @@ typedef struct
   guint32 flags;
 } Beat;
 
-/* The window [*a, *b] around centre on lead x, FALSE when it holds a NaN. */
+/* The window [*a, *b] around centre on lead l, FALSE when it holds a NaN. */
 static gboolean
-r_window (const Ctx *c, const float *x, gint64 centre, gint64 *a, gint64 *b)
+r_window (const Ctx *c, int l, gint64 centre, gint64 *a, gint64 *b)
 {
   gint64 half = MAX (1, (gint64) round (R_WINDOW_S * c->fs));
   *a = MAX (0, centre - half);
   *b = MIN (c->n - 1, centre + half);
   if (*b <= *a)
     return FALSE;
+  /* a lead whose blocks are all finite has no NaN to look for */
+  if (!c->lead_nan[l])
+    return TRUE;
+  const float *x = c->x[l];
   for (gint64 i = *a; i <= *b; i++)
     if (isnan (x[i]))
       return FALSE;
@@ -677,6 +974,23 @@ deflections (const float *x, gint64 a, gint64 b, gint64 *i_up, float *up, gint64
     }
 }
 
+/* +1 when most beats have their larger deflection upwards on lead l, else -1. */
+static int
+lead_polarity (const Ctx *c, int l, const Beat *bt, guint n)
+{
+  int votes = 0;
+  for (guint k = 0; k < n; k++)
+    {
+      gint64 a, b, iu, id;
+      float up, down;
+      if (!r_window (c, l, bt[k].centre, &a, &b))
+        continue;
+      deflections (c->x[l], a, b, &iu, &up, &id, &down);
+      votes += up >= down ? 1 : -1;
+    }
+  return votes >= 0 ? 1 : -1;
+}
+
 static void
 locate_r_peaks (Ctx *c, GArray *cand, HpBeats *out)
 {
@@ -690,17 +1004,18 @@ locate_r_peaks (Ctx *c, GArray *cand, HpBeats *out)
   float *amp = g_new (float, MAX (1, n));
   for (int l = 0; l < L; l++)
     {
+      const float *x = c->x[l];
       int m = 0;
       for (guint k = 0; k < n; k++)
         {
           gint64 a, b;
-          if (!r_window (c, c->x[l], bt[k].centre, &a, &b))
+          if (!r_window (c, l, bt[k].centre, &a, &b))
             continue;
-          float lo = c->x[l][a], hi = lo;
+          float lo = x[a], hi = lo;
           for (gint64 i = a; i <= b; i++)
             {
-              lo = MIN (lo, c->x[l][i]);
-              hi = MAX (hi, c->x[l][i]);
+              lo = MIN (lo, x[i]);
+              hi = MAX (hi, x[i]);
             }
           amp[m++] = hi - lo;
         }
@@ -717,22 +1032,9 @@ locate_r_peaks (Ctx *c, GArray *cand, HpBeats *out)
         rank[j - 1] = t;
       }
 
-  /* The polarity most beats of each lead have */
+  /* The polarity most beats of each lead have: found when the lead is first needed, as the R
+   * peaks of most records all come from the dominant lead (0 = not yet known) */
   int *polarity = g_new0 (int, L);
-  for (int r = 0; r < L; r++)
-    {
-      int l = rank[r], votes = 0;
-      for (guint k = 0; k < n; k++)
-        {
-          gint64 a, b, iu, id;
-          float up, down;
-          if (!r_window (c, c->x[l], bt[k].centre, &a, &b))
-            continue;
-          deflections (c->x[l], a, b, &iu, &up, &id, &down);
-          votes += up >= down ? 1 : -1;
-        }
-      polarity[l] = votes >= 0 ? 1 : -1;
-    }
 
   out->lead = rank[0];
   gint64 refractory = MAX (1, (gint64) round (c->opt.refractory_ms / 1000.0 * c->fs));
@@ -746,8 +1048,10 @@ locate_r_peaks (Ctx *c, GArray *cand, HpBeats *out)
           int l = rank[ri];
           gint64 a, b, iu, id;
           float up, down;
-          if (score[l] <= 0 || !r_window (c, c->x[l], bt[k].centre, &a, &b))
+          if (score[l] <= 0 || !r_window (c, l, bt[k].centre, &a, &b))
             continue;
+          if (polarity[l] == 0)
+            polarity[l] = lead_polarity (c, l, bt, n);
           deflections (c->x[l], a, b, &iu, &up, &id, &down);
           /* the lead's usual polarity unless this beat's other one is far larger (an ectopic
            * beat of the opposite axis) */
@@ -899,16 +1203,23 @@ hp_ecg_detect_r_peaks (const HpSignal *signal, const HpQrsOptions *options, HpPr
   c.nb = (c.n + c.D - 1) / c.D;
   c.K = MAX (1, (int) round (BOX_S * c.fd));
   c.W = MAX (1, (int) round (MWI_S * c.fd));
+  c.j0 = MIN (c.nb, 2 * (gint64) c.K - 1);
   c.x = g_new0 (const float *, c.n_leads);
   c.own = g_new0 (float *, c.n_leads);
-  c.state = g_new (guint8, (gsize) c.n_leads * (gsize) c.nb);
-  c.g = g_new (float, (gsize) c.n_leads * (gsize) c.nb);
-  c.gu = g_new (float, (gsize) c.n_leads * (gsize) c.nb);
-  c.E = g_new (float, c.nb);
-  c.off = g_new (guint8, c.nb);
-  c.F = g_new (float, c.nb);
+  c.lead_bad = g_new0 (gboolean, c.n_leads);
+  c.lead_nan = g_new0 (gboolean, c.n_leads);
+  /* the per-block arrays in one allocation: floats first, bytes after */
+  gsize per_lead = (gsize) c.n_leads * (gsize) c.nb;
+  gsize floats = 2 * per_lead + 3 * (gsize) c.nb;
+  c.arena = g_malloc (floats * sizeof (float) + per_lead + (gsize) c.nb);
+  c.g = c.arena;
+  c.gu = c.g + per_lead;
+  c.E = c.gu + per_lead;
+  c.F = c.E + c.nb;
+  c.bm = c.F + c.nb;
+  c.state = (guint8 *) (c.bm + c.nb);
+  c.off = c.state + per_lead;
 
-  float *bm = g_new (float, c.nb);
   for (int l = 0; l < c.n_leads; l++)
     {
       c.x[l] = hp_signal_lead (signal, l);
@@ -918,16 +1229,14 @@ hp_ecg_detect_r_peaks (const HpSignal *signal, const HpQrsOptions *options, HpPr
           if (c.own[l] != NULL)
             c.x[l] = c.own[l];
         }
-      lead_features (&c, l, bm);
+      lead_features (&c, l);
       if (!hp_progress_report (progress, 0.8 * (l + 1) / c.n_leads, NULL, error))
         {
-          g_free (bm);
           ctx_clear (&c);
           hp_beats_free (out);
           return NULL;
         }
     }
-  g_free (bm);
 
   mark_unusable (&c);
   combine_leads (&c);

@@ -433,6 +433,67 @@ test_baseline_jumps (void)
   g_assert_cmpint (extra, ==, 0);
 }
 
+/* Every lead constant over a stretch (a disconnected cable, a saturated amplifier): a second
+ * or more is a rejected flat segment, found to within two blocks of feature rate at each end and
+ * holding no beat; less is not; a lead-off stretch right before it is reported apart. At each
+ * rate, and at several places (the search for flat runs looks at a coarse grid first). */
+static void
+test_flat_stretches (void)
+{
+  const double rates[] = { 128, 250, 360, 500, 1000 };
+  const double lengths_s[] = { 0.8, 1.2, 2.5 };
+  for (guint r = 0; r < G_N_ELEMENTS (rates); r++)
+    for (guint k = 0; k < G_N_ELEMENTS (lengths_s); k++)
+      for (int shift = 0; shift < 3; shift++)
+        {
+          double fs = rates[r];
+          g_autoptr (HpSignal) s = synthetic (fs, 20, 3, 0.02, NULL);
+          gint64 a = (gint64) llround ((6.0 + 0.37 * shift) * fs);
+          gint64 b = a + (gint64) llround (lengths_s[k] * fs);
+          for (int l = 0; l < s->n_leads; l++)
+            {
+              float *x = hp_signal_lead (s, l);
+              for (gint64 i = a; i < b; i++)
+                x[i] = x[a];
+            }
+          /* and with lead-off just before it */
+          g_autoptr (HpSignal) t = head (s, 20);
+          gint64 off = a - (gint64) llround (1.5 * fs);
+          for (int l = 0; l < t->n_leads; l++)
+            for (gint64 i = off; i < a; i++)
+              hp_signal_lead (t, l)[i] = NAN;
+          /* the feature rate's block length, as the detector picks it */
+          gint64 block = MAX (1, (gint64) round (fs / 200.0));
+          for (int with_off = 0; with_off < 2; with_off++)
+            {
+              g_autoptr (HpBeats) bt = detect (with_off ? t : s);
+              guint flat = 0;
+              for (guint i = 0; i < bt->rejected->len; i++)
+                {
+                  const HpQrsSegment *seg = &g_array_index (bt->rejected, HpQrsSegment, i);
+                  if (seg->reason == HP_QRS_REJECT_LEAD_OFF)
+                    {
+                      g_assert_true (with_off);
+                      g_assert_cmpint (ABS (seg->start - off), <=, 2 * block);
+                      g_assert_cmpint (ABS (seg->end - a), <=, 2 * block);
+                      continue;
+                    }
+                  flat++;
+                  g_assert_cmpint (seg->reason, ==, HP_QRS_REJECT_FLAT);
+                  g_assert_cmpint (ABS (seg->start - a), <=, 2 * block);
+                  g_assert_cmpint (ABS (seg->end - b), <=, 2 * block);
+                  for (guint j = 0; j < bt->r_peaks->len; j++)
+                    {
+                      gint64 rp = g_array_index (bt->r_peaks, gint64, j);
+                      g_assert_false (rp >= seg->start && rp < seg->end);
+                    }
+                }
+              g_assert_cmpuint (flat, ==, lengths_s[k] >= 1.0 ? 1 : 0);
+              g_assert_cmpuint (bt->rejected->len, ==, flat + (guint) with_off);
+            }
+        }
+}
+
 /* Cancelling stops the work with HP_ERROR_CANCELLED. */
 static void
 test_cancel (void)
@@ -468,6 +529,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ecg/qrs/bad/lead-off-segment", test_lead_off_segment);
   g_test_add_func ("/ecg/qrs/bad/pacing-spikes", test_pacing_spikes);
   g_test_add_func ("/ecg/qrs/bad/baseline-jumps", test_baseline_jumps);
+  g_test_add_func ("/ecg/qrs/bad/flat-stretches", test_flat_stretches);
   g_test_add_func ("/ecg/qrs/cancel", test_cancel);
   return g_test_run ();
 }
