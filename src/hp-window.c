@@ -1,6 +1,7 @@
 /* HpWindow: header bar with Open and the menus, an empty page that says how to open a record,
- * and the record on ECG paper. Records load in a worker thread with progress and Cancel; errors
- * become toasts whose Details show the whole message. */
+ * and the record page: the ECG on paper, the cine (HpCinePage), or both side by side for a
+ * subject's folder. Everything loads in worker threads with progress and Cancel; errors become
+ * toasts whose Details show the whole message. */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -9,6 +10,7 @@
 
 #include "heartphase.h"
 #include "hp-beat-view.h"
+#include "hp-cine-page.h"
 #include "hp-window.h"
 
 struct _HpWindow
@@ -41,7 +43,23 @@ struct _HpWindow
   GtkStack *record_stack;
   HpIntervals intervals;
   gboolean have_intervals;
+
+  GtkPaned *record_paned;
+  GtkWidget *ecg_part;        /* the paper, the beats and the measurements */
+  HpCinePage *cine_page;
+  gpointer ecg_job;           /* the ECG load's LoadJob, for the progress bar */
+  char *ecg_facts;            /* the record's facts, for the subtitle */
+
+  /* The open in progress: the parts it loads (ECG, cine or both) report one by one. */
+  char *open_path;
+  guint open_pending;         /* parts still to report */
+  guint open_shown;           /* parts that loaded */
+  char *open_error;           /* the first part's error */
+  gboolean open_try_ecg;      /* a single file tried as a cine first, an ECG when it is none */
+  gint64 progress_started_us;
 };
+
+enum { PART_ECG = 1 << 0, PART_CINE = 1 << 1 };
 
 #define MAX_RECENT 10
 
@@ -206,23 +224,52 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     g_task_return_pointer (task, g_steal_pointer (&loaded), (GDestroyNotify) loaded_free);
 }
 
-/* The bar appears only for loads that take long enough to notice, so that a quick open does
- * not flash it. */
+static gboolean
+anything_loading (HpWindow *self)
+{
+  return self->load_cancellable != NULL || hp_cine_page_is_busy (self->cine_page);
+}
+
+static void
+stop_progress (HpWindow *self)
+{
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  gtk_revealer_set_reveal_child (self->loading_revealer, FALSE);
+}
+
+/* One bar for whatever loads: the ECG record while it does, else the cine. The bar appears only
+ * for loads that take long enough to notice, so that a quick open does not flash it. */
 static gboolean
 update_progress (gpointer user_data)
 {
-  GTask *task = user_data;
-  HpWindow *self = g_task_get_source_object (task);
-  LoadJob *job = g_task_get_task_data (task);
-
-  if (g_get_monotonic_time () - job->started_us < 250 * 1000)
+  HpWindow *self = user_data;
+  if (!anything_loading (self))
+    {
+      self->progress_source = 0;
+      gtk_revealer_set_reveal_child (self->loading_revealer, FALSE);
+      return G_SOURCE_REMOVE;
+    }
+  if (g_get_monotonic_time () - self->progress_started_us < 250 * 1000)
     return G_SOURCE_CONTINUE;
-  g_mutex_lock (&job->lock);
-  double fraction = job->fraction;
-  g_autofree char *message = g_strdup (job->message);
-  g_mutex_unlock (&job->lock);
 
-  g_autofree char *name = g_path_get_basename (job->path);
+  double fraction;
+  g_autofree char *message = NULL, *name = NULL;
+  if (self->load_cancellable != NULL && self->ecg_job != NULL)
+    {
+      LoadJob *job = self->ecg_job;
+      g_mutex_lock (&job->lock);
+      fraction = job->fraction;
+      message = g_strdup (job->message);
+      g_mutex_unlock (&job->lock);
+      name = g_path_get_basename (job->path);
+    }
+  else
+    {
+      fraction = hp_cine_page_get_progress (self->cine_page, &message);
+      const char *path = self->open_pending & PART_CINE ? self->open_path
+                         : hp_cine_page_get_path (self->cine_page);
+      name = g_path_get_basename (path != NULL ? path : "");
+    }
   g_autofree char *text = message != NULL
     ? g_strdup_printf (_("Reading %s: %s"), name, message)
     : g_strdup_printf (_("Reading %s"), name);
@@ -233,10 +280,12 @@ update_progress (gpointer user_data)
 }
 
 static void
-stop_progress (HpWindow *self)
+start_progress (HpWindow *self)
 {
-  g_clear_handle_id (&self->progress_source, g_source_remove);
-  gtk_revealer_set_reveal_child (self->loading_revealer, FALSE);
+  if (self->progress_source != 0)
+    return;
+  self->progress_started_us = g_get_monotonic_time ();
+  self->progress_source = g_timeout_add (100, update_progress, self);
 }
 
 static void
@@ -295,12 +344,14 @@ remember_recent (HpWindow *self, const char *path)
     gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
 }
 
-/* A WFDB record may be remembered by its name without ".hea". */
+/* A WFDB record may be remembered by its name without ".hea"; cines and subjects by their
+ * folder. */
 static gboolean
 recent_exists (const char *path)
 {
   g_autofree char *hea = g_strconcat (path, ".hea", NULL);
-  return g_file_test (path, G_FILE_TEST_IS_REGULAR) || g_file_test (hea, G_FILE_TEST_IS_REGULAR);
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR) || g_file_test (path, G_FILE_TEST_IS_DIR)
+         || g_file_test (hea, G_FILE_TEST_IS_REGULAR);
 }
 
 static void
@@ -406,13 +457,27 @@ hp_window_get_intervals (HpWindow *self, HpIntervals *out)
   return self->have_intervals;
 }
 
+/* ---- Opening: an ECG record, a cine, or a subject's folder with both ------------------------- */
+
+static void part_done (HpWindow *self, guint part, const GError *error);
+
+/* The record on paper gives way to a cine opened alone. */
+static void
+clear_record (HpWindow *self)
+{
+  hp_ecg_view_set_signal (self->ecg_view, NULL);
+  hp_beat_view_set_beats (self->beat_view, NULL, NULL, NULL);
+  self->have_intervals = FALSE;
+  g_clear_pointer (&self->ecg_facts, g_free);
+  set_record_actions_enabled (self, FALSE);
+}
+
 static void
 load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   (void) user_data;
   HpWindow *self = HP_WINDOW (source);
   GTask *task = G_TASK (result);
-  LoadJob *job = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (Loaded) loaded = g_task_propagate_pointer (task, &error);
 
@@ -420,34 +485,197 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (g_task_get_cancellable (task) != self->load_cancellable)
     return;
   g_clear_object (&self->load_cancellable);
-  stop_progress (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  self->ecg_job = NULL;
 
   if (loaded == NULL)
     {
-      if (!g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
-        show_error (self, error->message);
-      g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE, error->message);
+      part_done (self, PART_ECG, error);
       return;
     }
-
-  g_autofree char *name = g_path_get_basename (job->path);
-  g_autofree char *facts = record_facts (loaded->signal);
-  g_autofree char *dir = g_path_get_dirname (job->path);
-  /* TRANSLATORS: window title: the record's file name, then the app's name */
-  g_autofree char *title = g_strdup_printf (_("%s — Heartphase"), name);
-
+  g_free (self->ecg_facts);
+  self->ecg_facts = record_facts (loaded->signal);
   hp_ecg_view_set_signal (self->ecg_view, g_steal_pointer (&loaded->signal));
   show_analysis (self, loaded);
-  adw_window_title_set_title (self->window_title, name);
-  adw_window_title_set_subtitle (self->window_title, facts);
-  gtk_window_set_title (GTK_WINDOW (self), title);
-  gtk_stack_set_visible_child_name (self->stack, "record");
   set_record_actions_enabled (self, TRUE);
+  gtk_widget_set_visible (self->ecg_part, TRUE);
+  gtk_stack_set_visible_child_name (self->stack, "record");
   gtk_widget_grab_focus (GTK_WIDGET (self->ecg_view));
-  g_settings_set_string (self->settings, "last-folder", dir);
-  remember_recent (self, job->path);
-  g_signal_emit (self, signals[LOAD_FINISHED], 0, TRUE, job->path);
+  part_done (self, PART_ECG, NULL);
+}
+
+static void
+start_ecg_load (HpWindow *self, const char *path)
+{
+  self->load_cancellable = g_cancellable_new ();
+  LoadJob *job = g_atomic_rc_box_new0 (LoadJob);
+  g_mutex_init (&job->lock);
+  job->path = g_strdup (path);
+  job->started_us = g_get_monotonic_time ();
+  self->ecg_job = job;
+
+  g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, load_done, NULL);
+  g_task_set_source_tag (task, hp_window_open);
+  g_task_set_task_data (task, job, load_job_unref);
+  g_task_run_in_thread (task, load_thread);
+  self->open_pending |= PART_ECG;
+}
+
+static void
+on_cine_opened (HpCinePage *page, const GError *error, HpWindow *self)
+{
+  (void) page;
+  if (!(self->open_pending & PART_CINE))
+    return;
+  /* a single file that is no image at all may be an ECG (a DICOM waveform) */
+  if (error != NULL && self->open_try_ecg && g_error_matches (error, HP_ERROR, HP_ERROR_UNSUPPORTED))
+    {
+      self->open_pending &= ~PART_CINE;
+      self->open_try_ecg = FALSE;
+      start_ecg_load (self, self->open_path);
+      return;
+    }
+  if (error == NULL)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->cine_page), TRUE);
+      gtk_stack_set_visible_child_name (self->stack, "record");
+    }
+  part_done (self, PART_CINE, error);
+}
+
+/* Errors found while the rest of the cine is read behind the first frame. */
+static void
+on_cine_finished (HpCinePage *page, const GError *error, HpWindow *self)
+{
+  (void) page;
+  if (error != NULL && !g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
+    show_error (self, error->message);
+  if (!anything_loading (self))
+    stop_progress (self);
+}
+
+static void
+on_cine_busy (HpCinePage *page, GParamSpec *pspec, HpWindow *self)
+{
+  (void) pspec;
+  if (hp_cine_page_is_busy (page))
+    start_progress (self);
+}
+
+static void
+set_titles (HpWindow *self)
+{
+  gboolean ecg = gtk_widget_get_visible (self->ecg_part) && hp_window_has_record (self);
+  gboolean cine = gtk_widget_get_visible (GTK_WIDGET (self->cine_page))
+                  && hp_cine_page_has_cine (self->cine_page);
+  g_autofree char *name = g_path_get_basename (self->open_path);
+  g_autofree char *cine_facts = cine ? hp_cine_page_describe (self->cine_page) : NULL;
+  g_autofree char *facts = NULL;
+  if (ecg && cine)
+    /* TRANSLATORS: a subject's subtitle: the ECG's facts, then the cine's */
+    facts = g_strdup_printf (_("ECG: %s — cine: %s"), self->ecg_facts, cine_facts);
+  else
+    facts = g_strdup (ecg ? self->ecg_facts : cine_facts);
+  /* TRANSLATORS: window title: the record's file name, then the app's name */
+  g_autofree char *title = g_strdup_printf (_("%s — Heartphase"), name);
+  adw_window_title_set_title (self->window_title, name);
+  adw_window_title_set_subtitle (self->window_title, facts != NULL ? facts : "");
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+/* Every part has reported: what loaded replaces what was shown, side by side for a subject; when
+ * nothing loaded the window stays as it was. */
+static void
+finish_open (HpWindow *self)
+{
+  gboolean any = self->open_shown != 0;
+  if (any)
+    {
+      if (!(self->open_shown & PART_ECG))
+        {
+          clear_record (self);
+          gtk_widget_set_visible (self->ecg_part, FALSE);
+        }
+      if (!(self->open_shown & PART_CINE))
+        {
+          hp_cine_page_clear (self->cine_page);
+          gtk_widget_set_visible (GTK_WIDGET (self->cine_page), FALSE);
+        }
+      if (self->open_shown == (PART_ECG | PART_CINE))
+        {
+          /* the paper scrolls, the cine's controls do not: the cine gets at least what it needs */
+          int width = gtk_widget_get_width (GTK_WIDGET (self->record_paned));
+          if (width <= 0)
+            width = gtk_widget_get_width (GTK_WIDGET (self));
+          int cine_min = 0;
+          gtk_widget_measure (GTK_WIDGET (self->cine_page), GTK_ORIENTATION_HORIZONTAL, -1,
+                              &cine_min, NULL, NULL, NULL);
+          gtk_paned_set_position (self->record_paned, MAX (0, MIN (width / 2, width - cine_min - 200)));
+        }
+      set_titles (self);
+      g_autofree char *dir = g_path_get_dirname (self->open_path);
+      g_settings_set_string (self->settings, "last-folder", dir);
+      remember_recent (self, self->open_path);
+    }
+  if (!anything_loading (self))
+    stop_progress (self);
+  gboolean ok = any && self->open_error == NULL;
+  g_autofree char *message = g_strdup (ok ? self->open_path : self->open_error);
+  g_clear_pointer (&self->open_error, g_free);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  g_signal_emit (self, signals[LOAD_FINISHED], 0, ok, message);
+}
+
+static void
+part_done (HpWindow *self, guint part, const GError *error)
+{
+  self->open_pending &= ~part;
+  if (error == NULL)
+    self->open_shown |= part;
+  else
+    {
+      if (!g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
+        show_error (self, error->message);
+      if (self->open_error == NULL)
+        self->open_error = g_strdup (error->message);
+    }
+  if (self->open_pending == 0)
+    finish_open (self);
+}
+
+static gboolean
+has_suffix_ci (const char *name, const char *const *suffixes)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+  for (; *suffixes != NULL; suffixes++)
+    if (g_str_has_suffix (lower, *suffixes))
+      return TRUE;
+  return FALSE;
+}
+
+/* Formats only ECGs come in; a WFDB record may be named by its signal file too. */
+static const char *const ecg_suffixes[] = { ".hea", ".edf", ".bdf", ".gdf", ".scp", ".xml", NULL };
+static const char *const ecg_file_suffixes[] = { ".hea", ".dat", ".edf", ".bdf", ".gdf", ".scp",
+                                                 ".xml", NULL };
+static const char *const nifti_suffixes[] = { ".nii", ".nii.gz", NULL };
+
+/* The ECG record in a subject's folder: the first file, in name order, of a format that only
+ * ECGs come in (a DICOM ECG among hundreds of images would take reading them all to find). */
+static char *
+find_ecg (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return NULL;
+  g_autofree char *best = NULL;
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (name[0] != '.' && has_suffix_ci (name, ecg_suffixes)
+        && (best == NULL || strcmp (name, best) < 0))
+      {
+        g_free (best);
+        best = g_strdup (name);
+      }
+  return best != NULL ? g_build_filename (dir, best, NULL) : NULL;
 }
 
 void
@@ -467,24 +695,52 @@ hp_window_open (HpWindow *self, GFile *file)
       return;
     }
 
+  /* an open still in progress gives way, silently */
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
-  stop_progress (self);
-  self->load_cancellable = g_cancellable_new ();
+  self->ecg_job = NULL;
+  if (self->open_pending & PART_CINE)
+    hp_cine_page_cancel_open (self->cine_page);
+  self->open_pending = self->open_shown = 0;
+  self->open_try_ecg = FALSE;
+  g_clear_pointer (&self->open_error, g_free);
+  g_free (self->open_path);
+  self->open_path = g_strdup (path);
 
-  LoadJob *job = g_atomic_rc_box_new0 (LoadJob);
-  g_mutex_init (&job->lock);
-  job->path = g_steal_pointer (&path);
-  job->started_us = g_get_monotonic_time ();
-
-  g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, load_done, NULL);
-  g_task_set_source_tag (task, hp_window_open);
-  g_task_set_task_data (task, job, load_job_unref);
-  self->progress_source = g_timeout_add_full (G_PRIORITY_DEFAULT, 100, update_progress,
-                                              g_object_ref (task), g_object_unref);
-  g_task_run_in_thread (task, load_thread);
+  /* A folder is a cine, a subject (an ECG record beside the cine) or, without a cine, the
+   * record alone; a file is read by what its name says, and a DICOM file (or one without a
+   * telling name) as a cine first. */
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *ecg = find_ecg (path);
+      if (ecg != NULL)
+        start_ecg_load (self, ecg);
+      self->open_pending |= PART_CINE;
+      hp_cine_page_open (self->cine_page, path);
+    }
+  else if (has_suffix_ci (path, nifti_suffixes))
+    {
+      self->open_pending |= PART_CINE;
+      hp_cine_page_open (self->cine_page, path);
+    }
+  else if (has_suffix_ci (path, ecg_file_suffixes) || !g_file_test (path, G_FILE_TEST_EXISTS))
+    start_ecg_load (self, path);
+  else
+    {
+      self->open_pending |= PART_CINE;
+      self->open_try_ecg = TRUE;
+      hp_cine_page_open (self->cine_page, path);
+    }
+  start_progress (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+}
+
+HpCinePage *
+hp_window_get_cine_page (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->cine_page;
 }
 
 gboolean
@@ -498,7 +754,7 @@ gboolean
 hp_window_is_loading (HpWindow *self)
 {
   g_return_val_if_fail (HP_IS_WINDOW (self), FALSE);
-  return self->load_cancellable != NULL;
+  return self->open_pending != 0;
 }
 
 HpBeatView *
@@ -542,27 +798,34 @@ new_filter (const char *name, const char *const *patterns)
   return filter;
 }
 
+/* win.open picks a file (an ECG record, a DICOM image of a cine, a NIfTI cine); win.open-folder
+ * a folder (a DICOM series, or a subject's ECG and cine). */
 static void
 action_open (GtkWidget *widget, const char *name, GVariant *param)
 {
-  (void) name, (void) param;
+  (void) param;
   HpWindow *self = HP_WINDOW (widget);
-  static const char *const ecg_suffixes[] = { "hea", "edf", "bdf", "gdf", "scp", "xml", "dcm",
-                                              NULL };
+  static const char *const file_suffixes[] = { "hea", "edf", "bdf", "gdf", "scp", "xml", "dcm",
+                                               "nii", "nii.gz", NULL };
+  gboolean folder = strcmp (name, "win.open-folder") == 0;
 
   if (self->chooser != NULL)
-    {
-      gtk_native_dialog_show (self->chooser);
-      return;
-    }
+    gtk_native_dialog_destroy (self->chooser);
+  g_clear_object (&self->chooser);
   GtkFileChooserNative *chooser =
-    gtk_file_chooser_native_new (_("Open ECG Record"), GTK_WINDOW (self),
-                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  g_autoptr (GtkFileFilter) ecg = new_filter (_("ECG records"), ecg_suffixes);
-  g_autoptr (GtkFileFilter) all = new_filter (_("All files"), NULL);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), ecg);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
-  gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), ecg);
+    folder ? gtk_file_chooser_native_new (_("Open a Folder"), GTK_WINDOW (self),
+                                          GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"),
+                                          _("_Cancel"))
+           : gtk_file_chooser_native_new (_("Open ECG Record or Cine"), GTK_WINDOW (self),
+                                          GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  if (!folder)
+    {
+      g_autoptr (GtkFileFilter) known = new_filter (_("ECG records and cines"), file_suffixes);
+      g_autoptr (GtkFileFilter) all = new_filter (_("All files"), NULL);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), known);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+      gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), known);
+    }
 
   g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
   if (last[0] != '\0' && g_file_test (last, G_FILE_TEST_IS_DIR))
@@ -583,6 +846,7 @@ action_cancel_load (GtkWidget *widget, const char *name, GVariant *param)
   HpWindow *self = HP_WINDOW (widget);
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
+  hp_cine_page_cancel (self->cine_page);
 }
 
 /* The view's own actions, reachable from the window's menu and shortcuts. */
@@ -722,6 +986,10 @@ hp_window_dispose (GObject *object)
     }
   g_clear_object (&self->settings);
   g_clear_object (&self->recent_menu);
+  g_clear_pointer (&self->open_path, g_free);
+  g_clear_pointer (&self->open_error, g_free);
+  g_clear_pointer (&self->ecg_facts, g_free);
+  self->ecg_job = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), HP_TYPE_WINDOW);
   G_OBJECT_CLASS (hp_window_parent_class)->dispose (object);
 }
@@ -788,6 +1056,7 @@ hp_window_class_init (HpWindowClass *klass)
 
   g_type_ensure (HP_TYPE_ECG_VIEW);
   g_type_ensure (HP_TYPE_BEAT_VIEW);
+  g_type_ensure (HP_TYPE_CINE_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/heartphase/Heartphase/hp-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HpWindow, toast_overlay);
@@ -811,10 +1080,18 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HpWindow, measurements_button);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, beat_view);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, record_stack);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, record_paned);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, ecg_part);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, cine_page);
   gtk_widget_class_install_action (widget_class, "win.toggle-measurements", NULL,
                                    action_toggle_measurements);
 
   gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
+  gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, action_open);
+  /* on the class, not in the application's accelerators: a window made without HpApplication
+   * (a test, an embedder) has it too */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.open-folder", NULL);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, action_cancel_load);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", action_open_recent);
   gtk_widget_class_install_action (widget_class, "win.show-error", "s", action_show_error);
@@ -839,6 +1116,9 @@ hp_window_init (HpWindow *self)
   self->recent_menu = g_menu_new ();
   adw_split_button_set_menu_model (self->open_button, G_MENU_MODEL (self->recent_menu));
   g_signal_connect_object (self->ecg_view, "notify::layout", G_CALLBACK (on_view_layout), self, 0);
+  g_signal_connect_object (self->cine_page, "opened", G_CALLBACK (on_cine_opened), self, 0);
+  g_signal_connect_object (self->cine_page, "finished", G_CALLBACK (on_cine_finished), self, 0);
+  g_signal_connect_object (self->cine_page, "notify::busy", G_CALLBACK (on_cine_busy), self, 0);
 
   self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (self->drop_target, "drop", G_CALLBACK (on_drop), self);

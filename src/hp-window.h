@@ -1,10 +1,12 @@
-/* HpWindow: the main window; for now one ECG record on paper, opened from a file. */
+/* HpWindow: the main window: an ECG record on paper, a cine CMR series, or a subject's folder
+ * holding both, shown side by side. */
 #pragma once
 
 #include <adwaita.h>
 
 #include "hp-application.h"
 #include "hp-beat-view.h"
+#include "hp-cine-page.h"
 #include "hp-ecg-view.h"
 
 G_BEGIN_DECLS
@@ -14,14 +16,20 @@ G_DECLARE_FINAL_TYPE (HpWindow, hp_window, HP, WINDOW, AdwApplicationWindow)
 
 HpWindow *hp_window_new (HpApplication *app);
 
-/* Reads the record in a worker thread and shows it; a failure is shown as a toast and leaves
- * the record on display untouched. Opening another file cancels a load still running.
- * The "load-finished" signal (gboolean ok, const char *message) reports the outcome, and the
+/* Reads file in worker threads and shows it: an ECG record; a cine (a DICOM file or folder, a
+ * NIfTI file), shown once its first frame is in while the rest is read behind it; or a folder
+ * with both an ECG record and a cine, shown side by side. A failure is shown as a toast and
+ * leaves what is on display untouched. Opening another file cancels an open still running.
+ * The "load-finished" signal (gboolean ok, const char *message: the path, or the first error)
+ * reports the outcome once every part has loaded or failed (a cine: its first frame), and the
  * "loading" property is TRUE in between. */
 void hp_window_open (HpWindow *self, GFile *file);
 gboolean hp_window_has_record (HpWindow *self);
 gboolean hp_window_is_loading (HpWindow *self);
 HpEcgView *hp_window_get_ecg_view (HpWindow *self);
+/* The cine page, beside the ECG (hidden while no cine is open); it reads the rest of a cine
+ * after "load-finished" (see its "busy" property and "finished" signal). */
+HpCinePage *hp_window_get_cine_page (HpWindow *self);
 /* The record's representative beats, on the window's second page. */
 HpBeatView *hp_window_get_beat_view (HpWindow *self);
 /* The Open button's menu of recent records (from the "recent-files" setting, newest first,
