@@ -40,9 +40,6 @@ hp_cmr_phases_free (HpCmrPhases *p)
   g_free (p);
 }
 
-/* FFTW's planner is not thread-safe and the ECG filter plans on its own threads too. */
-G_LOCK_DEFINE_STATIC (planner);
-
 /* ---- Motion map ------------------------------------------------------------------------------ */
 
 /* |first harmonic| of each pixel's time course on slice s, added into motion (rows x cols). */
@@ -56,10 +53,10 @@ add_motion (const HpCine *c, int s, float *motion)
   float *in = fftwf_alloc_real ((gsize) nf * block);
   fftwf_complex *out = fftwf_alloc_complex ((gsize) nb * block);
   int n = nf;
-  G_LOCK (planner);
+  hp_fftw_planner_lock ();
   fftwf_plan plan = fftwf_plan_many_dft_r2c (1, &n, block, in, NULL, 1, nf, out, NULL, 1, nb,
                                              FFTW_ESTIMATE);
-  G_UNLOCK (planner);
+  hp_fftw_planner_unlock ();
   for (gsize p0 = 0; p0 < npix; p0 += block)
     {
       gsize m = MIN ((gsize) block, npix - p0);
@@ -75,9 +72,9 @@ add_motion (const HpCine *c, int s, float *motion)
       for (gsize i = 0; i < m; i++)
         motion[p0 + i] += hypotf (out[i * nb + 1][0], out[i * nb + 1][1]);
     }
-  G_LOCK (planner);
+  hp_fftw_planner_lock ();
   fftwf_destroy_plan (plan);
-  G_UNLOCK (planner);
+  hp_fftw_planner_unlock ();
   fftwf_free (in);
   fftwf_free (out);
 }

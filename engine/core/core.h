@@ -135,4 +135,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpAnnotations, hp_annotations_free)
 /* TRUE for MIT codes that label a beat (N, L, R, A, a, J, S, V, F, e, j, E, /, f, Q, ...). */
 gboolean hp_annotation_is_beat (int type);
 
+/* ---- FFTW ------------------------------------------------------------------------------------ */
+
+/* FFTW's planner (making and destroying plans) is not thread-safe, while executing a plan is:
+ * every part of the process that plans (the ECG filter, the cine's motion map, ...) holds this
+ * one lock around it, as separate locks would not keep two planners apart. */
+void hp_fftw_planner_lock (void);
+void hp_fftw_planner_unlock (void);
+
 G_END_DECLS

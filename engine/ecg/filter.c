@@ -40,9 +40,8 @@
 /* Smallest mains amplitude worth a notch: 1 uV, below the step of ECG converters. */
 #define MAINS_MIN_MV 0.001
 
-/* FFTW's planner is not thread-safe; executing existing plans on new arrays is. The lock also
- * guards the table of chosen transform lengths. */
-static GMutex planner_lock;
+/* The table of chosen transform lengths is guarded by the process's FFTW planner lock
+ * (hp_fftw_planner_lock), which every plan made or destroyed here holds. */
 static GHashTable *length_cache; /* next good length -> the quickest near it, as pointers */
 
 /* Two leads share one complex transform each way: the real lead a and the real lead b go in as
@@ -235,7 +234,7 @@ next_good_length (int len)
  * counts operations, which rule only while a transform fits in the caches; past CACHED_LENGTH
  * memory traffic does, and the next good length is as good a guess as any. FFTW_ESTIMATE
  * planning reads no data and takes well under a millisecond per length, and the choice is kept
- * per record length, so it is made once in a process. Called with planner_lock held. */
+ * per record length, so it is made once in a process. Called with the planner lock held. */
 #define CACHED_LENGTH 65536
 
 static int
@@ -356,9 +355,9 @@ hp_ecg_filter_new (double fs_hz, gint64 n_samples, const HpEcgFilterOptions *opt
   f->options = *options;
   f->highpass_hz = options->highpass_hz;
   f->lowpass_hz = lowpass_hz;
-  g_mutex_lock (&planner_lock);
+  hp_fftw_planner_lock ();
   f->len = fast_length (n_samples);
-  g_mutex_unlock (&planner_lock);
+  hp_fftw_planner_unlock ();
   int len = f->len, half = len / 2;
   f->stride = ((gsize) len + 7) / 8 * 8;
   f->in = fftwf_malloc (sizeof (fftwf_complex) * len);
@@ -401,10 +400,10 @@ hp_ecg_filter_new (double fs_hz, gint64 n_samples, const HpEcgFilterOptions *opt
   f->neighbours = g_new (double, f->power_cap);
 
   unsigned flags = options->measure ? FFTW_MEASURE : FFTW_ESTIMATE;
-  g_mutex_lock (&planner_lock);
+  hp_fftw_planner_lock ();
   f->forward = fftwf_plan_dft_1d (len, f->in, f->spec, FFTW_FORWARD, flags);
   f->inverse = fftwf_plan_dft_1d (len, f->out, f->in, FFTW_BACKWARD, flags);
-  g_mutex_unlock (&planner_lock);
+  hp_fftw_planner_unlock ();
   if (f->forward == NULL || f->inverse == NULL)
     {
       hp_ecg_filter_free (f);
@@ -420,12 +419,12 @@ hp_ecg_filter_free (HpEcgFilter *filter)
 {
   if (filter == NULL)
     return;
-  g_mutex_lock (&planner_lock);
+  hp_fftw_planner_lock ();
   if (filter->forward != NULL)
     fftwf_destroy_plan (filter->forward);
   if (filter->inverse != NULL)
     fftwf_destroy_plan (filter->inverse);
-  g_mutex_unlock (&planner_lock);
+  hp_fftw_planner_unlock ();
   fftwf_free (filter->in);
   fftwf_free (filter->out);
   fftwf_free (filter->spec);
