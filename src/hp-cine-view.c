@@ -17,6 +17,8 @@
 #define LINE_HALF_WIDTH 1.25   /* view pixels */
 #define HIST_BINS 2048
 
+#define GPU_QUERIES 4
+
 struct _HpCineView
 {
   GtkWidget parent_instance;
@@ -49,6 +51,14 @@ struct _HpCineView
   GLint u_matrix, u_size, u_frames, u_layer, u_low, u_inv_window, u_colour;
   GLuint *textures;       /* per slice, 0 until uploaded */
   int n_textures;
+
+  /* GPU time of each render, when asked for: a ring of GL_TIME_ELAPSED queries read back a few
+   * frames later, so that asking never stalls the pipeline */
+  gboolean gpu_timing;
+  GLuint queries[GPU_QUERIES];
+  gboolean query_busy[GPU_QUERIES];
+  int next_query;
+  GArray *gpu_ms;
 
   /* playback */
   guint tick_id;
@@ -464,7 +474,11 @@ on_gl_unrealize (GtkGLArea *area, HpCineView *self)
       glDeleteBuffers (1, &self->overlay_vbo);
       glDeleteVertexArrays (1, &self->vao);
       glDeleteVertexArrays (1, &self->overlay_vao);
+      if (self->queries[0] != 0)
+        glDeleteQueries (GPU_QUERIES, self->queries);
     }
+  memset (self->queries, 0, sizeof self->queries);
+  memset (self->query_busy, 0, sizeof self->query_busy);
   g_clear_pointer (&self->textures, g_free);
   self->n_textures = 0;
   self->gl_ready = FALSE;
@@ -499,18 +513,71 @@ slice_texture (HpCineView *self, int s)
   return t;
 }
 
+/* Collects the timings that have arrived; with wait, all of them. */
+static void
+read_gpu_times (HpCineView *self, gboolean wait)
+{
+  for (int k = 0; k < GPU_QUERIES; k++)
+    {
+      if (!self->query_busy[k])
+        continue;
+      GLint ready = 0;
+      if (!wait)
+        glGetQueryObjectiv (self->queries[k], GL_QUERY_RESULT_AVAILABLE, &ready);
+      if (!wait && !ready)
+        continue;
+      GLuint64 ns = 0;
+      glGetQueryObjectui64v (self->queries[k], GL_QUERY_RESULT, &ns);
+      self->query_busy[k] = FALSE;
+      double ms = ns / 1e6;
+      g_array_append_val (self->gpu_ms, ms);
+    }
+}
+
+static void render_scene (HpCineView *self);
+
 static gboolean
 on_gl_render (GtkGLArea *area, GdkGLContext *context, HpCineView *self)
 {
   (void) area;
   (void) context;
+  GLuint query = 0;
+  if (self->gpu_timing && self->gl_ready && !self->gl_failed)
+    {
+      if (self->queries[0] == 0)
+        glGenQueries (GPU_QUERIES, self->queries);
+      read_gpu_times (self, FALSE);
+      int k = self->next_query;
+      /* every query still in flight: the oldest one's result is waited for */
+      if (self->query_busy[k])
+        read_gpu_times (self, TRUE);
+      query = self->queries[k];
+      self->query_busy[k] = TRUE;
+      self->next_query = (k + 1) % GPU_QUERIES;
+      glBeginQuery (GL_TIME_ELAPSED, query);
+    }
+  render_scene (self);
+  if (query != 0)
+    glEndQuery (GL_TIME_ELAPSED);
+  GLenum e = glGetError ();
+  if (e != GL_NO_ERROR && self->gl_ready && !self->gl_failed)
+    {
+      g_autofree char *msg = g_strdup_printf (_("OpenGL error 0x%04x while drawing"), e);
+      gl_fail (self, msg);
+    }
+  return TRUE;
+}
+
+static void
+render_scene (HpCineView *self)
+{
   glClearColor (0, 0, 0, 1);
   glClear (GL_COLOR_BUFFER_BIT);
   if (!self->gl_ready || self->gl_failed || !has_frames (self))
-    return TRUE;
+    return;
   Geometry g = geometry (self);
   if (!(g.w > 0 && g.h > 0))
-    return TRUE;
+    return;
 
   GLuint tex = slice_texture (self, self->slice);
   GLint filter = self->linear ? GL_LINEAR : GL_NEAREST;
@@ -561,13 +628,6 @@ on_gl_render (GtkGLArea *area, GdkGLContext *context, HpCineView *self)
     }
   glBindVertexArray (0);
   glUseProgram (0);
-  GLenum e = glGetError ();
-  if (e != GL_NO_ERROR)
-    {
-      g_autofree char *msg = g_strdup_printf (_("OpenGL error 0x%04x while drawing"), e);
-      gl_fail (self, msg);
-    }
-  return TRUE;
 }
 
 /* ---- The CPU fallback ------------------------------------------------------------------------ */
@@ -1205,6 +1265,32 @@ hp_cine_view_dispose (GObject *object)
   G_OBJECT_CLASS (hp_cine_view_parent_class)->dispose (object);
 }
 
+void
+hp_cine_view_set_gpu_timing (HpCineView *self, gboolean on)
+{
+  g_return_if_fail (HP_IS_CINE_VIEW (self));
+  self->gpu_timing = on;
+  if (on && self->gpu_ms == NULL)
+    self->gpu_ms = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+GArray *
+hp_cine_view_take_gpu_times (HpCineView *self)
+{
+  g_return_val_if_fail (HP_IS_CINE_VIEW (self), NULL);
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (double));
+  if (self->gpu_ms == NULL)
+    return out;
+  if (self->gl_ready && gtk_widget_get_realized (self->gl_area))
+    {
+      gtk_gl_area_make_current (GTK_GL_AREA (self->gl_area));
+      read_gpu_times (self, TRUE);
+    }
+  g_array_append_vals (out, self->gpu_ms->data, self->gpu_ms->len);
+  g_array_set_size (self->gpu_ms, 0);
+  return out;
+}
+
 static void
 hp_cine_view_finalize (GObject *object)
 {
@@ -1216,6 +1302,7 @@ hp_cine_view_finalize (GObject *object)
   g_free (self->gl_reason);
   g_clear_object (&self->cpu_texture);
   g_hash_table_unref (self->contours);
+  g_clear_pointer (&self->gpu_ms, g_array_unref);
   G_OBJECT_CLASS (hp_cine_view_parent_class)->finalize (object);
 }
 

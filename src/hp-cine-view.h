@@ -83,5 +83,10 @@ graphene_point_t hp_cine_view_image_to_view (HpCineView *self, double x, double 
 gboolean hp_cine_view_uses_gl (HpCineView *self, const char **reason);
 /* Forces the CPU fallback, as when OpenGL fails (for tests and for broken drivers). */
 void hp_cine_view_disable_gl (HpCineView *self, const char *reason);
+/* Measures the GPU time of each frame the view renders (OpenGL timer queries: the clear, the
+ * image and the overlays, not GTK's compositing), for benchmarks. take returns the times in ms
+ * gathered since the last call, oldest first (free with g_array_unref). */
+void hp_cine_view_set_gpu_timing (HpCineView *self, gboolean on);
+GArray *hp_cine_view_take_gpu_times (HpCineView *self);
 
 G_END_DECLS

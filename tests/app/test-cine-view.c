@@ -345,6 +345,8 @@ test_playback (void)
    * half that at speed 0.5 */
   int changes = 0;
   g_signal_connect (view, "notify::frame", G_CALLBACK (on_frame), &changes);
+  /* the GPU time of each frame drawn is measured when asked for (the benchmark reads it) */
+  hp_cine_view_set_gpu_timing (view, TRUE);
   for (int k = 0; k < 2; k++)
     {
       double speed = k == 0 ? 1.0 : 0.5;
@@ -365,6 +367,17 @@ test_playback (void)
       g_assert_cmpfloat (changes, <, 1.2 * expected + 2);
     }
   g_assert_false (hp_cine_view_get_playing (view));
+  g_autoptr (GArray) gpu = hp_cine_view_take_gpu_times (view);
+  g_test_message ("%u frames timed on the GPU", gpu->len);
+  /* a timing for (nearly) every frame shown, each a real duration */
+  g_assert_cmpuint (gpu->len, >=, 10);
+  for (guint i = 0; i < gpu->len; i++)
+    {
+      double ms = g_array_index (gpu, double, i);
+      g_assert_true (ms > 0 && ms < 1000);
+    }
+  g_autoptr (GArray) again = hp_cine_view_take_gpu_times (view);
+  g_assert_cmpuint (again->len, ==, 0);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
