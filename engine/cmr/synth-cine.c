@@ -9,7 +9,9 @@
  * myocardium dark, fat bright, lungs near black), partial volume from 2 x 2 sub-samples per
  * pixel, a smooth coil-sensitivity ramp and Rician noise (the magnitude of complex Gaussian
  * noise). Each slice has its own R-R interval (a breath-hold each), and the frames cover that
- * interval evenly from the R wave, as retrospective gating does. */
+ * interval evenly from the R wave, as retrospective gating does. Given a subject's physiology
+ * (the paired cohort), the volume curve runs on the ECG's clock, with the isovolumic periods,
+ * and an infarct leaves a thinned, akinetic sector of the wall. */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
@@ -48,7 +50,19 @@ typedef struct
   double z0;                        /* depth of the first slice below the base plane */
   double field_x, field_y;          /* coil sensitivity ramp */
   double body_a, body_b;            /* thorax half-axes, mm */
+  double wall;                      /* LV wall at end-diastole, mm */
+  /* on the ECG's clock (the cohort): the cycle's landmarks as fractions of rr_ms from the R
+   * peak, and frame 0's time after it */
+  gboolean physio;
+  double f_ivc, f_ivr, t0_ms;
+  /* an infarct: the sector's direction in the image and the cosine of its half-width */
+  gboolean mi;
+  double mi_c, mi_s, mi_cos;
 } Subject;
+
+/* Isovolumic contraction after the R peak, and isovolumic relaxation after end-systole. */
+#define IVC_MS 45.0
+#define IVR_MS 70.0
 
 /* Fraction of the stroke volume still in the LV at phase phi in [0, 1): 1 at end-diastole
  * (phi = 0), 0 at end-systole; ejection as a half cosine, then rapid filling, diastasis and the
@@ -57,6 +71,21 @@ static double
 fill_fraction (const Subject *sj, double phi)
 {
   phi -= floor (phi);
+  if (sj->physio)
+    {
+      /* phi: the time after the R peak as a fraction of the cycle */
+      if (phi < sj->f_ivc)
+        return 1;
+      if (phi < sj->phi_es)
+        return 0.5 * (1 + cos (G_PI * (phi - sj->f_ivc) / (sj->phi_es - sj->f_ivc)));
+      double start = sj->phi_es + sj->f_ivr;
+      if (phi < start)
+        return 0;
+      double x = (phi - start) / (1 - start);
+      double rapid = 0.75 * (1 - exp (-x / 0.12)) / (1 - exp (-1 / 0.12));
+      double kick = x < 0.8 ? 0 : 0.25 * (1 - cos (G_PI * (x - 0.8) / 0.2)) / 2;
+      return MIN (1.0, rapid + kick);
+    }
   if (phi < sj->phi_es)
     return 0.5 * (1 + cos (G_PI * phi / sj->phi_es));
   double x = (phi - sj->phi_es) / (1 - sj->phi_es);
@@ -104,10 +133,10 @@ static double
 outer_radius (const Subject *sj, const Shape *sh, double z)
 {
   double r_ed = sqrt (3 * sj->edv / (2 * G_PI * sj->l_ed));
-  double lo = sj->l_ed + WALL_MM;
+  double lo = sj->l_ed + sj->wall;
   if (z < 0 || z >= lo)
     return 0;
-  double ro_ed = (r_ed + WALL_MM) * sqrt (1 - (z / lo) * (z / lo));
+  double ro_ed = (r_ed + sj->wall) * sqrt (1 - (z / lo) * (z / lo));
   double ri_ed = z < sj->l_ed ? r_ed * sqrt (1 - (z / sj->l_ed) * (z / sj->l_ed)) : 0;
   double ri = cavity_radius (sh, z);
   return sqrt (ri * ri + ro_ed * ro_ed - ri_ed * ri_ed);
@@ -141,7 +170,38 @@ typedef struct
   gboolean rv;
   double ct, st, cu, cv;      /* RV direction and centre */
   double a2, b2, aw2, bw2;    /* RV half-axes squared, without and with its wall */
+  /* an infarct at this level: inside its sector the cavity keeps its end-diastolic radius
+   * and the wall is thinned */
+  gboolean mi;
+  double mi_c, mi_s, mi_cos, mi_ri2, mi_ro2;
 } Level;
+
+/* The infarct's share of the circumference. */
+static double
+mi_share (const Subject *sj)
+{
+  return sj->mi ? acos (sj->mi_cos) / G_PI : 0;
+}
+
+static gboolean
+mi_reaches (const Subject *sj, double z)
+{
+  return sj->mi && z >= 0 && z < 0.8 * sj->l_ed;
+}
+
+/* The cavity's area at depth z: a circle, with the infarct's sector at the end-diastolic
+ * radius. */
+static double
+cavity_area (const Subject *sj, const Shape *sh, double z)
+{
+  double rc = cavity_radius (sh, z);
+  if (!mi_reaches (sj, z))
+    return G_PI * rc * rc;
+  double ri_ed = sj->l_ed > z ? sqrt (3 * sj->edv / (2 * G_PI * sj->l_ed))
+                                  * sqrt (1 - (z / sj->l_ed) * (z / sj->l_ed)) : 0;
+  double w = mi_share (sj), r_mi = MAX (rc, ri_ed);
+  return (1 - w) * G_PI * rc * rc + w * G_PI * r_mi * r_mi;
+}
 
 static Level
 level_at (const Subject *sj, const Shape *sh, double z)
@@ -150,6 +210,18 @@ level_at (const Subject *sj, const Shape *sh, double z)
   double ri = cavity_radius (sh, z), ro = outer_radius (sj, sh, z);
   lv.ri2 = ri * ri;
   lv.ro2 = ro * ro;
+  if (mi_reaches (sj, z))
+    {
+      double ri_ed = sqrt (3 * sj->edv / (2 * G_PI * sj->l_ed))
+                     * sqrt (1 - (z / sj->l_ed) * (z / sj->l_ed));
+      double r_mi = MAX (ri, ri_ed);
+      lv.mi = TRUE;
+      lv.mi_c = sj->mi_c;
+      lv.mi_s = sj->mi_s;
+      lv.mi_cos = sj->mi_cos;
+      lv.mi_ri2 = r_mi * r_mi;
+      lv.mi_ro2 = (r_mi + 0.5 * sj->wall) * (r_mi + 0.5 * sj->wall);
+    }
   /* RV: an ellipse centred beyond the septum, shortening towards the apex */
   double l_rv = 0.8 * sj->l_ed;
   lv.rv = z >= 0 && z < l_rv;
@@ -176,9 +248,16 @@ static inline double
 level_signal (const Level *lv, double u, double v)
 {
   double d2 = u * u + v * v;
-  if (d2 < lv->ri2)
+  if (lv->mi && u * lv->mi_c + v * lv->mi_s > lv->mi_cos * sqrt (d2))
+    {
+      if (d2 < lv->mi_ri2)
+        return S_BLOOD;
+      if (d2 < lv->mi_ro2)
+        return S_MYO;
+    }
+  else if (d2 < lv->ri2)
     return S_BLOOD;
-  if (d2 < lv->ro2)
+  else if (d2 < lv->ro2)
     return S_MYO;
   if (lv->rv)
     {
@@ -305,7 +384,13 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
     hp_synth_cine_options_init (&o);
   if (o.n_frames < 2 || o.n_frames > 1000 || o.n_slices < 1 || o.n_slices > 200 || o.rows < 32
       || o.columns < 32 || o.rows > 4096 || o.columns > 4096 || !(o.pixel_mm > 0)
-      || !(o.slice_gap_mm > 0) || !(o.noise >= 0 && o.noise < 10))
+      || !(o.slice_gap_mm > 0) || !(o.noise >= 0 && o.noise < 10) || !(o.edv_ml >= 0)
+      || !(o.ef >= 0 && o.ef < 1) || !(o.rr_ms >= 0 && o.rr_ms < 5000) || !(o.es_ms >= 0)
+      || !(o.trigger_delay_ms >= 0) || !(o.wall_mm >= 0 && o.wall_mm < 40)
+      || o.mi_sector < 0 || o.mi_sector > 6
+      || (o.rr_ms > 0 && o.es_ms > 0
+          && (o.es_ms < IVC_MS + 100 || o.es_ms + IVR_MS + 100 > o.rr_ms
+              || o.trigger_delay_ms >= o.rr_ms)))
     {
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
                    _("Cannot make a synthetic cine: the options are out of range"));
@@ -316,12 +401,9 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
   Subject sj;
   sj.edv = g_rand_double_range (rng, 90, 230) * 1000;
   double ef = g_rand_double_range (rng, 0.20, 0.70);
-  sj.esv = sj.edv * (1 - ef);
   sj.l_ed = g_rand_double_range (rng, 75, 95);
   double hr = g_rand_double_range (rng, 50, 100);
   sj.rr_ms = 60000 / hr;
-  /* systole shortens less than the cycle as the rate rises */
-  sj.phi_es = 330 * sqrt (sj.rr_ms / 1000) / sj.rr_ms;
   /* frame 0 sits at the R wave, which falls a little before or after the volume's peak */
   sj.phase0 = g_rand_double_range (rng, -0.06, 0.03);
   sj.theta = g_rand_double_range (rng, 0.6, 1.4) * G_PI;
@@ -335,6 +417,37 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
   sj.z0 = g_rand_double_range (rng, 2, 7);
   sj.field_x = g_rand_double_range (rng, -0.25, 0.25);
   sj.field_y = g_rand_double_range (rng, -0.25, 0.25);
+  /* what the caller gives replaces what was drawn (drawn all the same, so that a seed gives the
+   * same subject whichever values are given) */
+  if (o.edv_ml > 0)
+    sj.edv = o.edv_ml * 1000;
+  if (o.ef > 0)
+    ef = o.ef;
+  sj.esv = sj.edv * (1 - ef);
+  if (o.rr_ms > 0)
+    sj.rr_ms = o.rr_ms;
+  /* systole shortens less than the cycle as the rate rises */
+  sj.phi_es = 330 * sqrt (sj.rr_ms / 1000) / sj.rr_ms;
+  sj.wall = o.wall_mm > 0 ? o.wall_mm : WALL_MM;
+  sj.physio = o.rr_ms > 0 && o.es_ms > 0;
+  sj.t0_ms = 0;
+  if (sj.physio)
+    {
+      sj.phi_es = o.es_ms / sj.rr_ms;
+      sj.f_ivc = IVC_MS / sj.rr_ms;
+      sj.f_ivr = IVR_MS / sj.rr_ms;
+      sj.t0_ms = o.trigger_delay_ms;
+    }
+  sj.mi = o.mi_sector > 0;
+  if (sj.mi)
+    {
+      /* sector centres around the LV from the septum (towards the RV, theta) */
+      static const double offset_deg[6] = { -90, -30, 30, 90, 150, -150 };
+      double a = sj.theta + offset_deg[o.mi_sector - 1] * G_PI / 180;
+      sj.mi_c = cos (a);
+      sj.mi_s = sin (a);
+      sj.mi_cos = cos (30 * G_PI / 180);
+    }
 
   HpSynthCine *res = g_new0 (HpSynthCine, 1);
   res->sax = new_series (&o, o.n_slices, HP_CINE_VIEW_SAX, "CINE_segmented_SAX", 10);
@@ -342,6 +455,8 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
   res->volume_ml = g_new0 (double, o.n_frames);
   res->area_mm2 = g_new0 (double, (gsize) o.n_slices * o.n_frames);
   res->rr_ms = sj.rr_ms;
+  res->es_ms = sj.physio ? o.es_ms : (sj.phi_es - sj.phase0) * sj.rr_ms;
+  res->trigger_delay_ms = sj.t0_ms;
   res->centre_px[0] = sj.hx;
   res->centre_px[1] = sj.hy;
   if (!hp_cine_alloc_pixels (res->sax, res->sax->source_path, error)
@@ -385,10 +500,11 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
       for (int f = 0; f < o.n_frames; f++)
         {
           res->sax->trigger_times_ms[(gsize) k * o.n_frames + f] = f * rr / o.n_frames;
-          Shape sh = shape_at (&sj, sj.phase0 + (double) f / o.n_frames);
+          /* on the ECG's clock frame f lies t0 + f rr / n after the R peak */
+          double ph0 = sj.physio ? sj.t0_ms / rr : sj.phase0;
+          Shape sh = shape_at (&sj, ph0 + (double) f / o.n_frames);
           Level lv = level_at (&sj, &sh, z);
-          double rc = cavity_radius (&sh, z);
-          res->area_mm2[(gsize) k * o.n_frames + f] = G_PI * rc * rc;
+          res->area_mm2[(gsize) k * o.n_frames + f] = cavity_area (&sj, &sh, z);
           float *img = hp_cine_image (res->sax, f, k);
           for (int r = 0; r < o.rows; r++)
             for (int c = 0; c < o.columns; c++)
@@ -440,7 +556,8 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
   for (int f = 0; f < o.n_frames; f++)
     {
       res->lax->trigger_times_ms[f] = f * sj.rr_ms / o.n_frames;
-      Shape sh = shape_at (&sj, sj.phase0 + (double) f / o.n_frames);
+      Shape sh = shape_at (&sj, (sj.physio ? sj.t0_ms / sj.rr_ms : sj.phase0)
+                                      + (double) f / o.n_frames);
       float *img = hp_cine_image (res->lax, f, 0);
       for (int r = 0; r < o.rows; r++)
         {

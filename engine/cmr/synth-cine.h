@@ -18,9 +18,25 @@ typedef struct
   double pixel_mm;   /* in-plane pixel spacing */
   double slice_gap_mm;       /* between slice centres */
   double noise;      /* SD of the complex noise, as a fraction of the blood signal */
+
+  /* The subject's physiology, where a caller ties the cine to other data (the paired cohort);
+   * 0 leaves a value drawn from the seed. With rr_ms and es_ms both set the volume curve runs on
+   * the clock of the ECG: isovolumic contraction from the R peak, ejection ending at es_ms,
+   * isovolumic relaxation, rapid filling, diastasis and the atrial kick before the next R; and
+   * frame 0 falls trigger_delay_ms after the R peak. */
+  double edv_ml, ef;        /* the model's end-diastolic volume and ejection fraction */
+  double rr_ms;             /* the R-R interval during the scan */
+  double es_ms;             /* end-systole (aortic valve closure) after the R peak */
+  double trigger_delay_ms;  /* frame 0 after the R peak: the scanner's R-wave detection latency */
+  double wall_mm;           /* LV wall thickness at end-diastole (9 mm when 0) */
+  /* a previous infarct: 0 none; 1-6 the mid-ventricular sector (anterior, anteroseptal,
+   * inferoseptal, inferior, inferolateral, anterolateral) whose wall is thinned to half and
+   * akinetic from the base to 80 % of the way to the apex */
+  int mi_sector;
 } HpSynthCineOptions;
 
-/* 25 frames, 10 slices of 208 x 210 pixels of 1.8 mm, 10 mm apart, noise 0.04. */
+/* 25 frames, 10 slices of 208 x 210 pixels of 1.8 mm, 10 mm apart, noise 0.04; the physiology
+ * drawn from the seed. */
 void hp_synth_cine_options_init (HpSynthCineOptions *options);
 
 typedef struct
@@ -33,6 +49,9 @@ typedef struct
   double *volume_ml;    /* n_frames: the LV cavity volume, disc sum of area_mm2 over slices */
   double *area_mm2;     /* n_slices x n_frames: the cavity's area in each slice's plane */
   double rr_ms;         /* the R-R interval of the middle slice */
+  double es_ms;         /* the end of ejection after the R peak (after frame 0 when the timing
+                         * is drawn from the seed) */
+  double trigger_delay_ms; /* frame 0 after the R peak; 0 when the timing is drawn */
   double centre_px[2];  /* the LV axis in the image: column, row */
 } HpSynthCine;
 

@@ -1,0 +1,139 @@
+/* The cine generator driven by a subject's physiology (as the paired cohort drives it): the
+ * volume curve on the ECG's clock (isovolumic contraction after the R peak, end of ejection at
+ * es_ms, frame 0 trigger_delay_ms after the R peak), the volumes given, a thicker wall, an
+ * akinetic thinned infarct sector; bad options. */
+#include <math.h>
+#include <string.h>
+
+#include "heartphase.h"
+#include "cmr/synth-cine.h"
+
+static HpSynthCine *
+make (guint32 seed, double rr, double es, double delay, int frames, int mi_sector, double edv,
+      double ef)
+{
+  HpSynthCineOptions o;
+  hp_synth_cine_options_init (&o);
+  o.seed = seed;
+  o.n_frames = frames;
+  o.rr_ms = rr;
+  o.es_ms = es;
+  o.trigger_delay_ms = delay;
+  o.mi_sector = mi_sector;
+  o.edv_ml = edv;
+  o.ef = ef;
+  /* a coarse grid over the same field of view: the tests here look at the curve, and the
+   * estimator copes with it */
+  o.rows = o.columns = 128;
+  o.pixel_mm = 2.9;
+  g_autoptr (GError) error = NULL;
+  HpSynthCine *sy = hp_synth_cine_new (&o, &error);
+  g_assert_no_error (error);
+  return sy;
+}
+
+/* End-systole falls on the first frame at or after es_ms on the ECG's clock, whatever the rate
+ * and the trigger delay; end-diastole in the isovolumic contraction just after the R peak. */
+static void
+test_timing (void)
+{
+  const double rrs[] = { 700, 1000, 1250 };
+  const double delays[] = { 10, 35, 60 };
+  int n = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (rrs); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (delays); j++)
+      {
+        double rr = rrs[i], delay = delays[j];
+        /* end-systole about 15 ms after a Fridericia-like T end */
+        double es = 400 * cbrt (rr / 1000) - 20 + 15;
+        int frames = 50;
+        g_autoptr (HpSynthCine) sy = make (100 + n++, rr, es, delay, frames, 0, 0, 0);
+        double step = rr / frames;
+        int expected = (int) ceil ((es - delay) / step - 1e-9);
+        g_test_message ("RR %.0f ms, delay %.0f ms, ES at %.0f ms: ES frame %d (expected %d), "
+                        "ED frame %d; reported es_ms %.0f, delay %.0f", rr, delay, es,
+                        sy->es_frame, expected, sy->ed_frame, sy->es_ms, sy->trigger_delay_ms);
+        /* each slice's own R-R moves its frames a little: one frame either way */
+        g_assert_cmpint (abs (sy->es_frame - expected), <=, 1);
+        /* frames past the next R wrap into its isovolumic contraction */
+        double tc = fmod (delay + sy->ed_frame * step, rr);
+        g_assert_true (tc <= 45 + step || tc >= rr - step);
+        g_assert_cmpfloat (sy->es_ms, ==, es);
+        g_assert_cmpfloat (sy->trigger_delay_ms, ==, delay);
+        /* the trigger times are the scanner's: frame f at f RR / n from frame 0 */
+        g_assert_cmpfloat (fabs (sy->sax->trigger_times_ms[1] - step), <, 0.06 * step);
+      }
+}
+
+/* The volumes given are the model's: the disc sum of the stack comes within a few per cent. */
+static void
+test_volumes (void)
+{
+  g_autoptr (HpSynthCine) sy = make (7, 900, 360, 20, 30, 0, 150, 0.55);
+  g_test_message ("EDV %.1f mL (model 150), EF %.3f (model 0.55)", sy->edv_ml, sy->ef);
+  g_assert_cmpfloat (fabs (sy->edv_ml - 150) / 150, <, 0.08);
+  g_assert_cmpfloat (fabs (sy->ef - 0.55), <, 0.04);
+}
+
+/* An infarct leaves a sector of the wall akinetic: the same heart empties less. */
+static void
+test_infarct (void)
+{
+  for (int sector = 1; sector <= 6; sector++)
+    {
+      g_autoptr (HpSynthCine) healthy = make (11, 900, 360, 20, 30, 0, 160, 0.6);
+      g_autoptr (HpSynthCine) mi = make (11, 900, 360, 20, 30, sector, 160, 0.6);
+      g_test_message ("sector %d: EDV %.1f vs %.1f mL, ESV %.1f vs %.1f mL, EF %.3f vs %.3f",
+                      sector, mi->edv_ml, healthy->edv_ml, mi->esv_ml, healthy->esv_ml, mi->ef,
+                      healthy->ef);
+      g_assert_cmpfloat (fabs (mi->edv_ml - healthy->edv_ml), <, 0.5);
+      g_assert_cmpfloat (mi->esv_ml, >, healthy->esv_ml * 1.1);
+      g_assert_cmpfloat (mi->ef, <, healthy->ef - 0.03);
+      /* and the picture shows it: the sector's cavity stays wide at end-systole */
+      const HpCine *a = healthy->sax, *b = mi->sax;
+      gsize npx = hp_cine_image_size (a);
+      int s = a->n_slices / 3;
+      double diff_es = 0;
+      const float *pa = hp_cine_image (a, healthy->es_frame, s);
+      const float *pb = hp_cine_image (b, healthy->es_frame, s);
+      for (gsize i = 0; i < npx; i++)
+        diff_es += fabsf (pa[i] - pb[i]) > 300;
+      g_test_message ("  %.0f pixels differ by more than a third of the blood signal at ES", diff_es);
+      g_assert_cmpfloat (diff_es, >, 10);
+    }
+}
+
+static void
+test_bad_options (void)
+{
+  HpSynthCineOptions o;
+  for (int k = 0; k < 5; k++)
+    {
+      hp_synth_cine_options_init (&o);
+      o.rr_ms = 800;
+      o.es_ms = 350;
+      switch (k)
+        {
+        case 0: o.es_ms = 100; break;              /* no time to eject */
+        case 1: o.es_ms = 750; break;              /* no time to fill */
+        case 2: o.trigger_delay_ms = 800; break;   /* frame 0 in the next beat */
+        case 3: o.mi_sector = 7; break;
+        default: o.ef = 1.2; break;
+        }
+      g_autoptr (GError) error = NULL;
+      g_autoptr (HpSynthCine) sy = hp_synth_cine_new (&o, &error);
+      g_assert_null (sy);
+      g_assert_error (error, HP_ERROR, HP_ERROR_INVALID);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/synth-cine/physiology/timing", test_timing);
+  g_test_add_func ("/synth-cine/physiology/volumes", test_volumes);
+  g_test_add_func ("/synth-cine/physiology/infarct", test_infarct);
+  g_test_add_func ("/synth-cine/physiology/bad-options", test_bad_options);
+  return g_test_run ();
+}
