@@ -596,6 +596,22 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
       if (f == 0 || res->volume_ml[f] < res->volume_ml[res->es_frame])
         res->es_frame = f;
     }
+  /* the model's own LV mass and RV volumes: the half-ellipsoid shell of the wall (less half
+   * the infarct sector's wall over 80 % of the length), and the RV's tapering ellipse over 80 %
+   * of the LV's length */
+  double r_ed = sqrt (3 * sj.edv / (2 * G_PI * sj.l_ed));
+  double shell = 2 * G_PI / 3 * ((r_ed + sj.wall) * (r_ed + sj.wall) * (sj.l_ed + sj.wall)
+                                 - r_ed * r_ed * sj.l_ed);
+  shell *= 1 - 0.5 * 0.8 * mi_share (&sj);
+  res->wall_mm = sj.wall;
+  res->lvm_g = 1.05 * shell / 1000;
+  for (int k = 0; k < 2; k++)
+    {
+      /* as shape_at: full at end-diastole (k = 0), empty at end-systole */
+      double kk = k == 0 ? 1 : sqrt (sj.esv / sj.edv);
+      double a = 0.55 * r_ed * kk, b = 1.45 * r_ed * (0.85 + 0.15 * kk);
+      *(k == 0 ? &res->rvedv_ml : &res->rvesv_ml) = 2 * G_PI / 3 * a * b * 0.8 * sj.l_ed / 1000;
+    }
   res->edv_ml = res->volume_ml[res->ed_frame];
   res->esv_ml = res->volume_ml[res->es_frame];
   res->ef = res->edv_ml > 0 ? (res->edv_ml - res->esv_ml) / res->edv_ml : NAN;

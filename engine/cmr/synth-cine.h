@@ -52,6 +52,9 @@ typedef struct
   double es_ms;         /* the end of ejection after the R peak (after frame 0 when the timing
                          * is drawn from the seed) */
   double trigger_delay_ms; /* frame 0 after the R peak; 0 when the timing is drawn */
+  double wall_mm;       /* LV wall at end-diastole */
+  double lvm_g;         /* LV myocardium (1.05 g/mL) of the model's shell at end-diastole */
+  double rvedv_ml, rvesv_ml;   /* the model's RV cavity at end-diastole and end-systole */
   double centre_px[2];  /* the LV axis in the image: column, row */
 } HpSynthCine;
 

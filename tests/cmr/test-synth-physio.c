@@ -73,6 +73,28 @@ test_volumes (void)
   g_test_message ("EDV %.1f mL (model 150), EF %.3f (model 0.55)", sy->edv_ml, sy->ef);
   g_assert_cmpfloat (fabs (sy->edv_ml - 150) / 150, <, 0.08);
   g_assert_cmpfloat (fabs (sy->ef - 0.55), <, 0.04);
+  /* LV mass of a 150 mL heart with a 9 mm wall: 100-200 g; the phantom's RV, an ellipse beside
+   * the septum, holds two thirds of the LV's volume (a real one about as much) */
+  g_test_message ("LV mass %.0f g, wall %.1f mm, RV %.0f / %.0f mL", sy->lvm_g, sy->wall_mm,
+                  sy->rvedv_ml, sy->rvesv_ml);
+  g_assert_cmpfloat (sy->lvm_g, >, 100);
+  g_assert_cmpfloat (sy->lvm_g, <, 200);
+  g_assert_cmpfloat (sy->rvedv_ml, >, 0.5 * sy->edv_ml);
+  g_assert_cmpfloat (sy->rvedv_ml, <, 1.4 * sy->edv_ml);
+  g_assert_cmpfloat (sy->rvesv_ml, <, sy->rvedv_ml * 0.7);
+  /* a thicker wall, more muscle */
+  HpSynthCineOptions o;
+  hp_synth_cine_options_init (&o);
+  o.seed = 7;
+  o.rows = o.columns = 64;
+  o.pixel_mm = 5.8;
+  o.n_frames = 10;
+  o.edv_ml = 150;
+  o.wall_mm = 14;
+  g_autoptr (HpSynthCine) thick = hp_synth_cine_new (&o, NULL);
+  g_assert_nonnull (thick);
+  g_test_message ("with a 14 mm wall: LV mass %.0f g", thick->lvm_g);
+  g_assert_cmpfloat (thick->lvm_g, >, 1.5 * sy->lvm_g);
 }
 
 /* An infarct leaves a sector of the wall akinetic: the same heart empties less. */
