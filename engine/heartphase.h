@@ -6,3 +6,4 @@
 #include "ecg/ecg.h"
 #include "core/cine.h"
 #include "io/cine-io.h"
+#include "synth/synth.h"

@@ -1,0 +1,130 @@
+/* The latent physiology of the synthetic cohort: deterministic per seed and index, prevalences
+ * and sex differences as documented, the diseases shifting what they should, Fridericia's QT. */
+#include <math.h>
+#include <string.h>
+
+#include "heartphase.h"
+
+static void
+test_deterministic (void)
+{
+  HpPhysiology a, b, c;
+  hp_physiology_draw (42, 7, &a);
+  hp_physiology_draw (42, 7, &b);
+  /* NaN PR in AF compares unequal as a double, not as bytes */
+  g_assert_cmpint (memcmp (&a, &b, sizeof a), ==, 0);
+  hp_physiology_draw (42, 8, &c);
+  g_assert_cmpuint (a.seed, !=, c.seed);
+  hp_physiology_draw (43, 7, &c);
+  g_assert_cmpuint (a.seed, !=, c.seed);
+}
+
+typedef struct
+{
+  double n, sum, sum2;
+} Acc;
+
+static void
+acc (Acc *a, double x)
+{
+  a->n++;
+  a->sum += x;
+  a->sum2 += x * x;
+}
+
+static double
+mean (const Acc *a)
+{
+  return a->sum / MAX (1, a->n);
+}
+
+static void
+test_cohort (void)
+{
+  const guint n = 20000;
+  guint lvh = 0, dcm = 0, mi = 0, af = 0, male = 0;
+  Acc edv_m = { 0 }, edv_f = { 0 }, ef_healthy = { 0 }, ef_dcm = { 0 }, edv_dcm = { 0 };
+  Acc wall_lvh = { 0 }, wall_healthy = { 0 }, qrs_dcm = { 0 }, qrs_healthy = { 0 }, dhr = { 0 };
+  Acc age = { 0 };
+  for (guint i = 0; i < n; i++)
+    {
+      HpPhysiology p;
+      hp_physiology_draw (1, i, &p);
+      gboolean healthy = !p.lvh && !p.dcm && !p.mi && !p.af;
+      lvh += p.lvh;
+      dcm += p.dcm;
+      mi += p.mi;
+      af += p.af;
+      male += p.male;
+      acc (&age, p.age);
+      g_assert_true (p.age >= 45 && p.age <= 82);
+      g_assert_true (p.trigger_delay_ms >= 10 && p.trigger_delay_ms <= 60);
+      g_assert_true (p.af == isnan (p.pr_ms));
+      g_assert_true (p.mi == (p.mi_sector != HP_MI_NONE));
+      g_assert_false (p.lvh && p.dcm);
+      g_assert_true (p.lvedv_ml > 50 && p.lvedv_ml < 450);
+      g_assert_true (p.lvef > 0.15 && p.lvef < 0.75);
+      acc (&dhr, fabs (p.hr_cmr_bpm - p.hr_ecg_bpm));
+      if (healthy)
+        {
+          acc (p.male ? &edv_m : &edv_f, p.lvedv_ml);
+          acc (&ef_healthy, p.lvef);
+          acc (&wall_healthy, p.wall_mm);
+          acc (&qrs_healthy, p.qrs_ms);
+        }
+      if (p.dcm)
+        {
+          acc (&ef_dcm, p.lvef);
+          acc (&edv_dcm, p.lvedv_ml);
+          acc (&qrs_dcm, p.qrs_ms);
+        }
+      if (p.lvh)
+        acc (&wall_lvh, p.wall_mm);
+    }
+  g_test_message ("%u subjects: male %.1f %%, age %.1f; LVH %.1f %%, DCM %.1f %%, MI %.1f %%, "
+                  "AF %.1f %%", n, 100.0 * male / n, mean (&age), 100.0 * lvh / n,
+                  100.0 * dcm / n, 100.0 * mi / n, 100.0 * af / n);
+  g_test_message ("healthy EDV men %.0f, women %.0f mL; EF %.2f; wall %.1f mm; QRS %.0f ms",
+                  mean (&edv_m), mean (&edv_f), mean (&ef_healthy), mean (&wall_healthy),
+                  mean (&qrs_healthy));
+  g_test_message ("DCM: EDV %.0f mL, EF %.2f, QRS %.0f ms; LVH wall %.1f mm; |HR CMR - ECG| "
+                  "%.1f bpm", mean (&edv_dcm), mean (&ef_dcm), mean (&qrs_dcm), mean (&wall_lvh),
+                  mean (&dhr));
+  g_assert_cmpfloat (fabs (100.0 * male / n - 48), <, 2);
+  g_assert_cmpfloat (100.0 * lvh / n, >, 5);
+  g_assert_cmpfloat (100.0 * lvh / n, <, 12);
+  g_assert_cmpfloat (100.0 * dcm / n, >, 2);
+  g_assert_cmpfloat (100.0 * dcm / n, <, 4);
+  g_assert_cmpfloat (100.0 * mi / n, >, 3);
+  g_assert_cmpfloat (100.0 * mi / n, <, 8);
+  g_assert_cmpfloat (100.0 * af / n, >, 2.5);
+  g_assert_cmpfloat (100.0 * af / n, <, 7);
+  g_assert_cmpfloat (mean (&edv_m), >, mean (&edv_f) + 20);
+  g_assert_cmpfloat (mean (&edv_dcm), >, 1.4 * mean (&edv_m));
+  g_assert_cmpfloat (mean (&ef_dcm), <, 0.35);
+  g_assert_cmpfloat (mean (&ef_healthy), >, 0.57);
+  g_assert_cmpfloat (mean (&wall_lvh), >, mean (&wall_healthy) + 3);
+  g_assert_cmpfloat (mean (&qrs_dcm), >, 130);
+  g_assert_cmpfloat (mean (&qrs_healthy), <, 100);
+  g_assert_cmpfloat (mean (&dhr), >, 3);
+}
+
+static void
+test_qt (void)
+{
+  HpPhysiology p = { .qtc_ms = 420 };
+  g_assert_cmpfloat (fabs (hp_physiology_qt_ms (&p, 60) - 420), <, 1e-9);
+  /* at 120 bpm the RR halves: QT by the cube root of a half */
+  g_assert_cmpfloat (fabs (hp_physiology_qt_ms (&p, 120) - 420 * cbrt (0.5)), <, 1e-9);
+  g_assert_cmpfloat (hp_physiology_qt_ms (&p, 50), >, 420);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/synth/physiology/deterministic", test_deterministic);
+  g_test_add_func ("/synth/physiology/cohort", test_cohort);
+  g_test_add_func ("/synth/physiology/qt", test_qt);
+  return g_test_run ();
+}
