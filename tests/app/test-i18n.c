@@ -14,7 +14,7 @@ test_german (void)
 {
   /* gettext's own lookup, as the app does it */
   g_assert_cmpstr (_("No Record Open"), ==, "Kein Datensatz geöffnet");
-  g_assert_cmpstr (_("Open ECG Record"), ==, "EKG-Datensatz öffnen");
+  g_assert_cmpstr (_("Open ECG Record or Cine"), ==, "EKG-Datensatz oder Cine öffnen");
   g_autofree char *facts = g_strdup_printf (ngettext ("%d lead · %g Hz · %.1f s · %s",
                                                       "%d leads · %g Hz · %.1f s · %s", 12),
                                             12, 500.0, 10.0, "WFDB");
