@@ -7,3 +7,4 @@
 #include "core/cine.h"
 #include "io/cine-io.h"
 #include "synth/synth.h"
+#include "cohort/cohort.h"

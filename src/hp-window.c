@@ -11,6 +11,7 @@
 #include "heartphase.h"
 #include "hp-beat-view.h"
 #include "hp-cine-page.h"
+#include "hp-cohort-sidebar.h"
 #include "hp-window.h"
 
 struct _HpWindow
@@ -20,6 +21,8 @@ struct _HpWindow
   /* template children */
   AdwToastOverlay *toast_overlay;
   AdwWindowTitle *window_title;
+  GtkRevealer *cohort_revealer;
+  HpCohortSidebar *cohort_sidebar;
   GtkStack *stack;
   HpEcgView *ecg_view;
   GtkRevealer *loading_revealer;
@@ -678,6 +681,54 @@ find_ecg (const char *dir)
   return best != NULL ? g_build_filename (dir, best, NULL) : NULL;
 }
 
+static void open_path (HpWindow *self, const char *path);
+
+static void
+open_cohort (HpWindow *self, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  HpCohortTable *table = hp_cohort_table_load (path, &error);
+  if (table != NULL && table->rows->len == 0)
+    {
+      g_set_error (&error, HP_ERROR, HP_ERROR_FORMAT, _("%s: the cohort has no subjects"), path);
+      g_clear_pointer (&table, hp_cohort_table_free);
+    }
+  if (table == NULL)
+    {
+      show_error (self, error->message);
+      g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE, error->message);
+      return;
+    }
+  hp_cohort_sidebar_set_table (self->cohort_sidebar, table);
+  gtk_revealer_set_reveal_child (self->cohort_revealer, TRUE);
+  remember_recent (self, path);
+  hp_cohort_sidebar_select (self->cohort_sidebar, 0);
+}
+
+static void
+on_subject_selected (HpCohortSidebar *sidebar, guint row, HpWindow *self)
+{
+  const HpCohortTable *table = hp_cohort_sidebar_get_table (sidebar);
+  g_autofree char *dir = hp_cohort_table_subject_dir (table, row);
+  open_path (self, dir);
+}
+
+static void
+action_relative_subject (GtkWidget *widget, const char *action, GVariant *param)
+{
+  (void) param;
+  HpWindow *self = HP_WINDOW (widget);
+  hp_cohort_sidebar_select_relative (self->cohort_sidebar,
+                                     g_str_equal (action, "win.next-subject") ? 1 : -1);
+}
+
+HpCohortSidebar *
+hp_window_get_cohort_sidebar (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->cohort_sidebar;
+}
+
 void
 hp_window_open (HpWindow *self, GFile *file)
 {
@@ -695,6 +746,22 @@ hp_window_open (HpWindow *self, GFile *file)
       return;
     }
 
+  /* a cohort folder lists its subjects beside the first of them; anything else closes the
+   * list */
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && hp_cohort_is_cohort (path))
+    {
+      open_cohort (self, path);
+      return;
+    }
+  hp_cohort_sidebar_set_table (self->cohort_sidebar, NULL);
+  gtk_revealer_set_reveal_child (self->cohort_revealer, FALSE);
+  open_path (self, path);
+}
+
+/* Opens a record, a cine or a subject's folder (path is local). */
+static void
+open_path (HpWindow *self, const char *path)
+{
   /* an open still in progress gives way, silently */
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
@@ -1057,10 +1124,13 @@ hp_window_class_init (HpWindowClass *klass)
   g_type_ensure (HP_TYPE_ECG_VIEW);
   g_type_ensure (HP_TYPE_BEAT_VIEW);
   g_type_ensure (HP_TYPE_CINE_PAGE);
+  g_type_ensure (HP_TYPE_COHORT_SIDEBAR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/heartphase/Heartphase/hp-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HpWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, cohort_revealer);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, cohort_sidebar);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, ecg_view);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, loading_revealer);
@@ -1100,6 +1170,13 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.gain-up", NULL, action_forward_to_view);
   gtk_widget_class_install_action (widget_class, "win.gain-down", NULL, action_forward_to_view);
   gtk_widget_class_install_property_action (widget_class, "win.layout", "layout");
+  gtk_widget_class_install_action (widget_class, "win.next-subject", NULL, action_relative_subject);
+  gtk_widget_class_install_action (widget_class, "win.previous-subject", NULL,
+                                   action_relative_subject);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Down, GDK_ALT_MASK,
+                                       "win.next-subject", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, GDK_ALT_MASK,
+                                       "win.previous-subject", NULL);
 }
 
 static void
@@ -1119,6 +1196,8 @@ hp_window_init (HpWindow *self)
   g_signal_connect_object (self->cine_page, "opened", G_CALLBACK (on_cine_opened), self, 0);
   g_signal_connect_object (self->cine_page, "finished", G_CALLBACK (on_cine_finished), self, 0);
   g_signal_connect_object (self->cine_page, "notify::busy", G_CALLBACK (on_cine_busy), self, 0);
+  g_signal_connect_object (self->cohort_sidebar, "subject-selected",
+                           G_CALLBACK (on_subject_selected), self, 0);
 
   self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (self->drop_target, "drop", G_CALLBACK (on_drop), self);

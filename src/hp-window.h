@@ -7,6 +7,7 @@
 #include "hp-application.h"
 #include "hp-beat-view.h"
 #include "hp-cine-page.h"
+#include "hp-cohort-sidebar.h"
 #include "hp-ecg-view.h"
 
 G_BEGIN_DECLS
@@ -17,8 +18,9 @@ G_DECLARE_FINAL_TYPE (HpWindow, hp_window, HP, WINDOW, AdwApplicationWindow)
 HpWindow *hp_window_new (HpApplication *app);
 
 /* Reads file in worker threads and shows it: an ECG record; a cine (a DICOM file or folder, a
- * NIfTI file), shown once its first frame is in while the rest is read behind it; or a folder
- * with both an ECG record and a cine, shown side by side. A failure is shown as a toast and
+ * NIfTI file), shown once its first frame is in while the rest is read behind it; a folder
+ * with both an ECG record and a cine, shown side by side; or a cohort folder, whose subjects
+ * are listed beside the first of them. A failure is shown as a toast and
  * leaves what is on display untouched. Opening another file cancels an open still running.
  * The "load-finished" signal (gboolean ok, const char *message: the path, or the first error)
  * reports the outcome once every part has loaded or failed (a cine: its first frame), and the
@@ -30,6 +32,9 @@ HpEcgView *hp_window_get_ecg_view (HpWindow *self);
 /* The cine page, beside the ECG (hidden while no cine is open); it reads the rest of a cine
  * after "load-finished" (see its "busy" property and "finished" signal). */
 HpCinePage *hp_window_get_cine_page (HpWindow *self);
+/* The list of a cohort's subjects, beside the subject on show when a cohort folder (one with a
+ * cohort.csv) was opened; choosing a subject there opens its folder. */
+HpCohortSidebar *hp_window_get_cohort_sidebar (HpWindow *self);
 /* The record's representative beats, on the window's second page. */
 HpBeatView *hp_window_get_beat_view (HpWindow *self);
 /* The Open button's menu of recent records (from the "recent-files" setting, newest first,
