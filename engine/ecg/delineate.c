@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "ecg.h"
-#include "ecg-private.h"
 
 /* Scales are named as at 250 Hz (Martínez's rate); other rates shift them by log2(fs/250). */
 #define LEVEL_QRS 2
@@ -19,27 +18,57 @@
 #define LEVEL_T_WIDE 5
 #define MAX_LEVEL 9
 
-/* Tuned on the QT Database (tests/ecg/score-delineation.c); times in ms, slopes in mV/s, xi and
- * sig fractions of the wave's steepest slope. The T window ends at the earliest of t_max_ms,
- * t_rr_frac of the RR interval and a Bazett QT of t_qt_ms (times sqrt(RR in s)): past it lie the
- * U wave and the next P wave, whose slopes would otherwise win. */
+/* Tuned on the QT Database (tests/ecg/score-delineation.c), within the device agreement that
+ * tests/ecg/test-intervals.c and score-median-beat.c ask for; times in ms, slopes in mV/s, xi and
+ * sig fractions of a slope's peak. The QRS walk bridges to a further wave of the complex (Q,
+ * S, R') only when a slope of at least sig of the steepest starts within the gap: before the R
+ * wave the gap is short, since a P wave that ends close to the QRS would otherwise be taken for
+ * a Q wave. The T window starts t_start_ms after the QRS and no sooner than t_start_r_ms after
+ * R: the ST segment's slope, steeper than a small T wave's where the ST is depressed, would
+ * otherwise win. It ends at the earliest of t_max_ms, t_rr_frac of the RR interval and a Bazett
+ * QT of t_qt_ms (times sqrt(RR in s)): past it lie the U wave and the next P wave, whose slopes
+ * would otherwise win. P boundaries are where the slope falls below xi of the edge's peak or,
+ * once under p_knee of it, stops falling; T offset where it falls below t_off_xi or stops
+ * falling. */
 typedef struct
 {
   double qrs_pre_ms, qrs_post_ms, qrs_core_ms, qrs_gap_ms, qrs_gap_post_ms;
   double qrs_sig, qrs_sig_post, qrs_on_xi, qrs_off_xi, qrs_min_slope;
-  double t_start_ms, t_max_ms, t_rr_frac, t_qt_ms, t_off_xi, t_min_slope, t_partner;
-  double p_pre_ms, p_gap_ms, p_on_xi, p_off_xi, p_min_slope, p_partner;
+  double t_start_ms, t_start_r_ms, t_max_ms, t_rr_frac, t_qt_ms, t_off_xi, t_min_slope;
+  double t_partner;
+  double p_pre_ms, p_gap_ms, p_on_xi, p_off_xi, p_knee, p_min_slope, p_partner;
 } Params;
 
 static const Params params = {
-  .qrs_pre_ms = 120, .qrs_post_ms = 160, .qrs_core_ms = 30, .qrs_gap_ms = 30,
+  .qrs_pre_ms = 120, .qrs_post_ms = 160, .qrs_core_ms = 30, .qrs_gap_ms = 16,
   .qrs_gap_post_ms = 30, .qrs_sig = 0.10, .qrs_sig_post = 0.10, .qrs_on_xi = 0.05,
   .qrs_off_xi = 0.15, .qrs_min_slope = 2.0,
-  .t_start_ms = 40, .t_max_ms = 650, .t_rr_frac = 0.6, .t_qt_ms = 450, .t_off_xi = 0.3,
-  .t_min_slope = 0.3, .t_partner = 0.15,
-  .p_pre_ms = 300, .p_gap_ms = 10, .p_on_xi = 0.3, .p_off_xi = 0.4, .p_min_slope = 0.5,
-  .p_partner = 0.3,
+  .t_start_ms = 40, .t_start_r_ms = 140, .t_max_ms = 650, .t_rr_frac = 0.65, .t_qt_ms = 450,
+  .t_off_xi = 0.31, .t_min_slope = 0.3, .t_partner = 0.1,
+  .p_pre_ms = 300, .p_gap_ms = 20, .p_on_xi = 0.25, .p_off_xi = 0.6, .p_knee = 0.35,
+  .p_min_slope = 0.5, .p_partner = 0.3,
 };
+
+
+/* One detail level of the transform, in mV/s (w[i] is the slope at i + 0.5), worked out from
+ * the approximation one level up only where a wave search asks for it: w holds it on [lo, hi].
+ * Most of a record is never searched at most levels. */
+typedef struct
+{
+  float *w;
+  const float *a; /* the approximation a_(j-1); the lead itself for j = 1 */
+  gint64 n, d;    /* d = 2^(j-1) */
+  float k;        /* fs / d: slopes per second */
+  gint64 lo, hi;
+} Detail;
+
+/* Durations in samples at the record's rate, worked out once per lead. */
+typedef struct
+{
+  gint64 qrs_pre, qrs_post, qrs_core, qrs_gap, qrs_gap_post, t_start, t_start_r, t_max, p_gap;
+  gint64 p_pre;
+  gint64 ms40, ms60, ms120, ms200, ms250, ms1000, ms2000;
+} Durations;
 
 typedef struct
 {
@@ -47,14 +76,40 @@ typedef struct
   gint64 n;
   int shift;                    /* levels added to the 250-Hz level numbers */
   float *x;                     /* the lead, gaps filled; later with QRS complexes bridged */
-  float *a, *b;                 /* approximation scratch */
-  float *w_qrs, *w_pt, *w_wide, *w_p; /* details, mV/s; w[i] is the slope at i + 0.5 */
+  float *approx[MAX_LEVEL + 1]; /* approx[j]: the approximation at level j, approx[0] = x */
+  int ready;                    /* the approximations are made up to this level */
+  int top;                      /* the coarsest detail level used */
+  Detail qrs, pt, wide, p;
+  Durations s;
 } Work;
 
 static inline gint64
 samples (const Work *wk, double ms)
 {
   return (gint64) llround (ms * wk->fs_hz / 1000.0);
+}
+
+static void
+durations_init (Work *wk)
+{
+  Durations *s = &wk->s;
+  s->qrs_pre = samples (wk, params.qrs_pre_ms);
+  s->qrs_post = samples (wk, params.qrs_post_ms);
+  s->qrs_core = samples (wk, params.qrs_core_ms);
+  s->qrs_gap = samples (wk, params.qrs_gap_ms);
+  s->qrs_gap_post = samples (wk, params.qrs_gap_post_ms);
+  s->t_start = samples (wk, params.t_start_ms);
+  s->t_start_r = samples (wk, params.t_start_r_ms);
+  s->t_max = samples (wk, params.t_max_ms);
+  s->p_gap = samples (wk, params.p_gap_ms);
+  s->p_pre = samples (wk, params.p_pre_ms);
+  s->ms40 = samples (wk, 40);
+  s->ms60 = samples (wk, 60);
+  s->ms120 = samples (wk, 120);
+  s->ms200 = samples (wk, 200);
+  s->ms250 = samples (wk, 250);
+  s->ms1000 = samples (wk, 1000);
+  s->ms2000 = samples (wk, 2000);
 }
 
 static inline gint64
@@ -64,10 +119,21 @@ clamp64 (gint64 v, gint64 lo, gint64 hi)
 }
 
 /* NaN gaps hold the last valid value (the first valid one before it) so that the filters see
- * a flat stretch, never a step to zero. */
+ * a flat stretch, never a step to zero. Most leads have no gap: a copy that ORs the exponent
+ * bits as it goes (it vectorises; isfinite in the loop does not) finds that out in one pass. */
 static void
 fill_gaps (const float *in, float *out, gint64 n)
 {
+  guint32 acc = 0;
+  for (gint64 i = 0; i < n; i++)
+    {
+      guint32 u;
+      memcpy (&u, &in[i], sizeof u);
+      acc |= (u & 0x7f800000u) + 0x00800000u; /* bit 31 set when the exponent is all ones */
+      out[i] = in[i];
+    }
+  if (!(acc & 0x80000000u))
+    return;
   gint64 first = 0;
   while (first < n && !isfinite (in[first]))
     first++;
@@ -81,73 +147,180 @@ fill_gaps (const float *in, float *out, gint64 n)
 }
 
 /* The undecimated transform with filters h = [1 3 3 1]/8 and g = [-1 1] dilated by d = 2^(j-1).
- * h centred at -d/2 and g at +d/2 keep every level's slope centred at i + 0.5. Details are
- * kept for the levels asked (want[j] non-NULL), in mV/s. */
-static void
-transform (Work *wk, float *const *want, int top)
+ * h centred at -d/2 and g at +d/2 keep every level's slope centred at i + 0.5; the record's
+ * edges are held. smooth gives the approximation a_j = h * a_(j-1) on [from, to]. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+/* the filter loops are most of the time spent here: a wider-vector copy where the CPU has it
+ * (the same additions and products, element by element: the same results) */
+#define HP_VECTOR_CLONES __attribute__ ((target_clones ("avx2", "default")))
+#else
+#define HP_VECTOR_CLONES
+#endif
+
+HP_VECTOR_CLONES static void
+smooth (const float *src, float *dst, gint64 n, gint64 d, gint64 from, gint64 to)
 {
-  gint64 n = wk->n;
-  const float *src = wk->x;
-  float *a = wk->a, *b = wk->b;
-  for (int j = 1; j <= top; j++)
+  gint64 lo = CLAMP (2 * d, from, to + 1), hi = CLAMP (n - d, lo, to + 1);
+  for (gint64 i = from; i < lo; i++)
+    dst[i] = (src[MAX (0, i - 2 * d)] + 3 * src[MAX (0, i - d)] + 3 * src[i]
+              + src[MIN (n - 1, i + d)]) * 0.125f;
+  for (gint64 i = lo; i < hi; i++)
+    dst[i] = (src[i - 2 * d] + 3 * src[i - d] + 3 * src[i] + src[i + d]) * 0.125f;
+  for (gint64 i = hi; i <= to; i++)
+    dst[i] = (src[MAX (0, i - 2 * d)] + 3 * src[MAX (0, i - d)] + 3 * src[i]
+              + src[MIN (n - 1, i + d)]) * 0.125f;
+}
+
+static void
+detail_init (Detail *dt, float *w, const Work *wk, int j)
+{
+  dt->w = w;
+  dt->a = wk->approx[j - 1];
+  dt->n = wk->n;
+  dt->d = (gint64) 1 << (j - 1);
+  dt->k = (float) (wk->fs_hz / (double) dt->d);
+  dt->lo = 0;
+  dt->hi = -1;
+}
+
+/* The approximations up to level j, made the first time they are asked for (the widest T
+ * scale serves only flat T waves). */
+static void
+approx_ensure (Work *wk, int j)
+{
+  for (; wk->ready < j; wk->ready++)
+    smooth (wk->approx[wk->ready], wk->approx[wk->ready + 1], wk->n,
+            (gint64) 1 << wk->ready, 0, wk->n - 1);
+}
+
+/* The slope at i + 0.5: g * a_(j-1) */
+static inline float
+detail_at (const Detail *dt, gint64 i)
+{
+  gint64 j = i + dt->d < dt->n ? i + dt->d : dt->n - 1;
+  return (dt->a[j] - dt->a[i]) * dt->k;
+}
+
+HP_VECTOR_CLONES static void
+detail_fill (Detail *dt, gint64 from, gint64 to)
+{
+  const float *a = dt->a;
+  float k = dt->k;
+  gint64 d = dt->d, mid = MIN (to + 1, MAX (from, dt->n - d));
+  for (gint64 i = from; i < mid; i++)
+    dt->w[i] = (a[i + d] - a[i]) * k;
+  for (gint64 i = mid; i <= to; i++)
+    dt->w[i] = (a[dt->n - 1] - a[i]) * k;
+}
+
+/* The detail with w good on [a, b] (within the record). */
+static const float *
+detail_get (Detail *dt, gint64 a, gint64 b)
+{
+  a = MAX (a, 0);
+  b = MIN (b, dt->n - 1);
+  if (a > b || (a >= dt->lo && b <= dt->hi))
+    return dt->w;
+  if (a <= dt->hi + 1 && b >= dt->lo - 1)
     {
-      gint64 d = (gint64) 1 << (j - 1);
-      if (want[j] != NULL)
-        {
-          float *w = want[j];
-          float k = (float) (wk->fs_hz / (double) d);
-          gint64 end = MAX (0, n - d);
-          for (gint64 i = 0; i < end; i++)
-            w[i] = (src[i + d] - src[i]) * k;
-          for (gint64 i = end; i < n; i++)
-            w[i] = (src[n - 1] - src[i]) * k;
-        }
-      if (j == top)
-        break;
-      gint64 lo = MIN (n, 2 * d), hi = MAX (lo, n - d);
-      for (gint64 i = 0; i < lo; i++)
-        b[i] = (src[MAX (0, i - 2 * d)] + 3 * src[MAX (0, i - d)] + 3 * src[i]
-                + src[MIN (n - 1, i + d)]) * 0.125f;
-      for (gint64 i = lo; i < hi; i++)
-        b[i] = (src[i - 2 * d] + 3 * src[i - d] + 3 * src[i] + src[i + d]) * 0.125f;
-      for (gint64 i = hi; i < n; i++)
-        b[i] = (src[MAX (0, i - 2 * d)] + 3 * src[MAX (0, i - d)] + 3 * src[i]
-                + src[MIN (n - 1, i + d)]) * 0.125f;
-      src = b;
-      float *t = a;
-      a = b;
-      b = t;
+      if (a < dt->lo)
+        detail_fill (dt, a, dt->lo - 1);
+      if (b > dt->hi)
+        detail_fill (dt, dt->hi + 1, b);
+      dt->lo = MIN (dt->lo, a);
+      dt->hi = MAX (dt->hi, b);
     }
+  else
+    {
+      detail_fill (dt, a, b);
+      dt->lo = a;
+      dt->hi = b;
+    }
+  return dt->w;
 }
 
 /* From the slope maximum at m, walk away from the wave (step -1 or +1) until the slope has
- * fallen below xi of its peak or stops falling; no further than limit. -1 when the record
- * ends first. */
+ * fallen below xi of its peak or, once under knee of it, stops falling (a ripple higher up
+ * does not end the wave); no further than limit. -1 when the record ends first. */
 static gint64
-walk_out (const float *w, gint64 n, gint64 m, int step, double xi, gint64 limit)
+walk_out (const Detail *dt, gint64 m, int step, double xi, double knee, gint64 limit)
 {
-  float thr = (float) (xi * fabsf (w[m]));
+  float thr = (float) (xi * fabsf (detail_at (dt, m)));
+  float kn = (float) (knee * fabsf (detail_at (dt, m)));
   gint64 i = m;
+  float wi = fabsf (detail_at (dt, i));
   while (i != limit)
     {
       gint64 next = i + step;
-      if (next < 0 || next >= n)
+      if (next < 0 || next >= dt->n)
         return -1;
-      if (fabsf (w[i]) <= thr || fabsf (w[next]) > fabsf (w[i]))
+      float wn = fabsf (detail_at (dt, next));
+      if (wi <= thr || (wn > wi && wi < kn))
         break;
       i = next;
+      wi = wn;
     }
   return i;
 }
 
+/* Keys that order finite floats as the integers do (by magnitude, by value, by value
+ * reversed): max-reductions over them vectorise without -ffast-math. */
+enum { KEY_ABS, KEY_UP, KEY_DOWN };
+
+static inline gint32
+key_of (float x, int how)
+{
+  guint32 u;
+  memcpy (&u, &x, sizeof u);
+  if (how == KEY_ABS)
+    return (gint32) (u & 0x7fffffffu);
+  gint32 up = (gint32) (u ^ ((u & 0x80000000u) ? 0x7fffffffu : 0u));
+  return how == KEY_UP ? up : ~up;
+}
+
+/* The first index of the largest key in [a, b] (a <= b): the maximum block by block (vector
+ * loops), then a scalar look for the first index holding it within the first block that has
+ * it, as the plain scalar search would find. */
+static inline gint64
+argmax_key (const float *w, gint64 a, gint64 b, int how)
+{
+  enum { BLOCK = 32 };
+  gint32 best = G_MININT32;
+  gint64 where = a;
+  for (gint64 s = a; s <= b; s += BLOCK)
+    {
+      gint64 e = MIN (b, s + BLOCK - 1);
+      gint32 m = G_MININT32;
+      for (gint64 i = s; i <= e; i++)
+        {
+          gint32 k = key_of (w[i], how);
+          m = k > m ? k : m;
+        }
+      if (m > best)
+        {
+          best = m;
+          where = s;
+        }
+    }
+  while (where < b && key_of (w[where], how) != best)
+    where++;
+  return where;
+}
+
+/* The first index of the largest |w| in [a, b] (a <= b). */
 static gint64
 argmax_abs (const float *w, gint64 a, gint64 b)
 {
-  gint64 best = a;
-  for (gint64 i = a + 1; i <= b; i++)
-    if (fabsf (w[i]) > fabsf (w[best]))
-      best = i;
-  return best;
+  return argmax_key (w, a, b, KEY_ABS);
+}
+
+/* The first index of the largest (up) or smallest (!up) w in [a, b], or -1 when a > b. */
+static inline gint64
+argmax_signed (const float *w, gint64 a, gint64 b, gboolean up)
+{
+  if (a > b)
+    return -1;
+  return up ? argmax_key (w, a, b, KEY_UP) : argmax_key (w, a, b, KEY_DOWN);
 }
 
 /* From the QRS's steepest slope m, walk outwards (step -1 or +1) while the slope stays above
@@ -184,21 +357,19 @@ walk_complex (const float *w, gint64 n, gint64 m, int step, float low, float hig
 
 /* QRS onset and offset around the steepest slope near R. */
 static void
-delineate_qrs (const Work *wk, gint64 r, gint64 lo, gint64 hi, HpFiducials *f)
+delineate_qrs (Work *wk, gint64 r, gint64 lo, gint64 hi, HpFiducials *f)
 {
-  const float *w = wk->w_qrs;
+  const float *w = detail_get (&wk->qrs, lo, hi);
   gint64 n = wk->n;
-  gint64 core = samples (wk, params.qrs_core_ms);
+  gint64 core = wk->s.qrs_core;
   gint64 m = argmax_abs (w, MAX (lo, r - core), MIN (hi, r + core));
   float big = fabsf (w[m]);
   if (!(big >= params.qrs_min_slope))
     return;
   gint64 on = walk_complex (w, n, m, -1, (float) (params.qrs_on_xi * big),
-                            (float) (params.qrs_sig * big),
-                            samples (wk, params.qrs_gap_ms), lo);
+                            (float) (params.qrs_sig * big), wk->s.qrs_gap, lo);
   gint64 off = walk_complex (w, n, m, +1, (float) (params.qrs_off_xi * big),
-                             (float) (params.qrs_sig_post * big),
-                             samples (wk, params.qrs_gap_post_ms), hi);
+                             (float) (params.qrs_sig_post * big), wk->s.qrs_gap_post, hi);
   if (on >= 0)
     f->qrs_on = clamp64 (on, 0, n - 1);
   if (off >= 0)
@@ -213,7 +384,7 @@ typedef struct
 
 /* The dominant slope in [a, b] and its largest partner of opposite sign on either side: a
  * rising and a falling edge make one wave. FALSE when no slope reaches min_slope. */
-static gboolean
+HP_VECTOR_CLONES static gboolean
 find_wave (const float *w, gint64 a, gint64 b, double min_slope, double partner, Wave *wave)
 {
   if (b <= a)
@@ -221,17 +392,15 @@ find_wave (const float *w, gint64 a, gint64 b, double min_slope, double partner,
   gint64 m = argmax_abs (w, a, b);
   if (!(fabsf (w[m]) >= min_slope))
     return FALSE;
-  gint64 before = -1, after = -1;
-  for (gint64 i = a; i < m; i++)
-    if ((w[i] > 0) != (w[m] > 0) && (before < 0 || fabsf (w[i]) > fabsf (w[before])))
-      before = i;
-  for (gint64 i = m + 1; i <= b; i++)
-    if ((w[i] > 0) != (w[m] > 0) && (after < 0 || fabsf (w[i]) > fabsf (w[after])))
-      after = i;
+  /* the partner: the largest slope of the other sign before and after m (a slope of zero,
+   * never enough, may stand for none) */
+  gboolean rising = w[m] > 0;
+  gint64 before = argmax_signed (w, a, m - 1, !rising);
+  gint64 after = argmax_signed (w, m + 1, b, !rising);
   float need = (float) (partner * fabsf (w[m]));
-  if (before >= 0 && fabsf (w[before]) < need)
+  if (before >= 0 && ((w[before] > 0) == rising || fabsf (w[before]) < need))
     before = -1;
-  if (after >= 0 && fabsf (w[after]) < need)
+  if (after >= 0 && ((w[after] > 0) == rising || fabsf (w[after]) < need))
     after = -1;
   gint64 other = before < 0 ? after
                : after < 0 ? before
@@ -250,51 +419,71 @@ find_wave (const float *w, gint64 a, gint64 b, double min_slope, double partner,
 }
 
 static void
-delineate_t (const Work *wk, gint64 r, gint64 rr, gint64 next_r, HpFiducials *f)
+delineate_t (Work *wk, gint64 r, gint64 rr, gint64 next_r, HpFiducials *f)
 {
   gint64 n = wk->n;
-  gint64 start = MAX (f->qrs_off >= 0 ? f->qrs_off : r, r + samples (wk, 60))
-                 + samples (wk, params.t_start_ms);
+  gint64 start = MAX (MAX (f->qrs_off >= 0 ? f->qrs_off : r, r + wk->s.ms60) + wk->s.t_start,
+                      r + wk->s.t_start_r);
   double rr_s = rr / wk->fs_hz;
-  gint64 end = r + MIN (MIN (samples (wk, params.t_max_ms),
+  gint64 end = r + MIN (MIN (wk->s.t_max,
                              (gint64) llround (params.t_rr_frac * rr)),
                         samples (wk, params.t_qt_ms * sqrt (rr_s)));
   if (next_r >= 0)
-    end = MIN (end, next_r - samples (wk, 120));
+    end = MIN (end, next_r - wk->s.ms120);
   start = MAX (start, 0);
   end = MIN (end, n - 1);
   Wave wave;
-  const float *w = wk->w_pt;
-  if (!find_wave (w, start, end, params.t_min_slope, params.t_partner, &wave))
+  Detail *dt = &wk->pt;
+  if (!find_wave (detail_get (dt, start, end), start, end, params.t_min_slope, params.t_partner,
+                  &wave))
     {
-      w = wk->w_wide;
-      if (!find_wave (w, start, end, params.t_min_slope, params.t_partner, &wave))
+      dt = &wk->wide;
+      approx_ensure (wk, wk->top - 1);
+      if (!find_wave (detail_get (dt, start, end), start, end, params.t_min_slope,
+                      params.t_partner, &wave))
         return;
     }
   f->t_peak = wave.peak;
   gint64 last = wave.second >= 0 ? wave.second : wave.first;
-  gint64 limit = next_r >= 0 ? MIN (n - 1, next_r - samples (wk, 120)) : n - 1;
-  gint64 off = walk_out (w, n, last, +1, params.t_off_xi, MAX (limit, last));
+  gint64 limit = next_r >= 0 ? MIN (n - 1, next_r - wk->s.ms120) : n - 1;
+  gint64 off = walk_out (dt, last, +1, params.t_off_xi, HUGE_VAL, MAX (limit, last));
   if (off >= 0 && off < n - 1)
     f->t_off = clamp64 (off + 1, 0, n - 1);
 }
 
 static void
-delineate_p (const Work *wk, gint64 r, gint64 prev_limit, HpFiducials *f)
+delineate_p (Work *wk, gint64 r, gint64 prev_limit, HpFiducials *f)
 {
   gint64 n = wk->n;
-  gint64 qon = f->qrs_on >= 0 ? f->qrs_on : r - samples (wk, 40);
-  gint64 end = qon - samples (wk, params.p_gap_ms);
-  gint64 start = MAX (qon - samples (wk, params.p_pre_ms), prev_limit);
+  gint64 qon = f->qrs_on >= 0 ? f->qrs_on : r - wk->s.ms40;
+  gint64 end = qon - wk->s.p_gap;
+  gint64 start = MAX (qon - wk->s.p_pre, prev_limit);
   start = MAX (start, 0);
-  if (end - start < samples (wk, 40))
-    return;
   Wave wave;
-  const float *w = wk->w_p;
-  if (!find_wave (w, start, end, params.p_min_slope, params.p_partner, &wave) || wave.second < 0)
-    return;
-  gint64 on = walk_out (w, n, wave.first, -1, params.p_on_xi, MAX (0, prev_limit));
-  gint64 off = walk_out (w, n, wave.second, +1, params.p_off_xi, qon);
+  Detail *dt = &wk->p;
+  gint64 on = -1, off = -1;
+  /* a wave whose slope still climbs at the window's end and never dies away before the QRS is
+   * the PR segment drifting into it, not a P wave; one that runs back from the window's start
+   * into the previous T wave is that T wave's tail: look again beside it, once */
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      if (end - start < wk->s.ms40
+          || !find_wave (detail_get (dt, start, end), start, end, params.p_min_slope,
+                         params.p_partner, &wave) || wave.second < 0)
+        return;
+      on = walk_out (dt, wave.first, -1, params.p_on_xi, params.p_knee, MAX (0, prev_limit));
+      off = walk_out (dt, wave.second, +1, params.p_off_xi, params.p_knee, qon);
+      gboolean into_qrs = off >= qon - 1 && wave.second >= end - 1;
+      gboolean from_t = on <= MAX (0, prev_limit) + 1 && wave.first <= start + 1;
+      if (!into_qrs && !from_t)
+        break;
+      if (attempt == 1)
+        return;
+      if (into_qrs)
+        end = wave.first - 1;
+      else
+        start = wave.second + 1;
+    }
   if (on <= 0 || off < 0)
     return;
   f->p_peak = wave.peak;
@@ -313,12 +502,12 @@ level (const Work *wk, int level_at_250)
 static gint64
 rr_of (const Work *wk, const gint64 *r, guint n_peaks, guint i)
 {
-  gint64 lo = samples (wk, 250), hi = samples (wk, 2000);
+  gint64 lo = wk->s.ms250, hi = wk->s.ms2000;
   if (i + 1 < n_peaks && r[i + 1] - r[i] >= lo && r[i + 1] - r[i] <= hi)
     return r[i + 1] - r[i];
   if (i > 0 && r[i] - r[i - 1] >= lo && r[i] - r[i - 1] <= hi)
     return r[i] - r[i - 1];
-  return samples (wk, 1000);
+  return wk->s.ms1000;
 }
 
 static void delineate_span (const float *x, gint64 n, double fs_hz, const gint64 *r_peaks,
@@ -393,21 +582,21 @@ delineate_span (const float *x, gint64 n, double fs_hz, const gint64 *r_peaks, g
 {
   Work wk = { .fs_hz = fs_hz, .n = n };
   wk.shift = (int) lround (log2 (fs_hz / 250.0));
+  durations_init (&wk);
   int lq = level (&wk, LEVEL_QRS), lp = level (&wk, LEVEL_T), lw = level (&wk, LEVEL_T_WIDE);
   int lpp = level (&wk, LEVEL_P);
-  float *mem = g_new (float, 7 * (gsize) n);
-  wk.x = mem;
-  wk.a = mem + n;
-  wk.b = mem + 2 * n;
-  wk.w_qrs = mem + 3 * n;
-  wk.w_pt = mem + 4 * n;
-  wk.w_wide = mem + 5 * n;
-  wk.w_p = mem + 6 * n;
+  /* approximations 1 .. top-1 are kept (the details are worked out from them where needed) */
+  int top = wk.top = MAX (MAX (lp, lw), lpp);
+  float *mem = g_new (float, (gsize) (top + 4) * (gsize) n);
+  wk.x = wk.approx[0] = mem;
+  for (int j = 1; j < top; j++)
+    wk.approx[j] = mem + (gsize) j * (gsize) n;
+  float *wmem = mem + (gsize) top * (gsize) n;
   fill_gaps (x, wk.x, n);
 
-  float *want[MAX_LEVEL + 1] = { NULL };
-  want[lq] = wk.w_qrs;
-  transform (&wk, want, lq);
+  for (int j = 1; j < lq; j++)
+    smooth (wk.approx[j - 1], wk.approx[j], n, (gint64) 1 << (j - 1), 0, n - 1);
+  detail_init (&wk.qrs, wmem, &wk, lq);
 
   for (guint i = 0; i < n_peaks; i++)
     {
@@ -415,8 +604,8 @@ delineate_span (const float *x, gint64 n, double fs_hz, const gint64 *r_peaks, g
       if (r < 0 || r >= n)
         continue;
       /* never past halfway to a neighbour: its slopes are not ours */
-      gint64 lo = MAX (0, r - samples (&wk, params.qrs_pre_ms));
-      gint64 hi = MIN (n - 1, r + samples (&wk, params.qrs_post_ms));
+      gint64 lo = MAX (0, r - wk.s.qrs_pre);
+      gint64 hi = MIN (n - 1, r + wk.s.qrs_post);
       if (i > 0 && r_peaks[i - 1] >= 0)
         lo = MAX (lo, (r_peaks[i - 1] + r) / 2);
       if (i + 1 < n_peaks && r_peaks[i + 1] < n)
@@ -427,7 +616,9 @@ delineate_span (const float *x, gint64 n, double fs_hz, const gint64 *r_peaks, g
     }
 
   /* Bridge each QRS with a straight line before the coarse scales: its steep slopes would
-   * otherwise leak into the P and T windows. */
+   * otherwise leak into the P and T windows. The approximations already made change only
+   * around the bridges (by the filter's reach, d before and 2d after at level j): they are
+   * made again there alone. */
   for (guint i = 0; i < n_peaks; i++)
     {
       gint64 a = fs[i].qrs_on, b = fs[i].qrs_off;
@@ -437,14 +628,28 @@ delineate_span (const float *x, gint64 n, double fs_hz, const gint64 *r_peaks, g
       for (gint64 k = a + 1; k < b; k++)
         wk.x[k] = xa + (xb - xa) * (float) (k - a) / (float) (b - a);
     }
-  memset (want, 0, sizeof want);
-  want[lp] = wk.w_pt;
-  want[lw] = wk.w_wide;
-  if (lpp == lp)
-    wk.w_p = wk.w_pt;
-  else
-    want[lpp] = wk.w_p;
-  transform (&wk, want, MAX (MAX (lp, lw), lpp));
+  for (int j = 1; j < lq; j++)
+    {
+      gint64 d = (gint64) 1 << (j - 1), reach_before = 0, reach_after = 0;
+      for (int l = 1; l <= j; l++)
+        {
+          reach_before += (gint64) 1 << (l - 1);
+          reach_after += (gint64) 2 << (l - 1);
+        }
+      for (guint i = 0; i < n_peaks; i++)
+        {
+          gint64 a = fs[i].qrs_on, b = fs[i].qrs_off;
+          if (a < 0 || b - a < 2)
+            continue;
+          smooth (wk.approx[j - 1], wk.approx[j], n, d, MAX (0, a + 1 - reach_before),
+                  MIN (n - 1, b - 1 + reach_after));
+        }
+    }
+  wk.ready = MAX (0, lq - 1);
+  approx_ensure (&wk, MAX (lp, lpp) - 1);
+  detail_init (&wk.pt, wmem + n, &wk, lp);
+  detail_init (&wk.wide, wmem + 2 * n, &wk, lw);
+  detail_init (&wk.p, wmem + 3 * n, &wk, lpp);
 
   gint64 prev_limit = 0;
   for (guint i = 0; i < n_peaks; i++)
@@ -454,14 +659,14 @@ delineate_span (const float *x, gint64 n, double fs_hz, const gint64 *r_peaks, g
         continue;
       gint64 rr = rr_of (&wk, r_peaks, n_peaks, i);
       gint64 next_r = i + 1 < n_peaks && r_peaks[i + 1] < n
-                    && r_peaks[i + 1] - r <= samples (&wk, 2000) ? r_peaks[i + 1] : -1;
+                    && r_peaks[i + 1] - r <= wk.s.ms2000 ? r_peaks[i + 1] : -1;
       /* the P window stops at the previous beat's T wave, or its QRS */
-      if (i > 0 && r - r_peaks[i - 1] <= samples (&wk, 2000))
+      if (i > 0 && r - r_peaks[i - 1] <= wk.s.ms2000)
         {
           const HpFiducials *p = &fs[i - 1];
           prev_limit = p->t_off >= 0 ? p->t_off
-                     : p->qrs_off >= 0 ? p->qrs_off + samples (&wk, 200)
-                     : p->r + samples (&wk, 250);
+                     : p->qrs_off >= 0 ? p->qrs_off + wk.s.ms200
+                     : r_peaks[i - 1] + wk.s.ms250;
         }
       else
         prev_limit = 0;
@@ -476,8 +681,28 @@ delineate_span (const float *x, gint64 n, double fs_hz, const gint64 *r_peaks, g
 static gint64
 combine (gint64 *v, int n_leads)
 {
-  int k = hp_ecg_sort_found (v, n_leads);
-  return k > 0 ? v[(k - 1) / 2] : -1;
+  int k = 0;
+  for (int l = 0; l < n_leads; l++)
+    if (v[l] >= 0)
+      v[k++] = v[l];
+  if (k == 0 || 2 * k < n_leads)
+    return -1;
+  /* the lower median, (k - 1) / 2 in sorted order, by counting: no data-dependent branches,
+   * where a sort of a dozen values stalls on its swaps */
+  int want = (k - 1) / 2;
+  for (int i = 0; i < k; i++)
+    {
+      int less = 0, same = 0;
+      for (int j = 0; j < k; j++)
+        {
+          less += v[j] < v[i];
+          same += v[j] == v[i];
+        }
+      if (less <= want && want < less + same)
+        return v[i];
+    }
+  g_assert_not_reached ();
+  return -1;
 }
 
 GArray *
@@ -491,8 +716,12 @@ hp_ecg_delineate (const HpSignal *signal, const gint64 *r_peaks, guint n_peaks, 
       GArray *out = hp_ecg_delineate_lead (hp_signal_lead (signal, lead), signal->n_samples,
                                            signal->fs_hz, r_peaks, n_peaks, error);
       if (out != NULL)
-        for (guint i = 0; i < out->len; i++)
-          g_array_index (out, HpFiducials, i).chan = lead;
+        {
+          for (guint i = 0; i < out->len; i++)
+            g_array_index (out, HpFiducials, i).chan = lead;
+          /* a P wave must keep its place before the QRS from beat to beat */
+          hp_ecg_check_p_waves (signal, lead, out);
+        }
       return out;
     }
   int nl = signal->n_leads;
@@ -525,5 +754,6 @@ hp_ecg_delineate (const HpSignal *signal, const gint64 *r_peaks, guint n_peaks, 
   for (int l = 0; l < nl; l++)
     g_array_unref (per[l]);
   g_free (per);
+  hp_ecg_check_p_waves (signal, -1, out);
   return out;
 }

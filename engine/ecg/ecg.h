@@ -244,9 +244,18 @@ GArray *hp_ecg_delineate_lead (const float *x, gint64 n, double fs_hz, const gin
 
 /* The same on one lead of signal (chan = lead), or with lead = -1 on all of them combined: each
  * fiducial is the median over the leads that found it, and absent where fewer than half did
- * (chan = -1). */
+ * (chan = -1). Then P waves that do not keep their place before the QRS are dropped
+ * (hp_ecg_check_p_waves): no P wave is reported in atrial fibrillation. */
 GArray *hp_ecg_delineate (const HpSignal *signal, const gint64 *r_peaks, guint n_peaks,
                           int lead, GError **error);
+
+/* Drops the P waves that do not keep their place before the QRS (fiducials: one per beat, as
+ * hp_ecg_delineate gives, on lead, or on all leads with -1): in atrial fibrillation or flutter
+ * the slopes before a QRS are not a P wave, and a beat whose stretch before QRS onset does not
+ * match its neighbours' has its P onset, peak and offset set absent. Returns how many
+ * beats lost their P wave. Needs a few beats either side; a record of five beats or fewer is
+ * left as it is. */
+guint hp_ecg_check_p_waves (const HpSignal *signal, int lead, GArray *fiducials);
 
 /* ---- Representative beat (beat.c) ------------------------------------------------------------ */
 

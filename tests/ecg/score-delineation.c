@@ -270,9 +270,9 @@ test_qtdb (void)
 
   /* Heartphase (its own detector's R peaks): floors just under the figures reached */
   g_assert_cmpint (hp.beats_unmatched, ==, 0);
-  static const double hp_max_abs_mean[N_FIDUCIALS] = { 5.5, 3.0, 3.0, 2.5, 2.2, 2.2 };
-  static const double hp_max_sd[N_FIDUCIALS] = { 21.0, 21.5, 10.5, 14.5, 22.5, 26.5 };
-  static const double hp_max_missed[N_FIDUCIALS] = { 0.02, 0.02, 0.005, 0.005, 0.005, 0.005 };
+  static const double hp_max_abs_mean[N_FIDUCIALS] = { 1.5, 1.0, 3.0, 2.2, 1.5, 2.2 };
+  static const double hp_max_sd[N_FIDUCIALS] = { 18.0, 18.8, 9.6, 14.0, 19.5, 24.5 };
+  static const double hp_max_missed[N_FIDUCIALS] = { 0.02, 0.02, 0.005, 0.005, 0.002, 0.002 };
   for (int k = 0; k < N_FIDUCIALS; k++)
     {
       g_assert_cmpfloat (fabs (mean_of (&hp, k)), <, hp_max_abs_mean[k]);
@@ -363,8 +363,10 @@ test_ludb (void)
   for (int k = 0; k < N_FIDUCIALS; k++)
     {
       g_assert_cmpint (pooled.annotated[k], >=, 30);
-      static const double max_abs_mean[N_FIDUCIALS] = { 10, 15, 15, 15, 30, 20 };
-      static const double max_sd[N_FIDUCIALS] = { 35, 25, 12, 15, 70, 45 };
+      /* T: a wrong wave picked on one lead (aVF's small T after a depressed ST) shows as tens
+       * of ms of spread */
+      static const double max_abs_mean[N_FIDUCIALS] = { 10, 15, 15, 15, 5, 5 };
+      static const double max_sd[N_FIDUCIALS] = { 28, 25, 12, 15, 10, 15 };
       g_assert_cmpfloat (fabs (mean_of (&pooled, k)), <, max_abs_mean[k]);
       g_assert_cmpfloat (sd_of (&pooled, k), <, max_sd[k]);
       g_assert_cmpint (pooled.missed[k], <=, pooled.annotated[k] / 10);

@@ -250,6 +250,72 @@ test_multi_lead (void)
     }
 }
 
+/* A depressed ST segment before a small upright T wave (as in LUDB record 1, lead aVF): the
+ * ST's falling slope, steeper than the T wave's, is not the T wave. */
+static void
+test_st_depression (void)
+{
+  static const double rates[] = { 250, 500 };
+  for (gsize k = 0; k < G_N_ELEMENTS (rates); k++)
+    {
+      double fs = rates[k];
+      gint64 n = (gint64) (10 * fs);
+      g_autofree float *x = g_new0 (float, n);
+      g_autoptr (GArray) r = make_train (x, n, fs, 0.15, 0);
+      for (guint i = 0; i < r->len; i++)
+        {
+          double r_ms = g_array_index (r, gint64, i) * 1000.0 / fs;
+          /* the train's T wave taken out; a trough from 50 to 250 ms, then a T wave of
+           * 0.06 mV peaking at 350 ms */
+          add_bump (x, n, fs, r_ms, t_on_ms, t_off_ms, -0.35);
+          add_bump (x, n, fs, r_ms, 50, 250, -0.08);
+          add_bump (x, n, fs, r_ms, 250, 450, 0.06);
+        }
+      g_autoptr (GArray) f = hp_ecg_delineate_lead (x, n, fs, (gint64 *) (void *) r->data,
+                                                    r->len, NULL);
+      for (guint i = 1; i + 1 < f->len; i++)
+        {
+          const HpFiducials *b = &g_array_index (f, HpFiducials, i);
+          assert_near (b->t_peak, b->r, 350, fs, 10, "T peak after a depressed ST");
+          assert_near (b->t_off, b->r, 450, fs, 30, "T offset after a depressed ST");
+        }
+    }
+}
+
+/* The QRS ends at the bend into a rising ST segment (the signal climbs on into the T wave): the
+ * offset is the bend, not where the slope finally dies away in the T wave. */
+static void
+test_st_upslope (void)
+{
+  static const double rates[] = { 250, 500 };
+  for (gsize k = 0; k < G_N_ELEMENTS (rates); k++)
+    {
+      double fs = rates[k];
+      gint64 n = (gint64) (10 * fs);
+      g_autofree float *x = g_new0 (float, n);
+      g_autoptr (GArray) r = make_train (x, n, fs, 0.15, 0);
+      for (guint i = 0; i < r->len; i++)
+        {
+          /* a ramp of 1 mV/s from the end of the S wave to the T wave's peak, then back */
+          gint64 ri = g_array_index (r, gint64, i);
+          gint64 a = ri + (gint64) llround (qrs_off_ms * fs / 1000.0);
+          gint64 b = ri + (gint64) llround (t_peak_ms * fs / 1000.0);
+          gint64 c = ri + (gint64) llround (t_off_ms * fs / 1000.0);
+          double top = (t_peak_ms - qrs_off_ms) / 1000.0;
+          for (gint64 j = a; j < c && j < n; j++)
+            x[j] += (float) (j < b ? (j - a) / fs : top * (double) (c - j) / (double) (c - b));
+        }
+      g_autoptr (GArray) f = hp_ecg_delineate_lead (x, n, fs, (gint64 *) (void *) r->data,
+                                                    r->len, NULL);
+      for (guint i = 1; i + 1 < f->len; i++)
+        {
+          const HpFiducials *b = &g_array_index (f, HpFiducials, i);
+          assert_near (b->qrs_off, b->r, qrs_off_ms, fs, 12, "QRS offset before an ST upslope");
+          assert_near (b->qrs_on, b->r, qrs_on_ms, fs, 8, "QRS onset before an ST upslope");
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -260,5 +326,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ecg/delineate/nan-stretch", test_nan_stretch);
   g_test_add_func ("/ecg/delineate/edges", test_edges);
   g_test_add_func ("/ecg/delineate/multi-lead", test_multi_lead);
+  g_test_add_func ("/ecg/delineate/st-depression", test_st_depression);
+  g_test_add_func ("/ecg/delineate/st-upslope", test_st_upslope);
   return g_test_run ();
 }
