@@ -11,15 +11,25 @@
  *    then slice by slice outwards, the region overlapping the neighbour's LV; then frame by
  *    frame, the region overlapping that slice's end-diastolic cavity, kept inside it (the
  *    cavity never grows past end-diastole, which also keeps it out of the atria and the RV
- *    where a valve plane or a thin septum would let it leak). Holes are filled: papillary
- *    muscles and trabeculae count as cavity, as in the usual endocardial contours.
- * 4. Volume: disc summation (the "modified Simpson's rule" of CMR) of the areas over the slices
- *    holding the LV; ED and ES are the largest and smallest volumes. */
+ *    where a valve plane or a thin septum would let it leak).
+ * 4. The outline experts draw (scored against the Sunnybrook contours, tests/cmr/
+ *    score-sunnybrook.c): each region is opened (thin bridges into fat, the RV or the outflow
+ *    tract cut), its holes filled and its convex hull taken, then grown by up to 5 mm into the
+ *    pixels brighter than half-way between the blood and the wall around it and hulled again:
+ *    papillary muscles and trabeculae count as cavity out to the compact myocardium, as in the
+ *    usual endocardial contours. Slices at the ends of the stack whose "cavity" fills while the
+ *    ventricle empties (an atrium above the valve plane) or jumps from frame to frame (a region
+ *    running into the outflow tract or an atrium) are left out, as contours leave out the slices
+ *    beyond the base.
+ * 5. Volume: disc summation (the "modified Simpson's rule" of CMR) of the areas over the slices
+ *    holding the LV; ED is the largest volume of the curve smoothed over neighbouring frames
+ *    (the flat stretch before contraction), ES the smallest volume. */
 #include "config.h"
 
 #include <fftw3.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "heart.h"
@@ -452,6 +462,282 @@ count (const guint8 *m, int n)
   return c;
 }
 
+/* ---- The endocardial outline ---------------------------------------------------------------- */
+
+static int
+compare_points (const void *a, const void *b)
+{
+  const int *p = a, *q = b;
+  return p[0] != q[0] ? p[0] - q[0] : p[1] - q[1];
+}
+
+static double
+cross3 (const int *o, const int *a, const int *b)
+{
+  return (double) (a[0] - o[0]) * (b[1] - o[1]) - (double) (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+/* Replaces mask m (w x h) by the pixels whose centres lie in the convex hull of its pixel
+ * centres. */
+static void
+convex_hull (guint8 *m, int w, int h)
+{
+  int *pts = g_new (int, (gsize) 4 * h), n = 0;
+  for (int y = 0; y < h; y++)
+    {
+      int x0 = -1, x1 = -1;
+      for (int x = 0; x < w; x++)
+        if (m[y * w + x])
+          {
+            if (x0 < 0)
+              x0 = x;
+            x1 = x;
+          }
+      if (x0 < 0)
+        continue;
+      pts[2 * n] = x0, pts[2 * n + 1] = y, n++;
+      if (x1 != x0)
+        pts[2 * n] = x1, pts[2 * n + 1] = y, n++;
+    }
+  if (n < 3)
+    {
+      g_free (pts);
+      return;
+    }
+  /* Andrew's monotone chain: lower then upper hull, counter-clockwise */
+  qsort (pts, n, sizeof (int) * 2, compare_points);
+  int *hull = g_new (int, (gsize) 4 * n + 4), k = 0;
+  for (int i = 0; i < n; i++)
+    {
+      while (k >= 2 && cross3 (hull + 2 * (k - 2), hull + 2 * (k - 1), pts + 2 * i) <= 0)
+        k--;
+      hull[2 * k] = pts[2 * i], hull[2 * k + 1] = pts[2 * i + 1], k++;
+    }
+  for (int i = n - 2, lower = k + 1; i >= 0; i--)
+    {
+      while (k >= lower && cross3 (hull + 2 * (k - 2), hull + 2 * (k - 1), pts + 2 * i) <= 0)
+        k--;
+      hull[2 * k] = pts[2 * i], hull[2 * k + 1] = pts[2 * i + 1], k++;
+    }
+  k--;   /* the last point repeats the first */
+  if (k >= 3)
+    for (int y = 0; y < h; y++)
+      {
+        double xl = INFINITY, xr = -INFINITY;
+        for (int i = 0; i < k; i++)
+          {
+            const int *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % k);
+            if ((a[1] - y) * (b[1] - y) > 0)
+              continue;
+            if (a[1] == b[1])
+              {
+                xl = MIN (xl, MIN (a[0], b[0]));
+                xr = MAX (xr, MAX (a[0], b[0]));
+              }
+            else
+              {
+                double xi = a[0] + (double) (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]);
+                xl = MIN (xl, xi);
+                xr = MAX (xr, xi);
+              }
+          }
+        if (xl > xr)
+          continue;
+        for (int x = MAX (0, (int) ceil (xl - 1e-9)); x <= MIN (w - 1, (int) floor (xr + 1e-9));
+             x++)
+          m[y * w + x] = 1;
+      }
+  g_free (hull);
+  g_free (pts);
+}
+
+/* The cavity as an endocardial contour outlines it, from the bright region m (box mask): thin
+ * bridges into neighbouring bright structures (fat, the RV, the outflow tract) cut by an opening
+ * of r pixels and the largest piece kept; then holes filled and the convex hull taken, which
+ * brings in papillary muscles and trabeculae along the wall: experts draw the endocardium as a
+ * smooth line along the compact myocardium with them inside, and the LV cavity in short axis is
+ * convex. */
+static void
+shape_cavity (Ctx *x, guint8 *m, int r)
+{
+  const int w = x->bw, h = x->bh, n = w * h;
+  guint8 *a = g_new (guint8, n), *b = g_new (guint8, n);
+  for (int i = 0; i < n; i++)
+    a[i] = !m[i];
+  dilate (a, b, w, h, r);
+  for (int i = 0; i < n; i++)
+    b[i] = !b[i];             /* m eroded by r */
+  if (label_regions (&x->lb, b) > 0)
+    {
+      int *sizes = g_new0 (int, x->lb.n + 1), best = 0;
+      for (int i = 0; i < n; i++)
+        sizes[x->lb.label[i]]++;
+      for (int id = 1; id <= x->lb.n; id++)
+        if (sizes[id] > sizes[best] || best == 0)
+          best = id;
+      g_free (sizes);
+      region_mask (&x->lb, best, a);
+      dilate (a, b, w, h, r);
+      for (int i = 0; i < n; i++)
+        m[i] = m[i] && b[i];
+    }
+  g_free (a);
+  g_free (b);
+  fill_holes (m, w, h, x->lb.stack);
+  convex_hull (m, w, h);
+}
+
+static int
+compare_floats (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return (x > y) - (x < y);
+}
+
+/* The median of slice s frame f over the box pixels where sel is set; NaN where none is. */
+static double
+median_where (const Ctx *x, int s, int f, const guint8 *sel)
+{
+  const float *img = hp_cine_image (x->c, f, s);
+  float *v = g_new (float, (gsize) x->bw * x->bh);
+  int n = 0;
+  for (int y = 0; y < x->bh; y++)
+    for (int xx = 0; xx < x->bw; xx++)
+      if (sel[y * x->bw + xx])
+        {
+          float a = img[(gsize) (y + x->by) * x->c->columns + xx + x->bx];
+          if (isfinite (a))
+            v[n++] = a;
+        }
+  double med = NAN;
+  if (n > 0)
+    {
+      qsort (v, n, sizeof (float), compare_floats);
+      med = v[n / 2];
+    }
+  g_free (v);
+  return med;
+}
+
+/* The level between blood and the compact myocardium at which the endocardium is drawn on slice
+ * s, from its end-diastolic cavity m on frame f: the blood's median inside, the wall's median in
+ * a ring from r_in to r_out pixels outside (mostly myocardium; the RV, fat or lung beyond it
+ * move the median little). NaN when either is missing. */
+static double
+wall_level (Ctx *x, int s, int f, const guint8 *m, int r_in, int r_out)
+{
+  const int n = x->bw * x->bh;
+  guint8 *a = g_new (guint8, n), *b = g_new (guint8, n);
+  dilate (m, a, x->bw, x->bh, r_in);
+  dilate (m, b, x->bw, x->bh, r_out);
+  for (int i = 0; i < n; i++)
+    b[i] = b[i] && !a[i];
+  double blood = median_where (x, s, f, m), wall = median_where (x, s, f, b);
+  g_free (a);
+  g_free (b);
+  /* half-way: a border pixel half blood, half wall */
+  return blood > wall ? 0.5 * (blood + wall) : NAN;
+}
+
+/* Grows cavity m (box mask) of slice s frame f outwards by up to r pixels into the pixels at or
+ * above level connected to it: the blood between the trabeculae and beside the papillary
+ * muscles, out to the compact myocardium, which the blood pool's own threshold (Otsu's over the
+ * whole box) leaves out; then the outline again. */
+static void
+grow_cavity (Ctx *x, int s, int f, guint8 *m, double level, int r)
+{
+  if (!isfinite (level) || r < 1)
+    return;
+  const int n = x->bw * x->bh;
+  const float *img = hp_cine_image (x->c, f, s);
+  guint8 *reach = g_new (guint8, n);
+  dilate (m, reach, x->bw, x->bh, r);
+  for (int y = 0; y < x->bh; y++)
+    for (int xx = 0; xx < x->bw; xx++)
+      {
+        int i = y * x->bw + xx;
+        float v = img[(gsize) (y + x->by) * x->c->columns + xx + x->bx];
+        reach[i] = m[i] || (reach[i] && isfinite (v) && v >= level);
+      }
+  label_regions (&x->lb, reach);
+  guint8 *keep = g_new0 (guint8, x->lb.n + 1);
+  for (int i = 0; i < n; i++)
+    if (m[i])
+      keep[x->lb.label[i]] = 1;
+  for (int i = 0; i < n; i++)
+    m[i] = x->lb.label[i] > 0 && keep[x->lb.label[i]];
+  g_free (keep);
+  g_free (reach);
+  fill_holes (m, x->bw, x->bh, x->lb.stack);
+  convex_hull (m, x->bw, x->bh);
+}
+
+/* ---- Slices beyond the ventricle ------------------------------------------------------------ */
+
+/* Does slice s's cavity behave as the ventricle's? Not when its area moves against the rest of
+ * the stack's (above the valve plane the region is an atrium, which fills while the ventricle
+ * empties), nor, on a large slice, when its area jumps between neighbouring frames by more than
+ * a ventricle's area can change in one frame (the region runs into the outflow tract, an atrium
+ * or the RV on some frames): at 20 frames a cavity ejecting 60 % over a third of the cycle
+ * changes by about a tenth of its largest area per frame. */
+static gboolean
+slice_like_lv (const HpCmrPhases *p, int s, double largest_mm2)
+{
+  const int nf = p->n_frames;
+  const double *a = p->area_mm2 + (gsize) s * nf;
+  double *rest = g_new0 (double, nf);
+  for (int t = 0; t < p->n_slices; t++)
+    if (t != s && p->slice_used[t])
+      for (int f = 0; f < nf; f++)
+        rest[f] += p->area_mm2[(gsize) t * nf + f];
+  double ma = 0, mr = 0, top = 0, jump = 0;
+  for (int f = 0; f < nf; f++)
+    {
+      ma += a[f] / nf;
+      mr += rest[f] / nf;
+      top = MAX (top, a[f]);
+      jump = MAX (jump, fabs (a[f] - a[(f + nf - 1) % nf]));
+    }
+  double sab = 0, saa = 0, sbb = 0;
+  for (int f = 0; f < nf; f++)
+    {
+      sab += (a[f] - ma) * (rest[f] - mr);
+      saa += (a[f] - ma) * (a[f] - ma);
+      sbb += (rest[f] - mr) * (rest[f] - mr);
+    }
+  g_free (rest);
+  /* the apex's small cavities move and jump by noise, and hold little volume: kept */
+  if (top <= 0.5 * largest_mm2)
+    return TRUE;
+  double corr = saa > 0 && sbb > 0 ? sab / sqrt (saa * sbb) : 1;
+  return corr >= 0 && jump <= MAX (0.25, 3.0 / nf) * top;
+}
+
+/* Leaves out the slices at either end of the stack, up to the reference slice ref, that do not
+ * behave as the ventricle (see slice_like_lv), as endocardial contours leave out the slices
+ * beyond the base. */
+static void
+drop_end_slices (HpCmrPhases *p, int ref, int bn)
+{
+  const int nf = p->n_frames, ns = p->n_slices;
+  double largest = 0;
+  for (int s = 0; s < ns; s++)
+    if (p->slice_used[s])
+      for (int f = 0; f < nf; f++)
+        largest = MAX (largest, p->area_mm2[(gsize) s * nf + f]);
+  for (int dir = -1; dir <= 1; dir += 2)
+    for (int s = dir < 0 ? 0 : ns - 1; s != ref; s -= dir)
+      {
+        if (!p->slice_used[s])
+          continue;
+        if (slice_like_lv (p, s, largest))
+          break;
+        p->slice_used[s] = 0;
+        memset (p->area_mm2 + (gsize) s * nf, 0, sizeof (double) * nf);
+        memset (p->masks + (gsize) s * nf * bn, 0, (gsize) nf * bn);
+      }
+}
+
 /* The fallback timeline: blood pixels in the box over all slices, per frame. */
 static void
 intensity_fallback (Ctx *x, HpCmrPhases *p)
@@ -512,6 +798,8 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
   const double dy = c->spacing_mm[0] > 0 ? c->spacing_mm[0] : 1;
   const double dz = isfinite (c->spacing_mm[2]) && c->spacing_mm[2] > 0 ? c->spacing_mm[2] : 1;
   const double px_mm = sqrt (dx * dy);
+  /* bridges narrower than about 6 mm into the cavity's neighbours are cut */
+  const int r_open = MAX (1, (int) lround (3.0 / px_mm));
 
   HpCmrPhases *p = g_new0 (HpCmrPhases, 1);
   p->n_frames = nf;
@@ -682,7 +970,7 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
         }
       guint8 *m = ed_mask + (gsize) ref * bn;
       region_mask (&x.lb, best, m);
-      fill_holes (m, x.bw, x.bh, x.lb.stack);
+      shape_cavity (&x, m, r_open);
       p->slice_used[ref] = 1;
       gboolean edge = FALSE;
       double mx = 0, my = 0;
@@ -731,7 +1019,7 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
               break;
             guint8 *m = ed_mask + (gsize) s * bn;
             region_mask (&x.lb, id, m);
-            fill_holes (m, x.bw, x.bh, x.lb.stack);
+            shape_cavity (&x, m, r_open);
             int a = count (m, bn), a_prev = count (ed_mask + (gsize) prev * bn, bn);
             /* a region much larger than its neighbour's has run into the atria or the RV */
             if (a > 1.8 * a_prev + 20)
@@ -745,11 +1033,16 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
       /* 5. frame by frame inside each slice's end-diastolic cavity */
       p->masks = g_new0 (guint8, (gsize) ns * nf * bn);
       int r_keep = MAX (1, (int) lround (2.0 / px_mm));
+      /* the wall's level from a ring 2 to 6 mm outside the cavity; growth by up to 5 mm */
+      int r_in = MAX (1, (int) lround (2.0 / px_mm));
+      int r_out = MAX (r_in + 1, (int) lround (6.0 / px_mm));
+      int r_grow = MAX (1, (int) lround (5.0 / px_mm));
       for (int s = 0; s < ns; s++)
         {
           if (!p->slice_used[s])
             continue;
           dilate (ed_mask + (gsize) s * bn, guide, x.bw, x.bh, r_keep);
+          double level = wall_level (&x, s, ref_frame, ed_mask + (gsize) s * bn, r_in, r_out);
           for (int f = 0; f < nf; f++)
             {
               guint8 *m = p->masks + ((gsize) s * nf + f) * bn;
@@ -774,9 +1067,10 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
                   if (best > 0)
                     {
                       region_mask (&x.lb, best, m);
-                      fill_holes (m, x.bw, x.bh, x.lb.stack);
+                      shape_cavity (&x, m, r_open);
                     }
                 }
+              grow_cavity (&x, s, f, m, level, r_grow);
               p->area_mm2[(gsize) s * nf + f] = count (m, bn) * x.px_mm2;
             }
           if (!hp_progress_report (progress, 0.5 + 0.5 * (s + 1) / ns, NULL, error))
@@ -793,6 +1087,7 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
             }
         }
       g_free (guide);
+      drop_end_slices (p, ref, bn);
       for (int f = 0; f < nf; f++)
         {
           double v = 0;
@@ -804,13 +1099,25 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
     }
   g_free (ed_mask);
 
-  for (int f = 0; f < nf; f++)
-    {
-      if (p->volume_ml[f] > p->volume_ml[p->ed_frame])
-        p->ed_frame = f;
-      if (p->volume_ml[f] < p->volume_ml[p->es_frame])
-        p->es_frame = f;
-    }
+  /* end-diastole: the largest volume of the curve smoothed over neighbouring frames (cyclic,
+   * 1 2 1), since after diastasis the volume stays within noise of its largest for a few frames
+   * and the middle of that stretch is a better guess than whichever frame the noise favours;
+   * end-systole: the smallest volume as it is, since the curve turns sharply there and unevenly
+   * (ejection and early filling at different rates), which smoothing would shift */
+  {
+    double *sm = g_new (double, nf);
+    for (int f = 0; f < nf; f++)
+      sm[f] = 0.25 * p->volume_ml[(f + nf - 1) % nf] + 0.5 * p->volume_ml[f]
+              + 0.25 * p->volume_ml[(f + 1) % nf];
+    for (int f = 0; f < nf; f++)
+      {
+        if (sm[f] > sm[p->ed_frame])
+          p->ed_frame = f;
+        if (p->volume_ml[f] < p->volume_ml[p->es_frame])
+          p->es_frame = f;
+      }
+    g_free (sm);
+  }
   if (p->method == HP_CMR_METHOD_BLOOD_POOL)
     {
       p->edv_ml = p->volume_ml[p->ed_frame];
