@@ -4,6 +4,8 @@
 #include "core/core.h"
 #include "io/io.h"
 #include "ecg/ecg.h"
+#include "ecg/synth-ecg.h"
+#include "io/ecg-write.h"
 #include "core/cine.h"
 #include "io/cine-io.h"
 #include "synth/synth.h"
