@@ -10,3 +10,4 @@
 #include "io/cine-io.h"
 #include "synth/synth.h"
 #include "cohort/cohort.h"
+#include "sync/sync.h"

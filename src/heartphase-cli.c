@@ -13,6 +13,7 @@
 #include "heartphase.h"
 #include "cmr/heart.h"
 #include "cmr/synth-cine.h"
+#include "synth/synth.h"
 #include "io/cine-write.h"
 
 static int
@@ -40,6 +41,16 @@ usage (FILE *out)
            "                    writes a generated beating cine (short-axis stack and 4-chamber\n"
            "                    view) as DICOM series (DIR/sax, DIR/4ch) or NIfTI, and its truth\n"
            "                    as DIR/truth.json\n"
+           "  synth --subjects N --out DIR [--seed S] [--frames N] [--slices N] [--small]\n"
+           "                    writes a synthetic paired cohort: per subject an ECG (CardioSoft\n"
+           "                    XML and WFDB) and cines (DICOM, short axis and 4-chamber) from one\n"
+           "                    latent physiology, and DIR/cohort.csv with the truth; --small\n"
+           "                    makes 128 x 128 images of 2.9 mm (quicker, same field of view)\n"
+           "  sync SUBJECT_DIR  maps each frame of the subject's short-axis cine onto the cardiac\n"
+           "                    cycle of its ECG (ecg.xml or a WFDB record, and sax/): the\n"
+           "                    estimated trigger delay (offset_ms, R peak to frame 0), a\n"
+           "                    confidence, per frame the phase (0-1) and ms after the R peak on\n"
+           "                    the ECG's beat, the end-systolic frame and T end at the scan's rate\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -638,6 +649,105 @@ cmd_synth_cine (int argc, char **argv)
   return 0;
 }
 
+static void
+on_cohort_progress (double fraction, const char *message, gpointer user_data)
+{
+  (void) user_data;
+  if (message != NULL)
+    fprintf (stderr, "\r%3.0f %% %s", 100 * fraction, message);
+  else
+    fprintf (stderr, "\r%3.0f %%%20s\n", 100 * fraction, "");
+}
+
+static int
+cmd_synth (int argc, char **argv)
+{
+  HpCohortOptions o;
+  hp_cohort_options_init (&o);
+  const char *out = NULL;
+  gboolean have_n = FALSE;
+  for (int i = 2; i < argc; i++)
+    {
+      int v;
+      const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+      if (strcmp (argv[i], "--out") == 0 && next != NULL)
+        out = argv[++i];
+      else if (strcmp (argv[i], "--subjects") == 0 && next != NULL
+               && parse_int (next, 1, 1000000, &v))
+        o.n_subjects = (guint) v, have_n = TRUE, i++;
+      else if (strcmp (argv[i], "--seed") == 0 && next != NULL && parse_int (next, 0, G_MAXINT, &v))
+        o.seed = (guint32) v, i++;
+      else if (strcmp (argv[i], "--frames") == 0 && next != NULL && parse_int (next, 2, 1000, &v))
+        o.n_frames = v, i++;
+      else if (strcmp (argv[i], "--slices") == 0 && next != NULL && parse_int (next, 1, 200, &v))
+        o.n_slices = v, i++;
+      else if (strcmp (argv[i], "--small") == 0)
+        o.rows = o.columns = 128, o.pixel_mm = 2.9;
+      else
+        {
+          fprintf (stderr, "heartphase-cli: synth: bad argument %s\n", argv[i]);
+          return usage (stderr);
+        }
+    }
+  if (out == NULL || !have_n)
+    return usage (stderr);
+  g_autoptr (GError) error = NULL;
+  HpProgress progress;
+  hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
+  gint64 t0 = g_get_monotonic_time ();
+  if (!hp_cohort_write (&o, out, &progress, &error))
+    return fail (error);
+  double seconds = (g_get_monotonic_time () - t0) / 1e6;
+  g_autofree char *csv = g_build_filename (out, "cohort.csv", NULL);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_nullable_string (b, "cohort", csv);
+  add_int (b, "subjects", o.n_subjects);
+  add_int (b, "seed", o.seed);
+  add_double (b, "seconds", seconds);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
+static int
+cmd_sync (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSync) s = hp_sync_subject (dir, NULL, &error);
+  if (s == NULL)
+    return fail (error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_double (b, "offset_ms", s->offset_ms);
+  add_double (b, "confidence", s->confidence);
+  add_nullable_string (b, "method", hp_sync_method_name (s->method));
+  add_nullable_string (b, "note", s->note);
+  json_builder_set_member_name (b, "frame_phase");
+  json_builder_begin_array (b);
+  for (int f = 0; f < s->n_frames; f++)
+    add_double_element (b, s->frame_phase[f]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "frame_ecg_ms");
+  json_builder_begin_array (b);
+  for (int f = 0; f < s->n_frames; f++)
+    add_double_element (b, s->frame_ecg_ms[f]);
+  json_builder_end_array (b);
+  add_int (b, "es_frame", s->es_frame);
+  add_double (b, "t_end_ms", s->t_end_ms);
+  add_double (b, "es_ms", s->es_cmr_ms);
+  add_double (b, "es_cine_ms", s->es_cine_ms);
+  add_double (b, "es_ecg_ms", s->es_ecg_ms);
+  add_double (b, "t_end_ecg_ms", s->t_end_ecg_ms);
+  add_double (b, "rr_ecg_ms", s->rr_ecg_ms);
+  add_double (b, "rr_cmr_ms", s->rr_cmr_ms);
+  add_double (b, "hr_ecg_bpm", s->hr_ecg_bpm);
+  add_double (b, "hr_cmr_bpm", s->hr_cmr_bpm);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -686,6 +796,10 @@ main (int argc, char **argv)
     return cmd_cmr_info (argv[3]);
   if (strcmp (argv[1], "cmr") == 0 && argc == 4 && strcmp (argv[2], "phases") == 0)
     return cmd_cmr_phases (argv[3]);
+  if (strcmp (argv[1], "sync") == 0 && argc == 3)
+    return cmd_sync (argv[2]);
+  if (strcmp (argv[1], "synth") == 0)
+    return cmd_synth (argc, argv);
   if (strcmp (argv[1], "synth-cine") == 0)
     return cmd_synth_cine (argc, argv);
   fprintf (stderr, "heartphase-cli: unknown command or wrong arguments\n");

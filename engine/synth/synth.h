@@ -5,7 +5,7 @@
  * end-systole) come from the same heart. */
 #pragma once
 
-#include <glib.h>
+#include "core/core.h"
 
 G_BEGIN_DECLS
 
@@ -53,5 +53,33 @@ double hp_physiology_qt_ms (const HpPhysiology *p, double hr_bpm);
 
 /* Aortic valve closure (end of ejection) after the end of the T wave, at rest. */
 #define HP_PHYSIOLOGY_ES_AFTER_T_END_MS 15.0
+
+/* ---- The cohort on disk (cohort.c) ----------------------------------------------------------- */
+
+typedef struct
+{
+  guint32 seed;
+  guint n_subjects;
+  /* the cines: frames per cycle, short-axis slices, image size and pixel, noise */
+  int n_frames, n_slices, rows, columns;
+  double pixel_mm, noise;
+} HpCohortOptions;
+
+/* Seed 1, 10 subjects, cines as UK Biobank's: 50 frames, 10 slices of 208 x 210 at 1.8 mm. */
+void hp_cohort_options_init (HpCohortOptions *options);
+
+/* Writes the cohort into dir (made if missing): per subject DIR/subNNNN/ with ecg.xml (GE
+ * CardioSoft), ecg.hea + ecg.dat (WFDB), sax/ and lax4ch/ (DICOM series), then DIR/cohort.csv
+ * with one row of truth per subject (hp_cohort_csv_header's columns). The same seed gives the
+ * same subjects whatever their number. progress and options may be NULL. */
+gboolean hp_cohort_write (const HpCohortOptions *options, const char *dir, HpProgress *progress,
+                          GError **error);
+/* One subject (index from 0) into dir/subNNNN/, its cohort.csv row appended to row when not NULL. */
+gboolean hp_cohort_make_subject (const HpCohortOptions *options, guint index, const char *dir,
+                                 GString *row, GError **error);
+/* "sub0001" for index 0 (free it). */
+char *hp_cohort_subject_name (guint index);
+/* cohort.csv's first line, with its newline (free it). */
+char *hp_cohort_csv_header (void);
 
 G_END_DECLS
