@@ -46,7 +46,11 @@ hp_application_activate (GApplication *app)
 {
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
   if (window == NULL)
-    window = GTK_WINDOW (new_window (HP_APPLICATION (app)));
+    {
+      /* started without a file: the built-in demo cohort, so that the whole product shows */
+      window = GTK_WINDOW (new_window (HP_APPLICATION (app)));
+      hp_window_open_demo (HP_WINDOW (window));
+    }
   gtk_window_present (window);
 }
 

@@ -4,7 +4,9 @@
  * toasts whose Details show the whole message. */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -720,6 +722,120 @@ action_relative_subject (GtkWidget *widget, const char *action, GVariant *param)
   HpWindow *self = HP_WINDOW (widget);
   hp_cohort_sidebar_select_relative (self->cohort_sidebar,
                                      g_str_equal (action, "win.next-subject") ? 1 : -1);
+}
+
+/* ---- The built-in demo cohort -------------------------------------------------------------------- */
+
+char *
+hp_window_demo_dir (void)
+{
+  const char *env = g_getenv ("HEARTPHASE_DEMO_DIR");
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  return g_build_filename (g_get_user_data_dir (), "heartphase", "demo-cohort", NULL);
+}
+
+/* Small enough to be made in a few seconds on first run, large enough to show every label's
+ * kind of subject: a dozen subjects, cines of 30 frames on 8 slices of 128 x 128 at 2.9 mm. */
+static void
+demo_options (HpCohortOptions *o)
+{
+  hp_cohort_options_init (o);
+  o->seed = 2026;
+  o->n_subjects = 12;
+  o->n_frames = 30;
+  o->n_slices = 8;
+  o->rows = o->columns = 128;
+  o->pixel_mm = 2.9;
+}
+
+static void
+demo_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  (void) source;
+  LoadJob *job = task_data;
+  HpProgress progress;
+  hp_progress_init (&progress, job_progress, job, cancellable);
+  HpCohortOptions o;
+  demo_options (&o);
+  /* made beside its final place and moved there whole: a run stopped half way leaves no
+   * half-made demo behind to be taken for a finished one */
+  g_autofree char *part = g_strconcat (job->path, ".part", NULL);
+  GError *error = NULL;
+  if (g_file_test (part, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *stale = g_strdup_printf ("%s.%" G_GINT64_FORMAT, part,
+                                                g_get_real_time ());
+      g_rename (part, stale);
+    }
+  if (!hp_cohort_write (&o, part, &progress, &error))
+    g_task_return_error (task, error);
+  else if (g_rename (part, job->path) != 0)
+    {
+      int e = errno;
+      g_task_return_new_error (task, HP_ERROR, HP_ERROR_IO,
+                               _("%s: the demo cohort cannot be put in place: %s"), job->path,
+                               g_strerror (e));
+    }
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+demo_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  (void) user_data;
+  HpWindow *self = HP_WINDOW (source);
+  GTask *task = G_TASK (result);
+  LoadJob *job = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (task, &error);
+  if (g_task_get_cancellable (task) != self->load_cancellable)
+    return;
+  g_clear_object (&self->load_cancellable);
+  self->ecg_job = NULL;
+  stop_progress (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+  if (!ok)
+    {
+      if (!g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
+        show_error (self, error->message);
+      g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE, error->message);
+      return;
+    }
+  g_autoptr (GFile) file = g_file_new_for_path (job->path);
+  hp_window_open (self, file);
+}
+
+void
+hp_window_open_demo (HpWindow *self)
+{
+  g_return_if_fail (HP_IS_WINDOW (self));
+  g_autofree char *dir = hp_window_demo_dir ();
+  if (hp_cohort_is_cohort (dir))
+    {
+      g_autoptr (GFile) file = g_file_new_for_path (dir);
+      hp_window_open (self, file);
+      return;
+    }
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
+  LoadJob *job = g_atomic_rc_box_new0 (LoadJob);
+  g_mutex_init (&job->lock);
+  job->path = g_strdup (dir);
+  /* TRANSLATORS: the progress bar's message while the demo cohort is made on first run */
+  job->message = g_strdup (_("Making the demo cohort"));
+  job->started_us = g_get_monotonic_time ();
+  self->ecg_job = job;
+  g_autofree char *parent = g_path_get_dirname (dir);
+  g_mkdir_with_parents (parent, 0755);
+  g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, demo_done, NULL);
+  g_task_set_task_data (task, job, load_job_unref);
+  g_task_run_in_thread (task, demo_thread);
+  start_progress (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
 }
 
 HpCohortSidebar *

@@ -35,6 +35,11 @@ HpCinePage *hp_window_get_cine_page (HpWindow *self);
 /* The list of a cohort's subjects, beside the subject on show when a cohort folder (one with a
  * cohort.csv) was opened; choosing a subject there opens its folder. */
 HpCohortSidebar *hp_window_get_cohort_sidebar (HpWindow *self);
+/* Opens the built-in demo cohort, making it first (in a worker thread, with progress and Cancel)
+ * when it is not there yet. It lives in hp_window_demo_dir (free it): the user's data folder, or
+ * $HEARTPHASE_DEMO_DIR. */
+void hp_window_open_demo (HpWindow *self);
+char *hp_window_demo_dir (void);
 /* The record's representative beats, on the window's second page. */
 HpBeatView *hp_window_get_beat_view (HpWindow *self);
 /* The Open button's menu of recent records (from the "recent-files" setting, newest first,

@@ -1,5 +1,6 @@
-/* The application as a user starts it: `heartphase FILE` opens the record in a window, and
- * several files open several windows. Runs the real HpApplication under Xvfb. */
+/* The application as a user starts it: `heartphase FILE` opens the record in a window, several
+ * files open several windows, and `heartphase` alone opens the demo cohort. Runs the real
+ * HpApplication under Xvfb. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -56,10 +57,14 @@ ignore_bus_warning (const char *domain, GLogLevelFlags level, const char *messag
 static GPtrArray *
 run_app (int argc, char **argv, int expected_loads)
 {
+  /* 0: the demo, which is made first (more time), then opens one subject */
+  gboolean demo = expected_loads == 0;
+  if (demo)
+    expected_loads = 1;
   Run run = { g_ptr_array_new_with_free_func (g_free), expected_loads, 0 };
   g_autoptr (HpApplication) app = hp_application_new ();
   g_signal_connect (app, "window-added", G_CALLBACK (on_window_added), &run);
-  run.timeout = g_timeout_add_seconds (60, give_up, &run);
+  run.timeout = g_timeout_add_seconds (demo ? 240 : 60, give_up, &run);
   int status = g_application_run (G_APPLICATION (app), argc, argv);
   g_assert_cmpint (status, ==, 0);
   /* every load reported before the time ran out */
@@ -122,6 +127,38 @@ test_several_files (void)
   g_test_trap_assert_passed ();
 }
 
+/* Started without a file: the demo cohort is made in the user's data folder (here a test
+ * folder), then its first subject opens beside the list of subjects; a second start finds it
+ * made and opens it at once. Each start in a process of its own. */
+static void
+test_demo (void)
+{
+  if (g_test_subprocess ())
+    {
+      char *argv[] = { "heartphase", NULL };
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr (GPtrArray) outcomes = run_app (1, argv, 0);
+      g_test_message ("%s after %.1f s", (char *) outcomes->pdata[0],
+                      (g_get_monotonic_time () - t0) / 1e6);
+      g_assert_true (g_str_has_prefix (outcomes->pdata[0], "ok "));
+      g_assert_true (g_str_has_suffix (outcomes->pdata[0], "sub0001"));
+      return;
+    }
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "demo", NULL);
+  g_setenv ("HEARTPHASE_DEMO_DIR", dir, TRUE);
+  g_autofree char *csv = g_build_filename (dir, "cohort.csv", NULL);
+  g_autofree char *part = g_strconcat (dir, ".part", NULL);
+  for (int start = 0; start < 2; start++)
+    {
+      g_assert_true (g_file_test (csv, G_FILE_TEST_IS_REGULAR) == (start > 0));
+      g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+      g_test_trap_assert_passed ();
+      g_assert_true (g_file_test (csv, G_FILE_TEST_IS_REGULAR));
+      g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+    }
+  g_unsetenv ("HEARTPHASE_DEMO_DIR");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -129,5 +166,6 @@ main (int argc, char **argv)
   g_test_log_set_fatal_handler (ignore_bus_warning, NULL);
   g_test_add_func ("/application/one-file", test_one_file);
   g_test_add_func ("/application/several-files", test_several_files);
+  g_test_add_func ("/application/demo", test_demo);
   return g_test_run ();
 }

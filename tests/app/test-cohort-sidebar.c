@@ -1,0 +1,193 @@
+/* Display test of a cohort in the main window under Xvfb: a generated synthetic cohort folder is
+ * opened through the window's loader; its subjects are listed beside the first of them (its ECG
+ * and cine side by side), the next subject opens from the keyboard, and the list searches,
+ * filters by label and sorts by a column of cohort.csv. The window is rendered to PNG. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <math.h>
+#include <string.h>
+
+#include "heartphase.h"
+#include "hp-render.h"
+#include "hp-test.h"
+#include "hp-window.h"
+
+typedef struct
+{
+  gboolean done, ok;
+  char *message;
+} Outcome;
+
+static void
+on_load_finished (HpWindow *window, gboolean ok, const char *message, Outcome *outcome)
+{
+  (void) window;
+  outcome->done = TRUE;
+  outcome->ok = ok;
+  g_free (outcome->message);
+  outcome->message = g_strdup (message);
+}
+
+/* Runs the main loop until the window has opened what start started; the seconds it took. */
+static double
+wait_open (HpWindow *window, Outcome *outcome, void (*start) (HpWindow *, gpointer),
+           gpointer data)
+{
+  g_clear_pointer (&outcome->message, g_free);
+  *outcome = (Outcome) { 0 };
+  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), outcome);
+  gint64 t0 = g_get_monotonic_time ();
+  start (window, data);
+  hp_render_iterate_until (&outcome->done, 60000);
+  double s = (g_get_monotonic_time () - t0) / 1e6;
+  g_signal_handler_disconnect (window, id);
+  g_assert_true (outcome->done);
+  return s;
+}
+
+static void
+start_open (HpWindow *window, gpointer path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  hp_window_open (window, file);
+}
+
+static void
+start_next (HpWindow *window, gpointer data)
+{
+  (void) data;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.next-subject", NULL));
+}
+
+/* Pixel rows of the sidebar's list (below its header) with dark text in them. */
+static int
+text_rows (const HpImage *im, HpWindow *window, HpCohortSidebar *sidebar)
+{
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (sidebar), GTK_WIDGET (window), &r));
+  int rows = 0;
+  for (int y = (int) r.origin.y + 150; y < (int) (r.origin.y + r.size.height) && y < im->height;
+       y++)
+    {
+      int dark = 0;
+      for (int x = (int) r.origin.x; x < (int) (r.origin.x + r.size.width) && x < im->width; x++)
+        dark += hp_image_is_dark (im, x, y);
+      rows += dark > 2;
+    }
+  return rows;
+}
+
+static const char *
+title_of (HpWindow *window)
+{
+  return gtk_window_get_title (GTK_WINDOW (window));
+}
+
+static void
+test_cohort (void)
+{
+  HpCohortOptions o;
+  hp_cohort_options_init (&o);
+  o.seed = 3;
+  o.n_subjects = 6;
+  o.n_frames = 20;
+  o.n_slices = 6;
+  o.rows = o.columns = 96;
+  o.pixel_mm = 3.9;
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "cohort", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_cohort_write (&o, dir, NULL, &error));
+  g_assert_no_error (error);
+
+  HpWindow *window = hp_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1500, 1000);
+  gtk_window_present (GTK_WINDOW (window));
+  hp_render_wait_drawn (GTK_WIDGET (window));
+
+  Outcome outcome = { 0 };
+  double first = wait_open (window, &outcome, start_open, dir);
+  g_assert_true (outcome.ok);
+  HpCohortSidebar *sidebar = hp_window_get_cohort_sidebar (window);
+  GtkRevealer *revealer = GTK_REVEALER (gtk_widget_get_ancestor (GTK_WIDGET (sidebar),
+                                                                 GTK_TYPE_REVEALER));
+  g_assert_true (gtk_revealer_get_reveal_child (revealer));
+  gboolean never = FALSE;
+  for (int k = 0; k < 100 && !gtk_revealer_get_child_revealed (revealer); k++)
+    hp_render_iterate_until (&never, 20);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (sidebar)));
+  g_assert_cmpuint (hp_cohort_sidebar_get_n_shown (sidebar), ==, 6);
+  g_assert_cmpint (hp_cohort_sidebar_get_selected (sidebar), ==, 0);
+  g_assert_nonnull (strstr (title_of (window), "sub0001"));
+  g_assert_true (hp_window_has_record (window));
+  g_assert_true (hp_cine_page_has_cine (hp_window_get_cine_page (window)));
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "cohort-sidebar.png");
+  g_assert_nonnull (im);
+  int rows_all = text_rows (im, window, sidebar);
+
+  /* the next subject from the keyboard's action; the time to its ECG and first cine frame */
+  double next = wait_open (window, &outcome, start_next, NULL);
+  g_assert_true (outcome.ok);
+  g_assert_cmpint (hp_cohort_sidebar_get_selected (sidebar), ==, 1);
+  g_assert_nonnull (strstr (title_of (window), "sub0002"));
+  g_test_message ("cohort opened with its first subject in %.0f ms; the next subject in %.0f ms",
+                  first * 1000, next * 1000);
+
+  /* search, label filter, sort */
+  hp_cohort_sidebar_set_search (sidebar, "sub0004");
+  g_assert_cmpuint (hp_cohort_sidebar_get_n_shown (sidebar), ==, 1);
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  g_autoptr (HpImage) one = hp_render_widget (GTK_WIDGET (window), "cohort-sidebar-search.png");
+  int rows_one = text_rows (one, window, sidebar);
+  g_test_message ("pixel rows with text in the list: %d with 6 subjects, %d with 1", rows_all,
+                  rows_one);
+  /* the picture lists them: five rows of text fewer (a row is some 18 px high) */
+  g_assert_cmpint (rows_all - rows_one, >, 5 * 8);
+  hp_cohort_sidebar_set_search (sidebar, NULL);
+  g_assert_cmpuint (hp_cohort_sidebar_get_n_shown (sidebar), ==, 6);
+  const HpCohortTable *t = hp_cohort_sidebar_get_table (sidebar);
+  int af = hp_cohort_table_column (t, "af"), age = hp_cohort_table_column (t, "age");
+  guint n_af = 0;
+  for (guint i = 0; i < t->rows->len; i++)
+    n_af += hp_cohort_table_number (t, i, af) > 0.5;
+  hp_cohort_sidebar_set_label_filter (sidebar, 5);
+  g_assert_cmpuint (hp_cohort_sidebar_get_n_shown (sidebar), ==, n_af);
+  hp_cohort_sidebar_set_label_filter (sidebar, 0);
+  g_assert_true (hp_cohort_sidebar_sort_by (sidebar, "age", TRUE));
+  /* the first in the list is now the oldest: selecting "the next" from nothing picks it */
+  guint oldest = 0;
+  for (guint i = 1; i < t->rows->len; i++)
+    if (hp_cohort_table_number (t, i, age) > hp_cohort_table_number (t, oldest, age))
+      oldest = i;
+  g_assert_true (hp_cohort_sidebar_select (sidebar, oldest));
+  hp_render_iterate_until (&never, 50);   /* let the list settle */
+  g_assert_false (hp_cohort_sidebar_select_relative (sidebar, -1));  /* already first */
+
+  /* a damaged cohort table: a message naming it, the window as it was */
+  g_autofree char *bad = g_build_filename (hp_test_tmpdir (), "bad", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (bad, 0755), ==, 0);
+  g_autofree char *csv = g_build_filename (bad, "cohort.csv", NULL);
+  g_assert_true (g_file_set_contents (csv, "subject,age\nsub1\n", -1, NULL));
+  g_autoptr (GFile) file = g_file_new_for_path (bad);
+  outcome.done = FALSE;
+  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), &outcome);
+  hp_window_open (window, file);
+  hp_render_iterate_until (&outcome.done, 5000);
+  g_signal_handler_disconnect (window, id);
+  g_assert_true (outcome.done);
+  g_assert_false (outcome.ok);
+  g_assert_nonnull (strstr (outcome.message, "cohort.csv"));
+  g_assert_true (hp_window_has_record (window));
+  g_free (outcome.message);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_test_add_func ("/cohort-sidebar/open", test_cohort);
+  return g_test_run ();
+}
