@@ -407,6 +407,10 @@ static void
 hp_cohort_sidebar_dispose (GObject *object)
 {
   HpCohortSidebar *self = HP_COHORT_SIDEBAR (object);
+  /* tearing the list down is no choice of a subject */
+  self->quiet = TRUE;
+  if (self->selection != NULL)
+    g_signal_handlers_disconnect_by_data (self->selection, self);
   if (self->column_view != NULL)
     gtk_column_view_set_model (self->column_view, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), HP_TYPE_COHORT_SIDEBAR);

@@ -272,7 +272,9 @@ test_qtdb (void)
   g_assert_cmpint (hp.beats_unmatched, ==, 0);
   static const double hp_max_abs_mean[N_FIDUCIALS] = { 1.5, 1.0, 3.0, 2.2, 1.5, 2.2 };
   static const double hp_max_sd[N_FIDUCIALS] = { 18.0, 18.8, 9.6, 14.0, 19.5, 24.5 };
-  static const double hp_max_missed[N_FIDUCIALS] = { 0.02, 0.02, 0.005, 0.005, 0.002, 0.002 };
+  /* P: 2.3 % missed, of which 0.5 % are P waves the check of their place before the QRS drops
+   * (the price of reporting none in atrial fibrillation; see score-p-waves) */
+  static const double hp_max_missed[N_FIDUCIALS] = { 0.025, 0.025, 0.005, 0.005, 0.002, 0.002 };
   for (int k = 0; k < N_FIDUCIALS; k++)
     {
       g_assert_cmpfloat (fabs (mean_of (&hp, k)), <, hp_max_abs_mean[k]);
