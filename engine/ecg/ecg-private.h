@@ -59,3 +59,57 @@ hp_ecg_sort_found (gint64 *v, int n)
       }
   return k;
 }
+
+/* HP_ECG_DEFINE_SELECT_KTH for the hot medians. Unlike it, this one leaves v in no particular
+ * order around k, so a caller that reads the partition afterwards keeps to the other. The stages
+ * take medians of a few dozen to a few hundred values many times per record, where a textbook quickselect mispredicts a branch on nearly
+ * every comparison: here the partition has no branch that depends on the data (a three-way
+ * Lomuto partition around the median of three), and the last few values are ranked by
+ * counting. Exact, as any selection is. */
+#define HP_ECG_DEFINE_SELECT_KTH_BRANCHLESS(name, type)                                                     \
+  static type name (type *v, int n, int k)                                                       \
+  {                                                                                              \
+    int lo = 0, hi = n - 1;                                                                      \
+    while (hi - lo >= 16)                                                                        \
+      {                                                                                          \
+        type a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];                                   \
+        type pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));     \
+        int lt = lo;                                                                             \
+        for (int i = lo; i <= hi; i++)                                                           \
+          {                                                                                      \
+            type t = v[i];                                                                       \
+            v[i] = v[lt];                                                                        \
+            v[lt] = t;                                                                           \
+            lt += t < pivot;                                                                     \
+          }                                                                                      \
+        if (k < lt)                                                                              \
+          {                                                                                      \
+            hi = lt - 1;                                                                         \
+            continue;                                                                            \
+          }                                                                                      \
+        int eq = lt;                                                                             \
+        for (int i = lt; i <= hi; i++)                                                           \
+          {                                                                                      \
+            type t = v[i];                                                                       \
+            v[i] = v[eq];                                                                        \
+            v[eq] = t;                                                                           \
+            eq += t == pivot;                                                                    \
+          }                                                                                      \
+        if (k < eq)                                                                              \
+          return pivot;                                                                          \
+        lo = eq;                                                                                 \
+      }                                                                                          \
+    for (int i = lo; i <= hi; i++)                                                               \
+      {                                                                                          \
+        type x = v[i];                                                                           \
+        int below = 0, not_above = 0;                                                            \
+        for (int j = lo; j <= hi; j++)                                                           \
+          {                                                                                      \
+            below += v[j] < x;                                                                   \
+            not_above += v[j] <= x;                                                              \
+          }                                                                                      \
+        if (lo + below <= k && k < lo + not_above)                                               \
+          return x;                                                                              \
+      }                                                                                          \
+    return v[k];                                                                                 \
+  }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 #include "ecg.h"
+#include "ecg-private.h"
 
 /* Where the processor has AVX2, a second copy of the loops over every sample, picked when the
  * library is loaded, does eight samples per instruction instead of four. The results are the
@@ -727,56 +728,8 @@ unpack_pair (HpEcgFilter *f, float *restrict pa, gint64 bad_a, float *restrict p
 
 /* ---- Mains detection --------------------------------------------------------------------------- */
 
-/* The k-th smallest of v[0..n-1] (reorders v), for the median of a few hundred spectral bins:
- * a three-way Lomuto partition with no branch that depends on the data (a textbook quickselect
- * mispredicts one on nearly every comparison), the last few values ranked by counting. */
-static double
-select_kth (double *v, int n, int k)
-{
-  int lo = 0, hi = n - 1;
-  while (hi - lo >= 16)
-    {
-      double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
-      double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-      int lt = lo;
-      for (int i = lo; i <= hi; i++)
-        {
-          double t = v[i];
-          v[i] = v[lt];
-          v[lt] = t;
-          lt += t < pivot;
-        }
-      if (k < lt)
-        {
-          hi = lt - 1;
-          continue;
-        }
-      int eq = lt;
-      for (int i = lt; i <= hi; i++)
-        {
-          double t = v[i];
-          v[i] = v[eq];
-          v[eq] = t;
-          eq += t == pivot;
-        }
-      if (k < eq)
-        return pivot;
-      lo = eq;
-    }
-  for (int i = lo; i <= hi; i++)
-    {
-      double x = v[i];
-      int below = 0, not_above = 0;
-      for (int j = lo; j <= hi; j++)
-        {
-          below += v[j] < x;
-          not_above += v[j] <= x;
-        }
-      if (lo + below <= k && k < lo + not_above)
-        return x;
-    }
-  return v[k];
-}
+/* the median of a few hundred spectral bins */
+HP_ECG_DEFINE_SELECT_KTH_BRANCHLESS (select_kth, double)
 
 /* Power of cosine-transform bin k (0 < k < N) summed over both leads of the first n_pairs
  * pairs: |C_k|^2, C_k = w_k (V_k + exp (i pi k / N) V_N-k) / 2 (see filter_pair), |w_k| = 1;

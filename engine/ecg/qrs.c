@@ -105,60 +105,7 @@ hp_qrs_reject_reason_name (HpQrsRejectReason reason)
 
 /* ---- Small helpers ------------------------------------------------------------------------- */
 
-/* The k-th smallest of v[0..n-1] (reorders v). The detector takes medians of a few dozen
- * values hundreds of times per record, where a textbook quickselect mispredicts a branch on
- * nearly every comparison and costs more than everything else: here the partition has no
- * branch that depends on the data (a three-way Lomuto partition around the median of three),
- * and the last few values are ranked by counting. Exact, as any selection is. */
-static float
-select_k (float *v, int n, int k)
-{
-  int lo = 0, hi = n - 1;
-  while (hi - lo >= 16)
-    {
-      float a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
-      float pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-      /* the values below the pivot to the front... */
-      int lt = lo;
-      for (int i = lo; i <= hi; i++)
-        {
-          float t = v[i];
-          v[i] = v[lt];
-          v[lt] = t;
-          lt += t < pivot;
-        }
-      if (k < lt)
-        {
-          hi = lt - 1;
-          continue;
-        }
-      /* ...and those equal to it after them (the pivot is one of them: each round shrinks) */
-      int eq = lt;
-      for (int i = lt; i <= hi; i++)
-        {
-          float t = v[i];
-          v[i] = v[eq];
-          v[eq] = t;
-          eq += t == pivot;
-        }
-      if (k < eq)
-        return pivot;
-      lo = eq;
-    }
-  for (int i = lo; i <= hi; i++)
-    {
-      float x = v[i];
-      int below = 0, not_above = 0;
-      for (int j = lo; j <= hi; j++)
-        {
-          below += v[j] < x;
-          not_above += v[j] <= x;
-        }
-      if (lo + below <= k && k < lo + not_above)
-        return x;
-    }
-  return v[k];
-}
+HP_ECG_DEFINE_SELECT_KTH_BRANCHLESS (select_k, float)
 
 static float
 median_of (float *v, int n)
