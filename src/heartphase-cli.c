@@ -51,6 +51,11 @@ usage (FILE *out)
            "                    estimated trigger delay (offset_ms, R peak to frame 0), a\n"
            "                    confidence, per frame the phase (0-1) and ms after the R peak on\n"
            "                    the ECG's beat, the end-systolic frame and T end at the scan's rate\n"
+           "                    (a subject of a cohort: its hand-tuned offset where there is one)\n"
+           "  set-offset COHORT SUBJECT MS|reset\n"
+           "                    keeps (or forgets) a subject's hand-tuned sync offset in the\n"
+           "                    cohort's heartphase-project.json\n"
+           "  offsets COHORT    the hand-tuned offsets as CSV (subject,offset_ms)\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -717,9 +722,26 @@ cmd_sync (const char *dir)
   g_autoptr (HpSync) s = hp_sync_subject (dir, NULL, &error);
   if (s == NULL)
     return fail (error);
+  /* a subject of a cohort whose offset was tuned by hand: that offset, as every later step
+   * takes it */
+  g_autofree char *cohort = g_path_get_dirname (dir);
+  g_autofree char *subject = g_path_get_basename (dir);
+  gboolean hand = FALSE;
+  if (hp_cohort_is_cohort (cohort))
+    {
+      g_autoptr (HpCohortProject) project = hp_cohort_project_load (cohort, &error);
+      if (project == NULL)
+        return fail (error);
+      double offset;
+      if ((hand = hp_cohort_project_get_offset (project, subject, &offset)))
+        hp_sync_set_offset (s, offset);
+    }
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   add_double (b, "offset_ms", s->offset_ms);
+  add_double (b, "estimated_offset_ms", s->estimated_offset_ms);
+  json_builder_set_member_name (b, "hand_tuned");
+  json_builder_add_boolean_value (b, hand);
   add_double (b, "confidence", s->confidence);
   add_nullable_string (b, "method", hp_sync_method_name (s->method));
   add_nullable_string (b, "note", s->note);
@@ -745,6 +767,62 @@ cmd_sync (const char *dir)
   add_double (b, "hr_cmr_bpm", s->hr_cmr_bpm);
   json_builder_end_object (b);
   print_json (b);
+  return 0;
+}
+
+/* Sets (or with "reset" forgets) a subject's hand-tuned offset in the cohort's project. */
+static int
+cmd_set_offset (const char *cohort, const char *subject, const char *value)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCohortTable) table = hp_cohort_table_load (cohort, &error);
+  if (table == NULL)
+    return fail (error);
+  gboolean known = FALSE;
+  for (guint i = 0; i < table->rows->len && !known; i++)
+    known = strcmp (hp_cohort_table_get (table, i, 0), subject) == 0;
+  if (!known)
+    {
+      fprintf (stderr, "heartphase-cli: %s: no subject %s in the cohort\n", cohort, subject);
+      return 1;
+    }
+  double offset = NAN;
+  if (strcmp (value, "reset") != 0)
+    {
+      char *end = NULL;
+      offset = g_ascii_strtod (value, &end);
+      if (end == value || *end != '\0' || !isfinite (offset) || fabs (offset) > 1000)
+        {
+          fprintf (stderr, "heartphase-cli: %s: not an offset in ms (-1000 to 1000) or reset\n",
+                   value);
+          return 2;
+        }
+    }
+  g_autoptr (HpCohortProject) project = hp_cohort_project_load (cohort, &error);
+  if (project == NULL)
+    return fail (error);
+  hp_cohort_project_set_offset (project, subject, offset);
+  if (!hp_cohort_project_save (project, &error))
+    return fail (error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_nullable_string (b, "subject", subject);
+  add_double (b, "offset_ms", offset);
+  add_int (b, "hand_tuned_subjects", hp_cohort_project_n_tuned (project));
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
+static int
+cmd_offsets (const char *cohort)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCohortProject) project = hp_cohort_project_load (cohort, &error);
+  if (project == NULL)
+    return fail (error);
+  g_autofree char *csv = hp_cohort_project_offsets_csv (project);
+  fputs (csv, stdout);
   return 0;
 }
 
@@ -796,6 +874,10 @@ main (int argc, char **argv)
     return cmd_cmr_info (argv[3]);
   if (strcmp (argv[1], "cmr") == 0 && argc == 4 && strcmp (argv[2], "phases") == 0)
     return cmd_cmr_phases (argv[3]);
+  if (strcmp (argv[1], "set-offset") == 0 && argc == 5)
+    return cmd_set_offset (argv[2], argv[3], argv[4]);
+  if (strcmp (argv[1], "offsets") == 0 && argc == 3)
+    return cmd_offsets (argv[2]);
   if (strcmp (argv[1], "sync") == 0 && argc == 3)
     return cmd_sync (argv[2]);
   if (strcmp (argv[1], "synth") == 0)

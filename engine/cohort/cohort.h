@@ -32,4 +32,34 @@ double hp_cohort_table_number (const HpCohortTable *table, guint row, int column
 /* The subject's folder (free it). */
 char *hp_cohort_table_subject_dir (const HpCohortTable *table, guint row);
 
+/* ---- The people's work on a cohort ----------------------------------------------------------- */
+
+/* What people set by hand on a cohort's subjects, kept beside the cohort in
+ * DIR/heartphase-project.json: for now each subject's ECG-to-CMR sync offset (the trigger delay,
+ * ms) tuned by hand. Every later step (export, training) takes a hand-tuned offset over the
+ * estimate. */
+typedef struct _HpCohortProject HpCohortProject;
+
+#define HP_COHORT_PROJECT_FILE "heartphase-project.json"
+
+/* The project of cohort folder dir: empty when it has none yet. Fails with an HP_ERROR naming
+ * the file when it cannot be read or is not a project (the file is then left as it is). */
+HpCohortProject *hp_cohort_project_load (const char *dir, GError **error);
+void hp_cohort_project_free (HpCohortProject *project);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpCohortProject, hp_cohort_project_free)
+
+/* TRUE with *offset_ms when the subject's offset was tuned by hand. */
+gboolean hp_cohort_project_get_offset (const HpCohortProject *project, const char *subject,
+                                       double *offset_ms);
+/* Sets the subject's hand-tuned offset; NaN forgets it (back to the estimate). */
+void hp_cohort_project_set_offset (HpCohortProject *project, const char *subject,
+                                   double offset_ms);
+/* Subjects with a hand-tuned offset. */
+guint hp_cohort_project_n_tuned (const HpCohortProject *project);
+/* Writes the project whole to a temporary file, flushed to disk, and renames it over the old
+ * one: a crash at any moment leaves the old file or the new one, never a torn one. */
+gboolean hp_cohort_project_save (HpCohortProject *project, GError **error);
+/* "subject,offset_ms\n" and a row per hand-tuned subject, in name order (free it). */
+char *hp_cohort_project_offsets_csv (const HpCohortProject *project);
+
 G_END_DECLS

@@ -2,6 +2,7 @@
 """heartphase-cli ecg info on every recording in the test data: the JSON it prints against
 values this script reads independently (WFDB record lines, documented file layouts), and the
 errors it gives for files it must refuse."""
+import csv
 import json
 import os
 import subprocess
@@ -578,6 +579,51 @@ with tempfile.TemporaryDirectory() as tmp:
         checked += 1
         if p.returncode == 0 or p.stdout.strip() or words.lower() not in p.stderr.lower():
             failures.append(f"{' '.join(args)}: exit {p.returncode}, stderr {p.stderr.strip()[:120]!r}")
+
+# ---- synth, sync, set-offset, offsets -------------------------------------------------------------
+# A small synthetic cohort: its table, a subject's sync against its truth, a hand-tuned offset kept
+# in the project file and taken by sync, the CSV export, and the offset forgotten again.
+with tempfile.TemporaryDirectory() as tmp:
+    cohort = os.path.join(tmp, "cohort")
+    rc, made, err = cli_json(["synth", "--subjects", "2", "--seed", "7", "--out", cohort,
+                              "--small", "--frames", "30", "--slices", "6"])
+    checked += 1
+    problems = []
+    if rc != 0 or made is None:
+        failures.append(f"synth: exit {rc}: {err.strip()}")
+    else:
+        with open(os.path.join(cohort, "cohort.csv")) as f:
+            rows = list(csv.DictReader(f))
+        if [r["subject"] for r in rows] != ["sub0001", "sub0002"]:
+            problems.append(f"subjects {[r['subject'] for r in rows]}")
+        sub = os.path.join(cohort, "sub0001")
+        rc, s, err = cli_json(["sync", sub])
+        if rc != 0 or s is None:
+            problems.append(f"sync: exit {rc}: {err.strip()}")
+        else:
+            truth = float(rows[0]["trigger_delay_ms"])
+            if len(s["frame_ecg_ms"]) != 30 or s["hand_tuned"]:
+                problems.append(f"{len(s['frame_ecg_ms'])} frames, hand_tuned {s['hand_tuned']}")
+            if s["method"] == "landmarks" and abs(s["offset_ms"] - truth) > 30:
+                problems.append(f"offset {s['offset_ms']:.1f} ms, truth {truth:.1f}")
+            rc, _, err = cli_json(["set-offset", cohort, "sub0001", "57.5"])
+            rc2, t, err2 = cli_json(["sync", sub])
+            if rc != 0 or t is None or not t["hand_tuned"] or t["offset_ms"] != 57.5 \
+                    or abs(t["estimated_offset_ms"] - s["offset_ms"]) > 1e-9:
+                problems.append(f"hand-tuned sync: {err.strip()} {err2.strip()} {t and t['offset_ms']}")
+            p = subprocess.run([CLI, "offsets", cohort], capture_output=True, text=True, timeout=60)
+            if p.stdout != "subject,offset_ms\nsub0001,57.500\n":
+                problems.append(f"offsets: {p.stdout!r}")
+            rc, _, err = cli_json(["set-offset", cohort, "sub0001", "reset"])
+            rc2, u, _ = cli_json(["sync", sub])
+            if rc != 0 or u is None or u["hand_tuned"] or u["offset_ms"] != s["offset_ms"]:
+                problems.append("reset did not bring the estimate back")
+            p = subprocess.run([CLI, "set-offset", cohort, "sub0099", "3"], capture_output=True,
+                               text=True, timeout=60)
+            if p.returncode == 0 or "sub0099" not in p.stderr:
+                problems.append(f"unknown subject: exit {p.returncode}, {p.stderr.strip()!r}")
+    if problems:
+        failures.append("synth/sync/set-offset: " + "; ".join(problems))
 
 print(f"checked {checked} files, {len(failures)} wrong")
 for f in failures:
