@@ -14,6 +14,7 @@
 #include "hp-beat-view.h"
 #include "hp-cine-page.h"
 #include "hp-cohort-sidebar.h"
+#include "hp-cycle-view.h"
 #include "hp-window.h"
 
 struct _HpWindow
@@ -25,6 +26,17 @@ struct _HpWindow
   AdwWindowTitle *window_title;
   GtkRevealer *cohort_revealer;
   HpCohortSidebar *cohort_sidebar;
+  GtkRevealer *cycle_revealer;
+  HpCycleView *cycle_view;
+  GtkScale *offset_scale;
+  GtkLabel *sync_label;
+
+  /* a cohort subject's synchronisation and the cohort's project (hand-tuned offsets) */
+  HpCohortProject *project;
+  HpSync *sync;
+  char *sync_subject;
+  GCancellable *sync_cancellable;
+  gboolean setting_scale;
   GtkStack *stack;
   HpEcgView *ecg_view;
   GtkRevealer *loading_revealer;
@@ -465,6 +477,7 @@ hp_window_get_intervals (HpWindow *self, HpIntervals *out)
 /* ---- Opening: an ECG record, a cine, or a subject's folder with both ------------------------- */
 
 static void part_done (HpWindow *self, guint part, const GError *error);
+static void update_cycle (HpWindow *self);
 
 /* The record on paper gives way to a cine opened alone. */
 static void
@@ -556,6 +569,9 @@ on_cine_finished (HpCinePage *page, const GError *error, HpWindow *self)
     show_error (self, error->message);
   if (!anything_loading (self))
     stop_progress (self);
+  /* the volume curve is in now: the cycle shows it */
+  if (self->sync != NULL)
+    update_cycle (self);
 }
 
 static void
@@ -685,6 +701,171 @@ find_ecg (const char *dir)
 
 static void open_path (HpWindow *self, const char *path);
 
+/* ---- A cohort subject's cycle and its offset tuned by hand --------------------------------------- */
+
+static void
+update_cycle (HpWindow *self)
+{
+  if (self->sync == NULL)
+    {
+      hp_cycle_view_set_sync (self->cycle_view, NULL, NULL);
+      gtk_revealer_set_reveal_child (self->cycle_revealer, FALSE);
+      return;
+    }
+  const HpCmrPhases *ph = hp_cine_page_get_phases (self->cine_page);
+  const double *volume = ph != NULL && ph->n_frames == self->sync->n_frames ? ph->volume_ml : NULL;
+  hp_cycle_view_set_sync (self->cycle_view, self->sync, volume);
+  double tuned;
+  gboolean hand = self->project != NULL
+                  && hp_cohort_project_get_offset (self->project, self->sync_subject, &tuned);
+  g_autofree char *text = NULL;
+  if (hand)
+    /* TRANSLATORS: under the offset slider: the hand-tuned offset, then the estimate */
+    text = g_strdup_printf (_("Tuned by hand; the estimate was %.0f ms"),
+                            self->sync->estimated_offset_ms);
+  else
+    /* TRANSLATORS: under the offset slider: how it was estimated, and its confidence */
+    text = g_strdup_printf (_("Estimated (%s), confidence %.2f"),
+                            hp_sync_method_name (self->sync->method), self->sync->confidence);
+  gtk_label_set_text (self->sync_label, text);
+  self->setting_scale = TRUE;
+  gtk_range_set_value (GTK_RANGE (self->offset_scale), self->sync->offset_ms);
+  self->setting_scale = FALSE;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset-offset", hand);
+  gtk_revealer_set_reveal_child (self->cycle_revealer, TRUE);
+}
+
+static void
+sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  (void) source;
+  HpProgress progress;
+  hp_progress_init (&progress, NULL, NULL, cancellable);
+  GError *error = NULL;
+  HpSync *sync = hp_sync_subject (task_data, &progress, &error);
+  if (sync == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, sync, (GDestroyNotify) hp_sync_free);
+}
+
+static void
+sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  (void) user_data;
+  HpWindow *self = HP_WINDOW (source);
+  GTask *task = G_TASK (result);
+  g_autoptr (GError) error = NULL;
+  HpSync *sync = g_task_propagate_pointer (task, &error);
+  if (g_task_get_cancellable (task) != self->sync_cancellable)
+    {
+      g_clear_pointer (&sync, hp_sync_free);
+      return;
+    }
+  g_clear_object (&self->sync_cancellable);
+  g_clear_pointer (&self->sync, hp_sync_free);
+  self->sync = sync;
+  double tuned;
+  if (sync != NULL && self->project != NULL
+      && hp_cohort_project_get_offset (self->project, self->sync_subject, &tuned))
+    hp_sync_set_offset (sync, tuned);
+  if (sync == NULL && !g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
+    show_error (self, error->message);
+  update_cycle (self);
+}
+
+static void
+start_sync (HpWindow *self, const char *dir)
+{
+  if (self->sync_cancellable != NULL)
+    g_cancellable_cancel (self->sync_cancellable);
+  g_clear_object (&self->sync_cancellable);
+  g_clear_pointer (&self->sync, hp_sync_free);
+  g_free (self->sync_subject);
+  self->sync_subject = dir != NULL ? g_path_get_basename (dir) : NULL;
+  update_cycle (self);
+  if (dir == NULL)
+    return;
+  self->sync_cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (self, self->sync_cancellable, sync_done, NULL);
+  g_task_set_task_data (task, g_strdup (dir), g_free);
+  g_task_run_in_thread (task, sync_thread);
+}
+
+/* Keeps the subject's offset (NaN: forgets it) in the project, saved at once. */
+static void
+store_offset (HpWindow *self, double offset_ms)
+{
+  if (self->project == NULL || self->sync_subject == NULL)
+    return;
+  hp_cohort_project_set_offset (self->project, self->sync_subject, offset_ms);
+  g_autoptr (GError) error = NULL;
+  if (!hp_cohort_project_save (self->project, &error))
+    show_error (self, error->message);
+}
+
+static void
+on_offset_changed (GtkRange *range, HpWindow *self)
+{
+  if (self->setting_scale || self->sync == NULL)
+    return;
+  double v = round (gtk_range_get_value (range));
+  hp_sync_set_offset (self->sync, v);
+  store_offset (self, v);
+  update_cycle (self);
+}
+
+static void
+action_reset_offset (GtkWidget *widget, const char *action, GVariant *param)
+{
+  (void) action, (void) param;
+  HpWindow *self = HP_WINDOW (widget);
+  if (self->sync == NULL)
+    return;
+  store_offset (self, NAN);
+  hp_sync_set_offset (self->sync, self->sync->estimated_offset_ms);
+  update_cycle (self);
+}
+
+static void
+action_nudge_offset (GtkWidget *widget, const char *action, GVariant *param)
+{
+  (void) param;
+  HpWindow *self = HP_WINDOW (widget);
+  if (self->sync == NULL)
+    return;
+  double step = g_str_equal (action, "win.offset-up") ? 1 : -1;
+  gtk_range_set_value (GTK_RANGE (self->offset_scale), self->sync->offset_ms + step);
+}
+
+static void
+on_cine_frame (GObject *view, GParamSpec *pspec, HpWindow *self)
+{
+  (void) pspec;
+  hp_cycle_view_set_frame (self->cycle_view, hp_cine_view_get_frame (HP_CINE_VIEW (view)));
+}
+
+const HpSync *
+hp_window_get_sync (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->sync;
+}
+
+HpCycleView *
+hp_window_get_cycle_view (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->cycle_view;
+}
+
+void
+hp_window_set_offset (HpWindow *self, double offset_ms)
+{
+  g_return_if_fail (HP_IS_WINDOW (self));
+  gtk_range_set_value (GTK_RANGE (self->offset_scale), offset_ms);
+}
+
 static void
 open_cohort (HpWindow *self, const char *path)
 {
@@ -701,6 +882,14 @@ open_cohort (HpWindow *self, const char *path)
       g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE, error->message);
       return;
     }
+  g_clear_pointer (&self->project, hp_cohort_project_free);
+  self->project = hp_cohort_project_load (path, &error);
+  if (self->project == NULL)
+    {
+      /* a damaged project is left as it is: the offsets cannot be tuned until it is mended */
+      show_error (self, error->message);
+      g_clear_error (&error);
+    }
   hp_cohort_sidebar_set_table (self->cohort_sidebar, table);
   gtk_revealer_set_reveal_child (self->cohort_revealer, TRUE);
   remember_recent (self, path);
@@ -713,6 +902,7 @@ on_subject_selected (HpCohortSidebar *sidebar, guint row, HpWindow *self)
   const HpCohortTable *table = hp_cohort_sidebar_get_table (sidebar);
   g_autofree char *dir = hp_cohort_table_subject_dir (table, row);
   open_path (self, dir);
+  start_sync (self, dir);
 }
 
 static void
@@ -871,6 +1061,8 @@ hp_window_open (HpWindow *self, GFile *file)
     }
   hp_cohort_sidebar_set_table (self->cohort_sidebar, NULL);
   gtk_revealer_set_reveal_child (self->cohort_revealer, FALSE);
+  g_clear_pointer (&self->project, hp_cohort_project_free);
+  start_sync (self, NULL);
   open_path (self, path);
 }
 
@@ -1173,6 +1365,12 @@ hp_window_dispose (GObject *object)
   g_clear_pointer (&self->open_error, g_free);
   g_clear_pointer (&self->ecg_facts, g_free);
   self->ecg_job = NULL;
+  if (self->sync_cancellable != NULL)
+    g_cancellable_cancel (self->sync_cancellable);
+  g_clear_object (&self->sync_cancellable);
+  g_clear_pointer (&self->sync, hp_sync_free);
+  g_clear_pointer (&self->sync_subject, g_free);
+  g_clear_pointer (&self->project, hp_cohort_project_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), HP_TYPE_WINDOW);
   G_OBJECT_CLASS (hp_window_parent_class)->dispose (object);
 }
@@ -1241,12 +1439,17 @@ hp_window_class_init (HpWindowClass *klass)
   g_type_ensure (HP_TYPE_BEAT_VIEW);
   g_type_ensure (HP_TYPE_CINE_PAGE);
   g_type_ensure (HP_TYPE_COHORT_SIDEBAR);
+  g_type_ensure (HP_TYPE_CYCLE_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/heartphase/Heartphase/hp-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HpWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, cohort_revealer);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, cohort_sidebar);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, cycle_revealer);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, cycle_view);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, offset_scale);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, sync_label);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, ecg_view);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, loading_revealer);
@@ -1293,6 +1496,13 @@ hp_window_class_init (HpWindowClass *klass)
                                        "win.next-subject", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, GDK_ALT_MASK,
                                        "win.previous-subject", NULL);
+  gtk_widget_class_install_action (widget_class, "win.reset-offset", NULL, action_reset_offset);
+  gtk_widget_class_install_action (widget_class, "win.offset-up", NULL, action_nudge_offset);
+  gtk_widget_class_install_action (widget_class, "win.offset-down", NULL, action_nudge_offset);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_CONTROL_MASK,
+                                       "win.offset-up", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_CONTROL_MASK,
+                                       "win.offset-down", NULL);
 }
 
 static void
@@ -1314,6 +1524,11 @@ hp_window_init (HpWindow *self)
   g_signal_connect_object (self->cine_page, "notify::busy", G_CALLBACK (on_cine_busy), self, 0);
   g_signal_connect_object (self->cohort_sidebar, "subject-selected",
                            G_CALLBACK (on_subject_selected), self, 0);
+  g_signal_connect_object (self->offset_scale, "value-changed", G_CALLBACK (on_offset_changed),
+                           self, 0);
+  g_signal_connect_object (hp_cine_page_get_view (self->cine_page), "notify::frame",
+                           G_CALLBACK (on_cine_frame), self, 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset-offset", FALSE);
 
   self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (self->drop_target, "drop", G_CALLBACK (on_drop), self);

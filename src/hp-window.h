@@ -8,6 +8,7 @@
 #include "hp-beat-view.h"
 #include "hp-cine-page.h"
 #include "hp-cohort-sidebar.h"
+#include "hp-cycle-view.h"
 #include "hp-ecg-view.h"
 
 G_BEGIN_DECLS
@@ -39,6 +40,12 @@ HpCohortSidebar *hp_window_get_cohort_sidebar (HpWindow *self);
  * when it is not there yet. It lives in hp_window_demo_dir (free it): the user's data folder, or
  * $HEARTPHASE_DEMO_DIR. */
 void hp_window_open_demo (HpWindow *self);
+/* A cohort subject's synchronisation (NULL until it is worked out, and for anything else), the
+ * view of its cycle, and the offset tuned by hand: set like the slider does, kept at once in the
+ * cohort's project (heartphase-project.json). */
+const HpSync *hp_window_get_sync (HpWindow *self);
+HpCycleView *hp_window_get_cycle_view (HpWindow *self);
+void hp_window_set_offset (HpWindow *self, double offset_ms);
 char *hp_window_demo_dir (void);
 /* The record's representative beats, on the window's second page. */
 HpBeatView *hp_window_get_beat_view (HpWindow *self);

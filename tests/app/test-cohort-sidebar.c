@@ -78,6 +78,30 @@ text_rows (const HpImage *im, HpWindow *window, HpCohortSidebar *sidebar)
   return rows;
 }
 
+/* Until the window has worked out the subject's synchronisation. */
+static const HpSync *
+wait_sync (HpWindow *window)
+{
+  gboolean never = FALSE;
+  for (int k = 0; k < 600 && hp_window_get_sync (window) == NULL; k++)
+    hp_render_iterate_until (&never, 50);
+  g_assert_nonnull (hp_window_get_sync (window));
+  return hp_window_get_sync (window);
+}
+
+/* The cycle view's frame ticks: Okabe-Ito blue (0, 114, 178). */
+static gboolean
+is_tick (const HpImage *im, int x, int y)
+{
+  for (int dx = -1; dx <= 1; dx++)
+    {
+      const guchar *p = hp_image_pixel (im, x + dx, y);   /* B, G, R, A */
+      if (abs (p[2] - 0) < 40 && abs (p[1] - 114) < 40 && abs (p[0] - 178) < 40)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static const char *
 title_of (HpWindow *window)
 {
@@ -125,6 +149,50 @@ test_cohort (void)
   g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "cohort-sidebar.png");
   g_assert_nonnull (im);
   int rows_all = text_rows (im, window, sidebar);
+
+  /* the subject's cycle: the frames on the ECG's beat, and the offset tuned by hand */
+  const HpSync *sync = wait_sync (window);
+  HpCycleView *cycle = hp_window_get_cycle_view (window);
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  double estimate = sync->offset_ms;
+  /* frame 0, which the offset moves most: the later frames keep their place against end-systole,
+   * found in the cine itself */
+  int f = 0;
+  double x_before = hp_cycle_view_frame_x (cycle, f);
+  g_autoptr (HpImage) before = hp_render_widget (GTK_WIDGET (window), "cohort-cycle-before.png");
+  hp_window_set_offset (window, round (estimate) + 40);
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, round (estimate) + 40);
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  double x_after = hp_cycle_view_frame_x (cycle, f);
+  g_autoptr (HpImage) after = hp_render_widget (GTK_WIDGET (window), "cohort-cycle-after.png");
+  g_test_message ("offset %.0f -> %.0f ms: frame %d's tick from x %.1f to %.1f", estimate,
+                  round (estimate) + 40, f, x_before, x_after);
+  /* 40 ms later on the scan's clock: the tick moves right on the ECG's axis */
+  g_assert_cmpfloat (x_after - x_before, >, 10);
+  graphene_rect_t cb;
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (cycle), GTK_WIDGET (window), &cb));
+  int y = (int) (cb.origin.y + cb.size.height - 22);
+  g_assert_true (is_tick (after, (int) (cb.origin.x + x_after), y));
+  g_assert_true (is_tick (before, (int) (cb.origin.x + x_before), y));
+  /* kept at once in the cohort's project, and taken by a new window on the cohort */
+  g_autoptr (HpCohortProject) project = hp_cohort_project_load (dir, &error);
+  g_assert_no_error (error);
+  double kept = NAN;
+  g_assert_true (hp_cohort_project_get_offset (project, "sub0001", &kept));
+  g_assert_cmpfloat (kept, ==, round (estimate) + 40);
+  HpWindow *second = hp_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (second));
+  Outcome o2 = { 0 };
+  wait_open (second, &o2, start_open, dir);
+  g_assert_cmpfloat (wait_sync (second)->offset_ms, ==, kept);
+  g_assert_cmpfloat (wait_sync (second)->estimated_offset_ms, ==, estimate);
+  g_free (o2.message);
+  gtk_window_destroy (GTK_WINDOW (second));
+  /* back to the estimate: forgotten in the project */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.reset-offset", NULL));
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, estimate);
+  g_autoptr (HpCohortProject) reset = hp_cohort_project_load (dir, &error);
+  g_assert_false (hp_cohort_project_get_offset (reset, "sub0001", &kept));
 
   /* the next subject from the keyboard's action; the time to its ECG and first cine frame */
   double next = wait_open (window, &outcome, start_next, NULL);

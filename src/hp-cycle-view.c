@@ -1,0 +1,200 @@
+/* HpCycleView: Cairo drawing of the frame-to-ECG map. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+#include "hp-cycle-view.h"
+
+#define MARGIN 14.0
+
+struct _HpCycleView
+{
+  GtkWidget parent_instance;
+  int n_frames;
+  double *frame_ecg_ms, *volume_ml;
+  double rr_ms, t_end_ms, es_ms;
+  int frame;
+};
+
+G_DEFINE_FINAL_TYPE (HpCycleView, hp_cycle_view, GTK_TYPE_WIDGET)
+
+static double
+x_of (HpCycleView *self, double ms)
+{
+  double w = gtk_widget_get_width (GTK_WIDGET (self));
+  return MARGIN + ms / self->rr_ms * (w - 2 * MARGIN);
+}
+
+double
+hp_cycle_view_frame_x (HpCycleView *self, int frame)
+{
+  g_return_val_if_fail (HP_IS_CYCLE_VIEW (self), NAN);
+  if (self->n_frames == 0 || frame < 0 || frame >= self->n_frames)
+    return NAN;
+  return x_of (self, self->frame_ecg_ms[frame]);
+}
+
+static void
+hp_cycle_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  HpCycleView *self = HP_CYCLE_VIEW (widget);
+  double w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  if (self->n_frames == 0 || !(self->rr_ms > 0))
+    {
+      cairo_destroy (cr);
+      return;
+    }
+  double base = h - 18, top = 8;
+  /* the cycle's axis, R to R */
+  cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
+  cairo_set_line_width (cr, 1);
+  cairo_move_to (cr, MARGIN, base + 0.5);
+  cairo_line_to (cr, w - MARGIN, base + 0.5);
+  cairo_stroke (cr);
+  cairo_select_font_face (cr, "sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 11);
+  cairo_move_to (cr, MARGIN - 3, h - 4);
+  cairo_show_text (cr, "R");
+  cairo_move_to (cr, w - MARGIN - 3, h - 4);
+  cairo_show_text (cr, "R");
+  /* T end (Okabe-Ito vermillion, dashed) and end-systole (orange) */
+  double dash[] = { 4, 3 };
+  cairo_set_dash (cr, dash, 2, 0);
+  cairo_set_source_rgb (cr, 0.835, 0.369, 0.0);
+  cairo_move_to (cr, round (x_of (self, self->t_end_ms)) + 0.5, top);
+  cairo_line_to (cr, round (x_of (self, self->t_end_ms)) + 0.5, base);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  cairo_set_source_rgb (cr, 0.902, 0.624, 0.0);
+  cairo_move_to (cr, round (x_of (self, self->es_ms)) + 0.5, top);
+  cairo_line_to (cr, round (x_of (self, self->es_ms)) + 0.5, base);
+  cairo_stroke (cr);
+  cairo_move_to (cr, x_of (self, self->t_end_ms) - 30, h - 4);
+  /* TRANSLATORS: short marks on the cycle's axis: the T wave's end, end-systole */
+  cairo_show_text (cr, _("T end"));
+  cairo_move_to (cr, x_of (self, self->es_ms) + 3, h - 4);
+  cairo_show_text (cr, _("ES"));
+  /* the volume curve on the ECG's axis, in the order the frames fall on it */
+  if (self->volume_ml != NULL)
+    {
+      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
+      for (int f = 0; f < self->n_frames; f++)
+        if (isfinite (self->volume_ml[f]))
+          {
+            lo = MIN (lo, self->volume_ml[f]);
+            hi = MAX (hi, self->volume_ml[f]);
+          }
+      if (hi > lo)
+        {
+          int *order = g_new (int, self->n_frames);
+          for (int f = 0; f < self->n_frames; f++)
+            order[f] = f;
+          for (int i = 1; i < self->n_frames; i++)
+            for (int j = i; j > 0 && self->frame_ecg_ms[order[j]] < self->frame_ecg_ms[order[j - 1]];
+                 j--)
+              {
+                int t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+              }
+          cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+          cairo_set_line_width (cr, 1.5);
+          for (int i = 0; i < self->n_frames; i++)
+            {
+              int f = order[i];
+              double y = base - 10 - (self->volume_ml[f] - lo) / (hi - lo) * (base - 10 - top);
+              if (i == 0)
+                cairo_move_to (cr, x_of (self, self->frame_ecg_ms[f]), y);
+              else
+                cairo_line_to (cr, x_of (self, self->frame_ecg_ms[f]), y);
+            }
+          cairo_stroke (cr);
+          g_free (order);
+        }
+    }
+  /* a tick per frame (Okabe-Ito blue), the current one long */
+  cairo_set_source_rgb (cr, 0.0, 0.447, 0.698);
+  cairo_set_line_width (cr, 2);
+  for (int f = 0; f < self->n_frames; f++)
+    {
+      double x = round (x_of (self, self->frame_ecg_ms[f]));
+      cairo_move_to (cr, x, base - (f == self->frame ? base - top : 8));
+      cairo_line_to (cr, x, base);
+    }
+  cairo_stroke (cr);
+  cairo_destroy (cr);
+}
+
+static void
+hp_cycle_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *min,
+                       int *nat, int *min_baseline, int *nat_baseline)
+{
+  (void) widget, (void) for_size;
+  *min = orientation == GTK_ORIENTATION_HORIZONTAL ? 200 : 80;
+  *nat = orientation == GTK_ORIENTATION_HORIZONTAL ? 600 : 90;
+  *min_baseline = *nat_baseline = -1;
+}
+
+void
+hp_cycle_view_set_sync (HpCycleView *self, const HpSync *sync, const double *volume_ml)
+{
+  g_return_if_fail (HP_IS_CYCLE_VIEW (self));
+  g_clear_pointer (&self->frame_ecg_ms, g_free);
+  g_clear_pointer (&self->volume_ml, g_free);
+  self->n_frames = 0;
+  if (sync != NULL && sync->n_frames > 0)
+    {
+      self->n_frames = sync->n_frames;
+      self->frame_ecg_ms = g_memdup2 (sync->frame_ecg_ms, sizeof (double) * sync->n_frames);
+      if (volume_ml != NULL)
+        self->volume_ml = g_memdup2 (volume_ml, sizeof (double) * sync->n_frames);
+      self->rr_ms = sync->rr_ecg_ms;
+      self->t_end_ms = sync->t_end_ecg_ms;
+      self->es_ms = sync->es_ecg_ms;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+hp_cycle_view_set_frame (HpCycleView *self, int frame)
+{
+  g_return_if_fail (HP_IS_CYCLE_VIEW (self));
+  self->frame = frame;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+hp_cycle_view_finalize (GObject *object)
+{
+  HpCycleView *self = HP_CYCLE_VIEW (object);
+  g_free (self->frame_ecg_ms);
+  g_free (self->volume_ml);
+  G_OBJECT_CLASS (hp_cycle_view_parent_class)->finalize (object);
+}
+
+static void
+hp_cycle_view_class_init (HpCycleViewClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hp_cycle_view_finalize;
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  widget_class->snapshot = hp_cycle_view_snapshot;
+  widget_class->measure = hp_cycle_view_measure;
+  gtk_widget_class_set_css_name (widget_class, "cycleview");
+}
+
+static void
+hp_cycle_view_init (HpCycleView *self)
+{
+  self->frame = -1;
+}
+
+GtkWidget *
+hp_cycle_view_new (void)
+{
+  return g_object_new (HP_TYPE_CYCLE_VIEW, NULL);
+}
