@@ -20,6 +20,9 @@ struct _HpCycleView
 
 G_DEFINE_FINAL_TYPE (HpCycleView, hp_cycle_view, GTK_TYPE_WIDGET)
 
+enum { FRAME_CHOSEN, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
 static double
 x_of (HpCycleView *self, double ms)
 {
@@ -168,6 +171,38 @@ hp_cycle_view_set_frame (HpCycleView *self, int frame)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* A click or a drag on the cycle chooses the frame whose tick is nearest. */
+static void
+choose_at (HpCycleView *self, double x)
+{
+  int best = -1;
+  double d = G_MAXDOUBLE;
+  for (int f = 0; f < self->n_frames; f++)
+    if (fabs (x_of (self, self->frame_ecg_ms[f]) - x) < d)
+      {
+        d = fabs (x_of (self, self->frame_ecg_ms[f]) - x);
+        best = f;
+      }
+  if (best >= 0)
+    g_signal_emit (self, signals[FRAME_CHOSEN], 0, best);
+}
+
+static void
+on_drag_begin (GtkGestureDrag *drag, double x, double y, HpCycleView *self)
+{
+  (void) drag, (void) y;
+  choose_at (self, x);
+}
+
+static void
+on_drag_update (GtkGestureDrag *drag, double dx, double dy, HpCycleView *self)
+{
+  (void) dy;
+  double x0, y0;
+  gtk_gesture_drag_get_start_point (drag, &x0, &y0);
+  choose_at (self, x0 + dx);
+}
+
 static void
 hp_cycle_view_finalize (GObject *object)
 {
@@ -185,12 +220,20 @@ hp_cycle_view_class_init (HpCycleViewClass *klass)
   widget_class->snapshot = hp_cycle_view_snapshot;
   widget_class->measure = hp_cycle_view_measure;
   gtk_widget_class_set_css_name (widget_class, "cycleview");
+  /* (int frame): the frame a click or drag on the cycle points at */
+  signals[FRAME_CHOSEN] = g_signal_new ("frame-chosen", G_TYPE_FROM_CLASS (klass),
+                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                        G_TYPE_INT);
 }
 
 static void
 hp_cycle_view_init (HpCycleView *self)
 {
   self->frame = -1;
+  GtkGesture *drag = gtk_gesture_drag_new ();
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
 }
 
 GtkWidget *

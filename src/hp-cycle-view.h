@@ -1,6 +1,7 @@
 /* HpCycleView: one cardiac cycle on the ECG's time axis, R peak to R peak: where each CMR frame
  * falls (a tick per frame), the LV volume curve carried onto that axis, the T-wave end and
- * end-systole, and the current frame. Drawn with Cairo. */
+ * end-systole, and the current frame. Drawn with Cairo. A click or drag on it emits
+ * "frame-chosen" (int frame) for the frame nearest the pointer. */
 #pragma once
 
 #include <gtk/gtk.h>

@@ -37,6 +37,8 @@ struct _HpWindow
   char *sync_subject;
   GCancellable *sync_cancellable;
   gboolean setting_scale;
+  GArray *undo, *redo;       /* of double: offsets before and after each hand change (NaN: the
+                                estimate) */
   GtkStack *stack;
   HpEcgView *ecg_view;
   GtkRevealer *loading_revealer;
@@ -783,6 +785,11 @@ start_sync (HpWindow *self, const char *dir)
   g_clear_pointer (&self->sync, hp_sync_free);
   g_free (self->sync_subject);
   self->sync_subject = dir != NULL ? g_path_get_basename (dir) : NULL;
+  /* undo is per subject */
+  g_array_set_size (self->undo, 0);
+  g_array_set_size (self->redo, 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo-offset", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo-offset", FALSE);
   update_cycle (self);
   if (dir == NULL)
     return;
@@ -804,15 +811,62 @@ store_offset (HpWindow *self, double offset_ms)
     show_error (self, error->message);
 }
 
+/* The subject's hand-tuned offset now, NaN when it follows the estimate. */
+static double
+current_tuned (HpWindow *self)
+{
+  double v = NAN;
+  if (self->project != NULL && self->sync_subject != NULL)
+    hp_cohort_project_get_offset (self->project, self->sync_subject, &v);
+  return v;
+}
+
+/* Applies v (NaN: the estimate), remembering the step for undo. */
+static void
+apply_offset (HpWindow *self, double v, gboolean record)
+{
+  if (record)
+    {
+      double before = current_tuned (self);
+      g_array_append_val (self->undo, before);
+      g_array_set_size (self->redo, 0);
+    }
+  hp_sync_set_offset (self->sync, isfinite (v) ? v : self->sync->estimated_offset_ms);
+  store_offset (self, v);
+  update_cycle (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo-offset", self->undo->len > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo-offset", self->redo->len > 0);
+}
+
 static void
 on_offset_changed (GtkRange *range, HpWindow *self)
 {
   if (self->setting_scale || self->sync == NULL)
     return;
-  double v = round (gtk_range_get_value (range));
-  hp_sync_set_offset (self->sync, v);
-  store_offset (self, v);
-  update_cycle (self);
+  apply_offset (self, round (gtk_range_get_value (range)), TRUE);
+}
+
+static void
+action_undo_redo_offset (GtkWidget *widget, const char *action, GVariant *param)
+{
+  (void) param;
+  HpWindow *self = HP_WINDOW (widget);
+  gboolean undo = g_str_equal (action, "win.undo-offset");
+  GArray *from = undo ? self->undo : self->redo, *to = undo ? self->redo : self->undo;
+  if (self->sync == NULL || from->len == 0)
+    return;
+  double v = g_array_index (from, double, from->len - 1);
+  g_array_set_size (from, from->len - 1);
+  double now = current_tuned (self);
+  g_array_append_val (to, now);
+  apply_offset (self, v, FALSE);
+}
+
+static void
+on_frame_chosen (HpCycleView *view, int frame, HpWindow *self)
+{
+  (void) view;
+  hp_cine_view_set_frame (hp_cine_page_get_view (self->cine_page), frame);
 }
 
 static void
@@ -822,9 +876,7 @@ action_reset_offset (GtkWidget *widget, const char *action, GVariant *param)
   HpWindow *self = HP_WINDOW (widget);
   if (self->sync == NULL)
     return;
-  store_offset (self, NAN);
-  hp_sync_set_offset (self->sync, self->sync->estimated_offset_ms);
-  update_cycle (self);
+  apply_offset (self, NAN, TRUE);
 }
 
 static void
@@ -1371,6 +1423,8 @@ hp_window_dispose (GObject *object)
   g_clear_pointer (&self->sync, hp_sync_free);
   g_clear_pointer (&self->sync_subject, g_free);
   g_clear_pointer (&self->project, hp_cohort_project_free);
+  g_clear_pointer (&self->undo, g_array_unref);
+  g_clear_pointer (&self->redo, g_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), HP_TYPE_WINDOW);
   G_OBJECT_CLASS (hp_window_parent_class)->dispose (object);
 }
@@ -1498,6 +1552,12 @@ hp_window_class_init (HpWindowClass *klass)
                                        "win.previous-subject", NULL);
   gtk_widget_class_install_action (widget_class, "win.reset-offset", NULL, action_reset_offset);
   gtk_widget_class_install_action (widget_class, "win.offset-up", NULL, action_nudge_offset);
+  gtk_widget_class_install_action (widget_class, "win.undo-offset", NULL, action_undo_redo_offset);
+  gtk_widget_class_install_action (widget_class, "win.redo-offset", NULL, action_undo_redo_offset);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK,
+                                       "win.undo-offset", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.redo-offset", NULL);
   gtk_widget_class_install_action (widget_class, "win.offset-down", NULL, action_nudge_offset);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_CONTROL_MASK,
                                        "win.offset-up", NULL);
@@ -1529,6 +1589,12 @@ hp_window_init (HpWindow *self)
   g_signal_connect_object (hp_cine_page_get_view (self->cine_page), "notify::frame",
                            G_CALLBACK (on_cine_frame), self, 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset-offset", FALSE);
+  self->undo = g_array_new (FALSE, FALSE, sizeof (double));
+  self->redo = g_array_new (FALSE, FALSE, sizeof (double));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo-offset", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo-offset", FALSE);
+  g_signal_connect_object (self->cycle_view, "frame-chosen", G_CALLBACK (on_frame_chosen), self,
+                           0);
 
   self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (self->drop_target, "drop", G_CALLBACK (on_drop), self);

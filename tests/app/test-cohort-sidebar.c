@@ -193,6 +193,19 @@ test_cohort (void)
   g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, estimate);
   g_autoptr (HpCohortProject) reset = hp_cohort_project_load (dir, &error);
   g_assert_false (hp_cohort_project_get_offset (reset, "sub0001", &kept));
+  /* undo brings the hand-tuned offset back (and into the project), redo the estimate again */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo-offset", NULL));
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, round (estimate) + 40);
+  g_autoptr (HpCohortProject) undone = hp_cohort_project_load (dir, &error);
+  g_assert_true (hp_cohort_project_get_offset (undone, "sub0001", &kept));
+  g_assert_cmpfloat (kept, ==, round (estimate) + 40);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.redo-offset", NULL));
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, estimate);
+  /* pointing at a tick on the cycle shows that frame in the cine, and the cine's frame is the
+   * long tick */
+  g_signal_emit_by_name (cycle, "frame-chosen", 5);
+  HpCineView *cine = hp_cine_page_get_view (hp_window_get_cine_page (window));
+  g_assert_cmpint (hp_cine_view_get_frame (cine), ==, 5);
 
   /* the next subject from the keyboard's action; the time to its ECG and first cine frame */
   double next = wait_open (window, &outcome, start_next, NULL);
