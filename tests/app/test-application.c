@@ -4,9 +4,13 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hp-application.h"
+#include "hp-render.h"
 #include "hp-test.h"
 #include "hp-window.h"
 
@@ -159,6 +163,121 @@ test_demo (void)
   g_unsetenv ("HEARTPHASE_DEMO_DIR");
 }
 
+/* The demo's first subject: the offset set by the slider moves frame 0's tick on the rendered
+ * window, then the app is killed (SIGKILL) at once; started again, the offset is there. */
+typedef struct
+{
+  HpWindow *window;
+  double offset;     /* to set; NaN: only read it back */
+  guint poll;
+} Tuning;
+
+#define TUNED_OFFSET 77.0
+
+static gboolean
+is_tick (const HpImage *im, int x, int y)
+{
+  for (int dx = -1; dx <= 1; dx++)
+    {
+      const guchar *p = hp_image_pixel (im, x + dx, y);   /* B, G, R, A: Okabe-Ito blue */
+      if (abs (p[2] - 0) < 40 && abs (p[1] - 114) < 40 && abs (p[0] - 178) < 40)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+tune_when_ready (gpointer data)
+{
+  Tuning *t = data;
+  const HpSync *sync = hp_window_get_sync (t->window);
+  if (sync == NULL)
+    return G_SOURCE_CONTINUE;
+  t->poll = 0;
+  if (isnan (t->offset))
+    {
+      /* the second start: the offset survived the kill */
+      g_test_message ("after the restart: offset %.0f ms (estimate %.0f)", sync->offset_ms,
+                      sync->estimated_offset_ms);
+      g_assert_cmpfloat (sync->offset_ms, ==, TUNED_OFFSET);
+      g_application_quit (g_application_get_default ());
+      return G_SOURCE_REMOVE;
+    }
+  HpCycleView *cycle = hp_window_get_cycle_view (t->window);
+  hp_render_wait_drawn (GTK_WIDGET (t->window));
+  double x0 = hp_cycle_view_frame_x (cycle, 0);
+  g_autoptr (HpImage) before = hp_render_widget (GTK_WIDGET (t->window), "demo-tuning-before.png");
+  hp_window_set_offset (t->window, t->offset);
+  hp_render_wait_drawn (GTK_WIDGET (t->window));
+  double x1 = hp_cycle_view_frame_x (cycle, 0);
+  g_autoptr (HpImage) after = hp_render_widget (GTK_WIDGET (t->window), "demo-tuning-after.png");
+  graphene_rect_t cb;
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (cycle), GTK_WIDGET (t->window), &cb));
+  int y = (int) (cb.origin.y + cb.size.height - 22);
+  g_test_message ("offset %.0f -> %.0f ms: frame 0's tick from x %.1f to %.1f",
+                  sync->estimated_offset_ms, t->offset, x0, x1);
+  g_assert_true (fabs (x1 - x0) > 3);
+  g_assert_true (is_tick (before, (int) (cb.origin.x + x0), y));
+  g_assert_true (is_tick (after, (int) (cb.origin.x + x1), y));
+  g_assert_false (is_tick (after, (int) (cb.origin.x + x0), y));
+  /* every check passed (the parent looks for this mark); no clean exit: killed right after */
+  g_autofree char *mark = g_strconcat (g_getenv ("HEARTPHASE_DEMO_DIR"), ".checked", NULL);
+  g_assert_true (g_file_set_contents (mark, "", 0, NULL));
+  kill (getpid (), SIGKILL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_demo_loaded (HpWindow *window, gboolean ok, const char *message, Tuning *t)
+{
+  (void) message;
+  g_assert_true (ok);
+  t->window = window;
+  if (t->poll == 0)
+    t->poll = g_timeout_add (50, tune_when_ready, t);
+}
+
+static void
+on_demo_window (GtkApplication *app, GtkWindow *window, Tuning *t)
+{
+  (void) app;
+  if (HP_IS_WINDOW (window))
+    g_signal_connect (window, "load-finished", G_CALLBACK (on_demo_loaded), t);
+}
+
+static void
+run_tuning (double offset)
+{
+  Tuning t = { NULL, offset, 0 };
+  g_autoptr (HpApplication) app = hp_application_new ();
+  g_signal_connect (app, "window-added", G_CALLBACK (on_demo_window), &t);
+  char *argv[] = { "heartphase", NULL };
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 1, argv), ==, 0);
+}
+
+static void
+test_demo_tuning (void)
+{
+  if (g_test_subprocess ())
+    {
+      run_tuning (g_getenv ("HP_TEST_SET_OFFSET") != NULL ? TUNED_OFFSET : NAN);
+      return;
+    }
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "demo-tuning", NULL);
+  g_setenv ("HEARTPHASE_DEMO_DIR", dir, TRUE);
+  g_setenv ("HP_TEST_SET_OFFSET", "1", TRUE);
+  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_assert_failed ();   /* killed, as meant... */
+  g_autofree char *mark = g_strconcat (dir, ".checked", NULL);
+  g_assert_true (g_file_test (mark, G_FILE_TEST_EXISTS));   /* ...after its checks passed */
+  g_autofree char *project = g_build_filename (dir, HP_COHORT_PROJECT_FILE, NULL);
+  g_assert_true (g_file_test (project, G_FILE_TEST_IS_REGULAR));
+  g_unsetenv ("HP_TEST_SET_OFFSET");
+  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_assert_passed ();
+  g_unsetenv ("HEARTPHASE_DEMO_DIR");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -167,5 +286,6 @@ main (int argc, char **argv)
   g_test_add_func ("/application/one-file", test_one_file);
   g_test_add_func ("/application/several-files", test_several_files);
   g_test_add_func ("/application/demo", test_demo);
+  g_test_add_func ("/application/demo-tuning", test_demo_tuning);
   return g_test_run ();
 }
