@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
 #include <math.h>
 #include <string.h>
 
@@ -1266,6 +1268,193 @@ action_open (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (self->chooser);
 }
 
+/* ---- Exports ------------------------------------------------------------------------------------- */
+
+static gboolean
+finish_export (const char *tmp, const char *path, GError **error)
+{
+  if (g_rename (tmp, path) != 0)
+    {
+      int e = errno;
+      g_unlink (tmp);
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot be written: %s"), path,
+                   g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hp_window_export_view (HpWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self) && path != NULL, FALSE);
+  GtkWidget *page = gtk_stack_get_visible_child (self->stack);
+  int w = gtk_widget_get_width (page), h = gtk_widget_get_height (page);
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  gboolean png = g_str_has_suffix (lower, ".png"), svg = g_str_has_suffix (lower, ".svg");
+  gboolean pdf = g_str_has_suffix (lower, ".pdf");
+  if (!png && !svg && !pdf)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
+                   _("%s: export as .png, .svg or .pdf"), path);
+      return FALSE;
+    }
+  if (w <= 0 || h <= 0 || !gtk_widget_get_mapped (page))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s: nothing on show to export"), path);
+      return FALSE;
+    }
+  /* the window as drawn (a page's own paintable has no picture of its own until it is asked
+   * for one), cut to the page */
+  graphene_rect_t bounds;
+  if (!gtk_widget_compute_bounds (page, GTK_WIDGET (self), &bounds))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s: nothing on show to export"), path);
+      return FALSE;
+    }
+  double sx = 0, sy = 0;
+  gtk_native_get_surface_transform (GTK_NATIVE (self), &sx, &sy);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (self));
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, gdk_paintable_get_intrinsic_width (paintable),
+                          gdk_paintable_get_intrinsic_height (paintable));
+  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    {
+      /* the window is between a change and its next frame */
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("%s: the window is being laid out; export again in a moment"), path);
+      return FALSE;
+    }
+  double ox = sx + bounds.origin.x, oy = sy + bounds.origin.y;
+  /* written beside its place and renamed: no half-written figure */
+  g_autofree char *tmp = g_strconcat (path, ".part", NULL);
+  if (png)
+    {
+      GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
+      g_autoptr (GdkTexture) texture =
+        gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (ox, oy, w, h));
+      if (!gdk_texture_save_to_png (texture, tmp))
+        {
+          g_unlink (tmp);
+          g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot be written"), path);
+          return FALSE;
+        }
+      return finish_export (tmp, path, error);
+    }
+  cairo_surface_t *surface = svg ? cairo_svg_surface_create (tmp, w, h)
+                                 : cairo_pdf_surface_create (tmp, w, h);
+  cairo_t *cr = cairo_create (surface);
+  cairo_translate (cr, -ox, -oy);
+  cairo_rectangle (cr, ox, oy, w, h);
+  cairo_clip (cr);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  cairo_status_t status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+  if (status != CAIRO_STATUS_SUCCESS)
+    {
+      g_unlink (tmp);
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot be written: %s"), path,
+                   cairo_status_to_string (status));
+      return FALSE;
+    }
+  return finish_export (tmp, path, error);
+}
+
+gboolean
+hp_window_export_offsets (HpWindow *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self) && path != NULL, FALSE);
+  if (self->project == NULL)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("%s: no cohort is open, so there are no sync offsets to export"), path);
+      return FALSE;
+    }
+  g_autofree char *csv = hp_cohort_project_offsets_csv (self->project);
+  g_autoptr (GError) local = NULL;
+  if (!g_file_set_contents (path, csv, -1, &local))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot be written: %s"), path,
+                   local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The view is taken once the window has been laid out and painted again after the dialog:
+ * a picture is only there for a widget whose size is settled. */
+typedef struct
+{
+  HpWindow *self;
+  char *path;
+  gulong handler;
+} PendingExport;
+
+static void
+export_after_paint (GdkFrameClock *clock, PendingExport *pe)
+{
+  g_signal_handler_disconnect (clock, pe->handler);
+  g_autoptr (GError) error = NULL;
+  if (!hp_window_export_view (pe->self, pe->path, &error))
+    show_error (pe->self, error->message);
+  g_object_unref (pe->self);
+  g_free (pe->path);
+  g_free (pe);
+}
+
+static void
+on_export_response (GtkNativeDialog *dialog, int response, HpWindow *self)
+{
+  gboolean offsets = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "hp-offsets"));
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+      g_autoptr (GError) error = NULL;
+      if (path != NULL && offsets && !hp_window_export_offsets (self, path, &error))
+        show_error (self, error->message);
+      else if (path != NULL && !offsets)
+        {
+          GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+          PendingExport *pe = g_new0 (PendingExport, 1);
+          pe->self = g_object_ref (self);
+          pe->path = g_steal_pointer (&path);
+          pe->handler = g_signal_connect (clock, "after-paint", G_CALLBACK (export_after_paint),
+                                          pe);
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+        }
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (&self->chooser);
+}
+
+/* win.export-view: the page on show as PNG, SVG or PDF (by the name's ending); win.export-offsets:
+ * the cohort's hand-tuned sync offsets as CSV. */
+static void
+action_export (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) param;
+  HpWindow *self = HP_WINDOW (widget);
+  gboolean offsets = g_str_equal (name, "win.export-offsets");
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (self->chooser);
+  g_clear_object (&self->chooser);
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (offsets ? _("Export Sync Offsets") : _("Export View"),
+                                 GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                                 _("_Cancel"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser),
+                                     offsets ? "sync-offsets.csv" : "heartphase-view.pdf");
+  g_object_set_data (G_OBJECT (chooser), "hp-offsets", GINT_TO_POINTER (offsets));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_export_response), self);
+  self->chooser = GTK_NATIVE_DIALOG (chooser);
+  gtk_native_dialog_show (self->chooser);
+}
+
 static void
 action_cancel_load (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1551,6 +1740,10 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, GDK_ALT_MASK,
                                        "win.previous-subject", NULL);
   gtk_widget_class_install_action (widget_class, "win.reset-offset", NULL, action_reset_offset);
+  gtk_widget_class_install_action (widget_class, "win.export-view", NULL, action_export);
+  gtk_widget_class_install_action (widget_class, "win.export-offsets", NULL, action_export);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK,
+                                       "win.export-view", NULL);
   gtk_widget_class_install_action (widget_class, "win.offset-up", NULL, action_nudge_offset);
   gtk_widget_class_install_action (widget_class, "win.undo-offset", NULL, action_undo_redo_offset);
   gtk_widget_class_install_action (widget_class, "win.redo-offset", NULL, action_undo_redo_offset);

@@ -46,6 +46,12 @@ void hp_window_open_demo (HpWindow *self);
 const HpSync *hp_window_get_sync (HpWindow *self);
 HpCycleView *hp_window_get_cycle_view (HpWindow *self);
 void hp_window_set_offset (HpWindow *self, double offset_ms);
+/* The page on show as a figure: PNG, SVG or PDF by path's ending (Cairo for the vector ones),
+ * written under a temporary name and renamed. Call it when the window has been drawn since its
+ * last change (win.export-view waits for that). */
+gboolean hp_window_export_view (HpWindow *self, const char *path, GError **error);
+/* The open cohort's hand-tuned sync offsets as CSV (subject,offset_ms). */
+gboolean hp_window_export_offsets (HpWindow *self, const char *path, GError **error);
 char *hp_window_demo_dir (void);
 /* The record's representative beats, on the window's second page. */
 HpBeatView *hp_window_get_beat_view (HpWindow *self);

@@ -9,6 +9,7 @@
 #include <libxml/xmlwriter.h>
 
 #include "ecg-write.h"
+#include "xml-util.h"
 
 #define UV_PER_LSB 5
 #define SAMPLES_PER_LINE 300
@@ -190,6 +191,7 @@ hp_cardiosoft_write (const HpSignal *strip, const HpSignal *median, const GArray
         }
     }
 
+  hp_xml_init ();
   xmlBufferPtr buf = xmlBufferCreate ();
   xmlTextWriterPtr w = buf != NULL ? xmlNewTextWriterMemory (buf, 0) : NULL;
   if (w == NULL)

@@ -11,9 +11,23 @@
 #include "core/core.h"
 #include "xml-util.h"
 
+void
+hp_xml_init (void)
+{
+  /* libxml2 sets up its global state on first use, which is not safe when two threads (an ECG
+   * load and a subject's synchronisation, say) get there at once: once, first. */
+  static gsize done = 0;
+  if (g_once_init_enter (&done))
+    {
+      xmlInitParser ();
+      g_once_init_leave (&done, 1);
+    }
+}
+
 xmlDoc *
 hp_xml_read_file (const char *path, GError **error)
 {
+  hp_xml_init ();
   /* NONET: ECG XML names schemas and DTDs (MUSE's restecg.dtd); never fetch them. NOERROR and
    * NOWARNING keep libxml from printing: its reason goes into our message instead. HUGE lifts
    * libxml's limits on text node size, since one element may hold a whole lead. */

@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 /* Parses path without touching the network and without printing libxml's own messages; on
  * failure sets HP_ERROR_FORMAT (HP_ERROR_IO when the file could not be read) with a message that
  * starts with the path and carries libxml's reason. Free the result with xmlFreeDoc. */
+/* Sets libxml2 up once for the process (it is not safe to let two threads do it at once); every
+ * use of libxml2 in the engine calls this first. hp_xml_read_file does. */
+void hp_xml_init (void);
 xmlDoc *hp_xml_read_file (const char *path, GError **error);
 
 /* TRUE when n is an element named name (local name: namespaces are not compared). */

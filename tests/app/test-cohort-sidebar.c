@@ -207,6 +207,45 @@ test_cohort (void)
   HpCineView *cine = hp_cine_page_get_view (hp_window_get_cine_page (window));
   g_assert_cmpint (hp_cine_view_get_frame (cine), ==, 5);
 
+  /* the view as a figure, PNG, SVG and PDF; the offsets as CSV */
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  static const char *const kinds[][2] = { { "view.png", "\x89PNG" }, { "view.svg", "<?xml" },
+                                          { "view.pdf", "%PDF" } };
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autofree char *out = g_build_filename (hp_test_tmpdir (), kinds[k][0], NULL);
+      gboolean exported = hp_window_export_view (window, out, &error);
+      g_assert_no_error (error);
+      g_assert_true (exported);
+      g_autofree char *bytes = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (out, &bytes, &len, NULL));
+      g_test_message ("%s: %zu bytes", kinds[k][0], len);
+      g_assert_cmpuint (len, >, 5000);
+      g_assert_true (g_str_has_prefix (bytes, kinds[k][1]));
+      g_autofree char *part = g_strconcat (out, ".part", NULL);
+      g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+    }
+  {
+    g_autofree char *out = g_build_filename (hp_test_tmpdir (), "view.png", NULL);
+    g_autoptr (GdkTexture) tex = gdk_texture_new_from_filename (out, &error);
+    g_assert_no_error (error);
+    GtkWidget *page = gtk_widget_get_ancestor (GTK_WIDGET (cycle), GTK_TYPE_STACK);
+    g_assert_nonnull (page);
+    g_assert_cmpint (gdk_texture_get_width (tex), >, 800);
+    g_autofree char *bad = g_build_filename (hp_test_tmpdir (), "view.bmp", NULL);
+    g_assert_false (hp_window_export_view (window, bad, &error));
+    g_assert_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED);
+    g_clear_error (&error);
+    hp_window_set_offset (window, 66);
+    g_autofree char *csv_out = g_build_filename (hp_test_tmpdir (), "offsets.csv", NULL);
+    g_assert_true (hp_window_export_offsets (window, csv_out, &error));
+    g_autofree char *csv_text = NULL;
+    g_assert_true (g_file_get_contents (csv_out, &csv_text, NULL, NULL));
+    g_assert_cmpstr (csv_text, ==, "subject,offset_ms\nsub0001,66.000\n");
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.reset-offset", NULL));
+  }
+
   /* the next subject from the keyboard's action; the time to its ECG and first cine frame */
   double next = wait_open (window, &outcome, start_next, NULL);
   g_assert_true (outcome.ok);
