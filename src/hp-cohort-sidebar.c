@@ -57,7 +57,9 @@ struct _HpCohortSidebar
   GtkSingleSelection *selection;
   GtkCustomFilter *filter;
   char *search;              /* casefolded; NULL when empty */
+  const HpCohortProject *project;  /* borrowed: which subjects' sync was tuned by hand */
   guint label_filter;
+  int kept_row;              /* the subject on show, also while a filter hides it; -1 none */
   gboolean quiet;            /* selection changes made here, reported by the caller */
 };
 
@@ -85,11 +87,24 @@ labels_of (HpCohortSidebar *self, guint row)
 }
 
 static gboolean
+is_tuned (HpCohortSidebar *self, guint row)
+{
+  return self->project != NULL
+         && hp_cohort_project_get_offset (self->project, hp_cohort_table_get (self->table, row, 0),
+                                          NULL);
+}
+
+static gboolean
 row_visible (gpointer item, gpointer user_data)
 {
   HpCohortSidebar *self = user_data;
   guint row = HP_COHORT_ROW (item)->index;
-  if (self->label_filter == 1)
+  if (self->label_filter == 6)
+    {
+      if (!is_tuned (self, row))
+        return FALSE;
+    }
+  else if (self->label_filter == 1)
     {
       for (guint k = 0; k < G_N_ELEMENTS (label_columns); k++)
         if (has_label (self, row, k))
@@ -121,10 +136,26 @@ update_count (HpCohortSidebar *self)
   gtk_label_set_text (self->count_label, total > 0 ? text : "");
 }
 
+static guint position_of (HpCohortSidebar *self, guint row);
+
+/* The subject on show stays selected while it is listed (and is selected again when a filter
+ * that hid it is lifted), without opening it again. */
 static void
 refilter (HpCohortSidebar *self)
 {
+  gpointer item = gtk_single_selection_get_selected_item (self->selection);
+  int row = item != NULL ? (int) HP_COHORT_ROW (item)->index : self->kept_row;
+  gboolean quiet = self->quiet;
+  self->quiet = TRUE;
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  if (row >= 0)
+    {
+      guint pos = position_of (self, (guint) row);
+      if (pos != GTK_INVALID_LIST_POSITION)
+        gtk_single_selection_set_selected (self->selection, pos);
+    }
+  self->kept_row = row;
+  self->quiet = quiet;
   update_count (self);
 }
 
@@ -151,7 +182,10 @@ on_selected (GtkSingleSelection *selection, GParamSpec *pspec, HpCohortSidebar *
   (void) pspec;
   gpointer item = gtk_single_selection_get_selected_item (selection);
   if (item != NULL && !self->quiet)
-    g_signal_emit (self, signals[SUBJECT_SELECTED], 0, HP_COHORT_ROW (item)->index);
+    {
+      self->kept_row = (int) HP_COHORT_ROW (item)->index;
+      g_signal_emit (self, signals[SUBJECT_SELECTED], 0, HP_COHORT_ROW (item)->index);
+    }
 }
 
 /* ---- Columns ------------------------------------------------------------------------------------- */
@@ -182,7 +216,10 @@ bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_d
   ColumnData *cd = user_data;
   guint row = HP_COHORT_ROW (gtk_list_item_get_item (item))->index;
   GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
-  if (cd->column < 0)
+  if (cd->column == -2)
+    /* TRANSLATORS: in the subject list's Sync column: the offset was tuned by hand */
+    gtk_label_set_text (label, is_tuned (cd->self, row) ? _("by hand") : "");
+  else if (cd->column < 0)
     {
       g_autofree char *labels = labels_of (cd->self, row);
       gtk_label_set_text (label, labels);
@@ -197,6 +234,11 @@ compare_rows (gconstpointer a, gconstpointer b, gpointer user_data)
   ColumnData *cd = user_data;
   guint ra = HP_COHORT_ROW ((gpointer) a)->index, rb = HP_COHORT_ROW ((gpointer) b)->index;
   const HpCohortTable *t = cd->self->table;
+  if (cd->column == -2)
+    {
+      int c = is_tuned (cd->self, rb) - is_tuned (cd->self, ra);
+      return c < 0 ? GTK_ORDERING_SMALLER : c > 0 ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
+    }
   if (cd->column < 0)
     {
       g_autofree char *la = labels_of (cd->self, ra), *lb = labels_of (cd->self, rb);
@@ -264,6 +306,8 @@ hp_cohort_sidebar_set_table (HpCohortSidebar *self, HpCohortTable *table)
       add_column (self, _("Subject"), 0);
       /* TRANSLATORS: column of the subject list: the subject's diagnoses */
       add_column (self, _("Labels"), -1);
+      /* TRANSLATORS: column of the subject list: whether the ECG-to-CMR sync was tuned by hand */
+      add_column (self, _("Sync"), -2);
       for (int c = 1; c < table->n_columns; c++)
         {
           gboolean is_label = FALSE;
@@ -286,6 +330,7 @@ hp_cohort_sidebar_set_table (HpCohortSidebar *self, HpCohortTable *table)
   else
     gtk_label_set_text (self->title_label, "");
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  self->kept_row = -1;
   update_count (self);
   self->quiet = FALSE;
 }
@@ -379,7 +424,36 @@ void
 hp_cohort_sidebar_set_label_filter (HpCohortSidebar *self, guint which)
 {
   g_return_if_fail (HP_IS_COHORT_SIDEBAR (self));
-  gtk_drop_down_set_selected (self->label_dropdown, MIN (which, 5));
+  gtk_drop_down_set_selected (self->label_dropdown, MIN (which, 6));
+}
+
+void
+hp_cohort_sidebar_set_project (HpCohortSidebar *self, const HpCohortProject *project)
+{
+  g_return_if_fail (HP_IS_COHORT_SIDEBAR (self));
+  self->project = project;
+  refilter (self);
+}
+
+void
+hp_cohort_sidebar_subject_changed (HpCohortSidebar *self, const char *subject)
+{
+  g_return_if_fail (HP_IS_COHORT_SIDEBAR (self));
+  if (self->table == NULL || subject == NULL)
+    return;
+  for (guint i = 0; i < self->table->rows->len; i++)
+    if (strcmp (hp_cohort_table_get (self->table, i, 0), subject) == 0)
+      {
+        /* the store holds the rows in table order: the row is drawn again, the list refiltered */
+        self->quiet = TRUE;
+        guint selected = gtk_single_selection_get_selected (self->selection);
+        g_list_model_items_changed (G_LIST_MODEL (self->store), i, 1, 1);
+        if (gtk_single_selection_get_selected (self->selection) != selected)
+          gtk_single_selection_set_selected (self->selection, selected);
+        self->quiet = FALSE;
+        update_count (self);
+        return;
+      }
 }
 
 gboolean
@@ -474,6 +548,7 @@ hp_cohort_sidebar_init (HpCohortSidebar *self)
                            G_CALLBACK (on_label_filter), self, 0);
   for (guint k = 0; k < G_N_ELEMENTS (label_columns); k++)
     self->label_col[k] = -1;
+  self->kept_row = -1;
   update_count (self);
 }
 

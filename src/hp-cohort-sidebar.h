@@ -27,8 +27,12 @@ gboolean hp_cohort_sidebar_select_relative (HpCohortSidebar *self, int delta);
 /* Subjects shown after the search and the filter. */
 guint hp_cohort_sidebar_get_n_shown (HpCohortSidebar *self);
 void hp_cohort_sidebar_set_search (HpCohortSidebar *self, const char *text);
-/* 0 all, 1 no label, 2 LVH, 3 DCM, 4 MI, 5 AF (the filter menu's entries). */
+/* 0 all, 1 no label, 2 LVH, 3 DCM, 4 MI, 5 AF, 6 sync tuned by hand (the filter menu's entries). */
 void hp_cohort_sidebar_set_label_filter (HpCohortSidebar *self, guint which);
+/* The cohort's project (borrowed; NULL none): its hand-tuned subjects are marked in the Sync
+ * column. Call hp_cohort_sidebar_subject_changed when a subject's offset changes. */
+void hp_cohort_sidebar_set_project (HpCohortSidebar *self, const HpCohortProject *project);
+void hp_cohort_sidebar_subject_changed (HpCohortSidebar *self, const char *subject);
 /* Sorts by the column of cohort.csv named column (descending when descending). */
 gboolean hp_cohort_sidebar_sort_by (HpCohortSidebar *self, const char *column,
                                     gboolean descending);

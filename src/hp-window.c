@@ -811,6 +811,7 @@ store_offset (HpWindow *self, double offset_ms)
   g_autoptr (GError) error = NULL;
   if (!hp_cohort_project_save (self->project, &error))
     show_error (self, error->message);
+  hp_cohort_sidebar_subject_changed (self->cohort_sidebar, self->sync_subject);
 }
 
 /* The subject's hand-tuned offset now, NaN when it follows the estimate. */
@@ -936,6 +937,7 @@ open_cohort (HpWindow *self, const char *path)
       g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE, error->message);
       return;
     }
+  hp_cohort_sidebar_set_project (self->cohort_sidebar, NULL);
   g_clear_pointer (&self->project, hp_cohort_project_free);
   self->project = hp_cohort_project_load (path, &error);
   if (self->project == NULL)
@@ -945,6 +947,7 @@ open_cohort (HpWindow *self, const char *path)
       g_clear_error (&error);
     }
   hp_cohort_sidebar_set_table (self->cohort_sidebar, table);
+  hp_cohort_sidebar_set_project (self->cohort_sidebar, self->project);
   gtk_revealer_set_reveal_child (self->cohort_revealer, TRUE);
   remember_recent (self, path);
   hp_cohort_sidebar_select (self->cohort_sidebar, 0);
@@ -1113,6 +1116,7 @@ hp_window_open (HpWindow *self, GFile *file)
       open_cohort (self, path);
       return;
     }
+  hp_cohort_sidebar_set_project (self->cohort_sidebar, NULL);
   hp_cohort_sidebar_set_table (self->cohort_sidebar, NULL);
   gtk_revealer_set_reveal_child (self->cohort_revealer, FALSE);
   g_clear_pointer (&self->project, hp_cohort_project_free);
@@ -1611,6 +1615,8 @@ hp_window_dispose (GObject *object)
   g_clear_object (&self->sync_cancellable);
   g_clear_pointer (&self->sync, hp_sync_free);
   g_clear_pointer (&self->sync_subject, g_free);
+  if (self->cohort_sidebar != NULL)
+    hp_cohort_sidebar_set_project (self->cohort_sidebar, NULL);
   g_clear_pointer (&self->project, hp_cohort_project_free);
   g_clear_pointer (&self->undo, g_array_unref);
   g_clear_pointer (&self->redo, g_array_unref);

@@ -174,6 +174,11 @@ test_cohort (void)
   int y = (int) (cb.origin.y + cb.size.height - 22);
   g_assert_true (is_tick (after, (int) (cb.origin.x + x_after), y));
   g_assert_true (is_tick (before, (int) (cb.origin.x + x_before), y));
+  /* marked in the list: the "tuned by hand" filter shows just this subject */
+  hp_cohort_sidebar_set_label_filter (sidebar, 6);
+  g_assert_cmpuint (hp_cohort_sidebar_get_n_shown (sidebar), ==, 1);
+  g_assert_cmpint (hp_cohort_sidebar_get_selected (sidebar), ==, 0);
+  hp_cohort_sidebar_set_label_filter (sidebar, 0);
   /* kept at once in the cohort's project, and taken by a new window on the cohort */
   g_autoptr (HpCohortProject) project = hp_cohort_project_load (dir, &error);
   g_assert_no_error (error);
@@ -193,6 +198,9 @@ test_cohort (void)
   g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, estimate);
   g_autoptr (HpCohortProject) reset = hp_cohort_project_load (dir, &error);
   g_assert_false (hp_cohort_project_get_offset (reset, "sub0001", &kept));
+  hp_cohort_sidebar_set_label_filter (sidebar, 6);
+  g_assert_cmpuint (hp_cohort_sidebar_get_n_shown (sidebar), ==, 0);
+  hp_cohort_sidebar_set_label_filter (sidebar, 0);
   /* undo brings the hand-tuned offset back (and into the project), redo the estimate again */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo-offset", NULL));
   g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, round (estimate) + 40);
