@@ -10,18 +10,6 @@
 #include "ecg.h"
 #include "ecg-private.h"
 
-/* Where the processor has AVX2, a second copy of the loops over every sample, picked when the
- * library is loaded, does eight samples per instruction instead of four. The results are the
- * same to the bit: ISO C mode fuses no multiply-add, and no sum here depends on the vector
- * width (those that vectorise are written in lanes). */
-#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define WIDE_LOOPS __attribute__ ((target_clones ("default", "avx2")))
-#endif
-#endif
-#ifndef WIDE_LOOPS
-#define WIDE_LOOPS
-#endif
 
 /* Notch shape 1 - exp(-((f - fc) / w)^4 / 2): flat-bottomed so that mains a little off its
  * nominal frequency is still removed, and narrow so that little ECG goes with it. */
