@@ -16,6 +16,10 @@ struct _HpCycleView
   double *frame_ecg_ms, *volume_ml;
   double rr_ms, t_end_ms, es_ms;
   int frame;
+  /* the representative beat's lead II (or first lead): samples, rate, R's sample */
+  float *beat;
+  int beat_n;
+  double beat_fs, beat_r;
 };
 
 G_DEFINE_FINAL_TYPE (HpCycleView, hp_cycle_view, GTK_TYPE_WIDGET)
@@ -120,6 +124,48 @@ hp_cycle_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           g_free (order);
         }
     }
+  /* the representative beat on the same axis (Okabe-Ito bluish green): from R on, and what lies
+   * before R (the P wave) at the end of the cycle, before the next R */
+  if (self->beat != NULL)
+    {
+      float lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+      for (int i = 0; i < self->beat_n; i++)
+        if (isfinite (self->beat[i]))
+          {
+            lo = MIN (lo, self->beat[i]);
+            hi = MAX (hi, self->beat[i]);
+          }
+      if (hi > lo)
+        {
+          double band = 0.45 * (base - top);
+          cairo_set_source_rgb (cr, 0.0, 0.620, 0.451);
+          cairo_set_line_width (cr, 1.5);
+          for (int part = 0; part < 2; part++)
+            {
+              gboolean started = FALSE;
+              for (int i = 0; i < self->beat_n; i++)
+                {
+                  double ms = (i - self->beat_r) * 1000.0 / self->beat_fs;
+                  if (part == 0 ? ms < 0 : ms >= 0)
+                    continue;
+                  if (part == 1)
+                    ms += self->rr_ms;
+                  if (ms < 0 || ms >= self->rr_ms || !isfinite (self->beat[i]))
+                    {
+                      started = FALSE;
+                      continue;
+                    }
+                  double y = top + band - (self->beat[i] - lo) / (hi - lo) * band;
+                  if (!started)
+                    cairo_move_to (cr, x_of (self, ms), y);
+                  else
+                    cairo_line_to (cr, x_of (self, ms), y);
+                  started = TRUE;
+                }
+              cairo_stroke (cr);
+            }
+        }
+    }
   /* a tick per frame (Okabe-Ito blue), the current one long */
   cairo_set_source_rgb (cr, 0.0, 0.447, 0.698);
   cairo_set_line_width (cr, 2);
@@ -161,6 +207,34 @@ hp_cycle_view_set_sync (HpCycleView *self, const HpSync *sync, const double *vol
       self->es_ms = sync->es_ecg_ms;
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+hp_cycle_view_set_beat (HpCycleView *self, const HpRepresentativeBeat *beat)
+{
+  g_return_if_fail (HP_IS_CYCLE_VIEW (self));
+  g_clear_pointer (&self->beat, g_free);
+  self->beat_n = 0;
+  if (beat != NULL && beat->beat != NULL && beat->fiducials.r >= 0)
+    {
+      const HpSignal *s = beat->beat;
+      int lead = 0;
+      for (int l = 0; l < s->n_leads; l++)
+        if (s->lead_names != NULL && g_strcmp0 (s->lead_names[l], "II") == 0)
+          lead = l;
+      self->beat_n = (int) s->n_samples;
+      self->beat = g_memdup2 (hp_signal_lead (s, lead), sizeof (float) * s->n_samples);
+      self->beat_fs = s->fs_hz;
+      self->beat_r = (double) beat->fiducials.r;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+hp_cycle_view_has_beat (HpCycleView *self)
+{
+  g_return_val_if_fail (HP_IS_CYCLE_VIEW (self), FALSE);
+  return self->beat != NULL;
 }
 
 void
@@ -209,6 +283,7 @@ hp_cycle_view_finalize (GObject *object)
   HpCycleView *self = HP_CYCLE_VIEW (object);
   g_free (self->frame_ecg_ms);
   g_free (self->volume_ml);
+  g_free (self->beat);
   G_OBJECT_CLASS (hp_cycle_view_parent_class)->finalize (object);
 }
 

@@ -1,6 +1,6 @@
 /* HpCycleView: one cardiac cycle on the ECG's time axis, R peak to R peak: where each CMR frame
- * falls (a tick per frame), the LV volume curve carried onto that axis, the T-wave end and
- * end-systole, and the current frame. Drawn with Cairo. A click or drag on it emits
+ * falls (a tick per frame), the LV volume curve carried onto that axis, the representative
+ * beat, the T-wave end and end-systole, and the current frame. Drawn with Cairo. A click or drag on it emits
  * "frame-chosen" (int frame) for the frame nearest the pointer. */
 #pragma once
 
@@ -17,6 +17,10 @@ GtkWidget *hp_cycle_view_new (void);
 /* Shows sync's map (copied; NULL clears) with the volume of each frame (NULL or n_frames
  * values, copied). */
 void hp_cycle_view_set_sync (HpCycleView *self, const HpSync *sync, const double *volume_ml);
+/* The representative beat (lead II where there is one) drawn on the same axis from its R peak;
+ * NULL clears it. */
+void hp_cycle_view_set_beat (HpCycleView *self, const HpRepresentativeBeat *beat);
+gboolean hp_cycle_view_has_beat (HpCycleView *self);
 void hp_cycle_view_set_frame (HpCycleView *self, int frame);
 /* The x (in the widget) where frame's tick is drawn; NaN without a map. */
 double hp_cycle_view_frame_x (HpCycleView *self, int frame);

@@ -520,6 +520,9 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   show_analysis (self, loaded);
   set_record_actions_enabled (self, TRUE);
   gtk_widget_set_visible (self->ecg_part, TRUE);
+  /* the representative beat is in now: the cycle shows it */
+  if (self->sync != NULL)
+    update_cycle (self);
   gtk_stack_set_visible_child_name (self->stack, "record");
   gtk_widget_grab_focus (GTK_WIDGET (self->ecg_view));
   part_done (self, PART_ECG, NULL);
@@ -719,6 +722,7 @@ update_cycle (HpWindow *self)
   const HpCmrPhases *ph = hp_cine_page_get_phases (self->cine_page);
   const double *volume = ph != NULL && ph->n_frames == self->sync->n_frames ? ph->volume_ml : NULL;
   hp_cycle_view_set_sync (self->cycle_view, self->sync, volume);
+  hp_cycle_view_set_beat (self->cycle_view, hp_beat_view_get_median (self->beat_view));
   double tuned;
   gboolean hand = self->project != NULL
                   && hp_cohort_project_get_offset (self->project, self->sync_subject, &tuned);

@@ -174,6 +174,17 @@ test_cohort (void)
   int y = (int) (cb.origin.y + cb.size.height - 22);
   g_assert_true (is_tick (after, (int) (cb.origin.x + x_after), y));
   g_assert_true (is_tick (before, (int) (cb.origin.x + x_before), y));
+  /* the representative beat drawn on the cycle's axis (Okabe-Ito bluish green) */
+  g_assert_true (hp_cycle_view_has_beat (cycle));
+  int beat_px = 0;
+  for (int py = (int) cb.origin.y; py < (int) (cb.origin.y + cb.size.height); py++)
+    for (int px = (int) cb.origin.x; px < (int) (cb.origin.x + cb.size.width); px++)
+      {
+        const guchar *p = hp_image_pixel (after, px, py);
+        beat_px += abs (p[2] - 0) < 40 && abs (p[1] - 158) < 40 && abs (p[0] - 115) < 40;
+      }
+  g_test_message ("%d pixels of the beat's trace on the cycle bar", beat_px);
+  g_assert_cmpint (beat_px, >, 300);
   /* marked in the list: the "tuned by hand" filter shows just this subject */
   hp_cohort_sidebar_set_label_filter (sidebar, 6);
   g_assert_cmpuint (hp_cohort_sidebar_get_n_shown (sidebar), ==, 1);
