@@ -255,3 +255,39 @@ hp_render_find_label (GtkWidget *root, const char *text)
     }
   return NULL;
 }
+
+/* ---- Waiting for a window to load -------------------------------------------------------------- */
+
+void
+hp_render_on_load_finished (HpWindow *window, gboolean ok, const char *message,
+                            HpLoadOutcome *out)
+{
+  (void) window;
+  out->done = TRUE;
+  out->ok = ok;
+  g_free (out->message);
+  out->message = g_strdup (message);
+}
+
+void
+hp_render_start_open (HpWindow *window, gpointer path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  hp_window_open (window, file);
+}
+
+double
+hp_render_wait_load (HpWindow *window, void (*start) (HpWindow *, gpointer), gpointer data,
+                     HpLoadOutcome *out, int timeout_ms)
+{
+  g_clear_pointer (&out->message, g_free);
+  *out = (HpLoadOutcome) { 0 };
+  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (hp_render_on_load_finished), out);
+  gint64 t0 = g_get_monotonic_time ();
+  start (window, data);
+  hp_render_iterate_until (&out->done, timeout_ms);
+  double ms = (g_get_monotonic_time () - t0) / 1000.0;
+  g_signal_handler_disconnect (window, id);
+  g_assert_true (out->done);
+  return ms;
+}

@@ -4,6 +4,7 @@
 #include <gtk/gtk.h>
 
 #include "hp-ecg-view.h"
+#include "hp-window.h"
 
 typedef struct
 {
@@ -57,3 +58,23 @@ void hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame
                             double min_fraction);
 /* The first GtkLabel under root (depth first) whose text is text, or NULL. */
 GtkWidget *hp_render_find_label (GtkWidget *root, const char *text);
+
+/* ---- Waiting for a window to load -------------------------------------------------------------- */
+
+/* What the window's "load-finished" said. */
+typedef struct
+{
+  gboolean done, ok;
+  char *message;   /* free it */
+} HpLoadOutcome;
+
+/* A "load-finished" handler filling out (its message replaced), for waits of one's own. */
+void hp_render_on_load_finished (HpWindow *window, gboolean ok, const char *message,
+                                 HpLoadOutcome *out);
+/* Opens path in window (a record, a cine, a subject or a cohort folder). */
+void hp_render_start_open (HpWindow *window, gpointer path);
+/* Calls start (window, data) and runs the main loop until the window reports "load-finished"
+ * (asserting that it does within timeout_ms); fills out (its message replaced) and returns the
+ * milliseconds it took. */
+double hp_render_wait_load (HpWindow *window, void (*start) (HpWindow *, gpointer), gpointer data,
+                            HpLoadOutcome *out, int timeout_ms);

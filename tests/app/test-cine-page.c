@@ -21,12 +21,6 @@
 #define FRAMES 20
 #define SLICES 8
 
-typedef struct
-{
-  gboolean done, ok;
-  char *message;
-} Outcome;
-
 /* The page's "finished" of the latest open, recorded from the moment the open starts (a small
  * cine may be read whole before the test gets to wait for it). */
 typedef struct
@@ -35,39 +29,27 @@ typedef struct
   GError *error;
 } Finished;
 
-static void
-on_load_finished (HpWindow *window, gboolean ok, const char *message, Outcome *outcome)
-{
-  (void) window;
-  outcome->done = TRUE;
-  outcome->ok = ok;
-  g_free (outcome->message);
-  outcome->message = g_strdup (message);
-}
-
 static Finished *finished_of (HpCinePage *page);
+
+static void
+start_open (HpWindow *window, gpointer path)
+{
+  hp_render_start_open (window, path);
+  g_assert_true (hp_window_is_loading (window));
+}
 
 /* Opens path and runs the main loop until the window reports; returns the seconds it took. */
 static double
-open_and_wait (HpWindow *window, const char *path, Outcome *outcome)
+open_and_wait (HpWindow *window, const char *path, HpLoadOutcome *outcome)
 {
-  *outcome = (Outcome) { 0 };
+  *outcome = (HpLoadOutcome) { 0 };
   Finished *f = finished_of (hp_window_get_cine_page (window));
   f->done = FALSE;
   g_clear_error (&f->error);
-  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), outcome);
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  gint64 t0 = g_get_monotonic_time ();
-  hp_window_open (window, file);
-  g_assert_true (hp_window_is_loading (window));
-  hp_render_iterate_until (&outcome->done, 60000);
-  double s = (g_get_monotonic_time () - t0) / 1e6;
-  g_signal_handler_disconnect (window, id);
-  g_assert_true (outcome->done);
+  double ms = hp_render_wait_load (window, start_open, (gpointer) path, outcome, 60000);
   g_assert_false (hp_window_is_loading (window));
-  return s;
+  return ms / 1000;
 }
-
 
 static void
 finished_free (gpointer data)
@@ -350,7 +332,7 @@ test_open_cine (void)
   HpVolumePlot *plot = hp_cine_page_get_plot (page);
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (page)));
 
-  Outcome o;
+  HpLoadOutcome o;
   double first_s = open_and_wait (window, cine_dir, &o);
   g_assert_true (o.ok);
   g_free (o.message);
@@ -543,7 +525,7 @@ test_subject (void)
 
   HpWindow *window = new_window ();
   HpCinePage *page = hp_window_get_cine_page (window);
-  Outcome o;
+  HpLoadOutcome o;
   double s = open_and_wait (window, dir, &o);
   g_test_message ("subject: ECG and first cine frame in %.0f ms", s * 1000);
   g_assert_true (o.ok);
@@ -585,7 +567,7 @@ test_subject (void)
   g_assert_true (label_contains (GTK_WIDGET (window), "ECG:"));
 
   /* a plain ECG record next: the cine gives way */
-  Outcome o2;
+  HpLoadOutcome o2;
   open_and_wait (window, hea, &o2);
   g_assert_true (o2.ok);
   g_free (o2.message);
@@ -638,7 +620,7 @@ static void
 assert_refused (HpWindow *window, const char *path, const char *names, const char *shown_path)
 {
   HpCinePage *page = hp_window_get_cine_page (window);
-  Outcome o;
+  HpLoadOutcome o;
   open_and_wait (window, path, &o);
   g_test_message ("%s: %s", path, o.message);
   g_assert_false (o.ok);
@@ -657,7 +639,7 @@ test_bad_cines (void)
   ensure_cine ();
   HpWindow *window = new_window ();
   HpCinePage *page = hp_window_get_cine_page (window);
-  Outcome o;
+  HpLoadOutcome o;
   open_and_wait (window, cine_dir, &o);
   g_assert_true (o.ok);
   g_free (o.message);
@@ -773,7 +755,7 @@ test_sunnybrook (void)
   g_autofree char *path = g_file_get_path (file);
   HpWindow *window = new_window ();
   HpCinePage *page = hp_window_get_cine_page (window);
-  Outcome o;
+  HpLoadOutcome o;
   double first_s = open_and_wait (window, path, &o);
   g_assert_true (o.ok);
   g_free (o.message);

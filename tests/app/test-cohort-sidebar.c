@@ -13,46 +13,6 @@
 #include "hp-test.h"
 #include "hp-window.h"
 
-typedef struct
-{
-  gboolean done, ok;
-  char *message;
-} Outcome;
-
-static void
-on_load_finished (HpWindow *window, gboolean ok, const char *message, Outcome *outcome)
-{
-  (void) window;
-  outcome->done = TRUE;
-  outcome->ok = ok;
-  g_free (outcome->message);
-  outcome->message = g_strdup (message);
-}
-
-/* Runs the main loop until the window has opened what start started; the seconds it took. */
-static double
-wait_open (HpWindow *window, Outcome *outcome, void (*start) (HpWindow *, gpointer),
-           gpointer data)
-{
-  g_clear_pointer (&outcome->message, g_free);
-  *outcome = (Outcome) { 0 };
-  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), outcome);
-  gint64 t0 = g_get_monotonic_time ();
-  start (window, data);
-  hp_render_iterate_until (&outcome->done, 60000);
-  double s = (g_get_monotonic_time () - t0) / 1e6;
-  g_signal_handler_disconnect (window, id);
-  g_assert_true (outcome->done);
-  return s;
-}
-
-static void
-start_open (HpWindow *window, gpointer path)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  hp_window_open (window, file);
-}
-
 static void
 start_next (HpWindow *window, gpointer data)
 {
@@ -129,8 +89,8 @@ test_cohort (void)
   gtk_window_present (GTK_WINDOW (window));
   hp_render_wait_drawn (GTK_WIDGET (window));
 
-  Outcome outcome = { 0 };
-  double first = wait_open (window, &outcome, start_open, dir);
+  HpLoadOutcome outcome = { 0 };
+  double first = hp_render_wait_load (window, hp_render_start_open, dir, &outcome, 60000);
   g_assert_true (outcome.ok);
   HpCohortSidebar *sidebar = hp_window_get_cohort_sidebar (window);
   GtkRevealer *revealer = GTK_REVEALER (gtk_widget_get_ancestor (GTK_WIDGET (sidebar),
@@ -198,8 +158,8 @@ test_cohort (void)
   g_assert_cmpfloat (kept, ==, round (estimate) + 40);
   HpWindow *second = hp_window_new (NULL);
   gtk_window_present (GTK_WINDOW (second));
-  Outcome o2 = { 0 };
-  wait_open (second, &o2, start_open, dir);
+  HpLoadOutcome o2 = { 0 };
+  hp_render_wait_load (second, hp_render_start_open, dir, &o2, 60000);
   g_assert_cmpfloat (wait_sync (second)->offset_ms, ==, kept);
   g_assert_cmpfloat (wait_sync (second)->estimated_offset_ms, ==, estimate);
   g_free (o2.message);
@@ -266,12 +226,12 @@ test_cohort (void)
   }
 
   /* the next subject from the keyboard's action; the time to its ECG and first cine frame */
-  double next = wait_open (window, &outcome, start_next, NULL);
+  double next = hp_render_wait_load (window, start_next, NULL, &outcome, 60000);
   g_assert_true (outcome.ok);
   g_assert_cmpint (hp_cohort_sidebar_get_selected (sidebar), ==, 1);
   g_assert_nonnull (strstr (title_of (window), "sub0002"));
   g_test_message ("cohort opened with its first subject in %.0f ms; the next subject in %.0f ms",
-                  first * 1000, next * 1000);
+                  first, next);
 
   /* search, label filter, sort */
   hp_cohort_sidebar_set_search (sidebar, "sub0004");
@@ -308,13 +268,7 @@ test_cohort (void)
   g_assert_cmpint (g_mkdir_with_parents (bad, 0755), ==, 0);
   g_autofree char *csv = g_build_filename (bad, "cohort.csv", NULL);
   g_assert_true (g_file_set_contents (csv, "subject,age\nsub1\n", -1, NULL));
-  g_autoptr (GFile) file = g_file_new_for_path (bad);
-  outcome.done = FALSE;
-  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), &outcome);
-  hp_window_open (window, file);
-  hp_render_iterate_until (&outcome.done, 5000);
-  g_signal_handler_disconnect (window, id);
-  g_assert_true (outcome.done);
+  hp_render_wait_load (window, hp_render_start_open, bad, &outcome, 5000);
   g_assert_false (outcome.ok);
   g_assert_nonnull (strstr (outcome.message, "cohort.csv"));
   g_assert_true (hp_window_has_record (window));

@@ -12,34 +12,19 @@
 #include "hp-test.h"
 #include "hp-window.h"
 
-typedef struct
-{
-  gboolean done, ok;
-  char *message;
-} Outcome;
-
 static void
-on_load_finished (HpWindow *window, gboolean ok, const char *message, Outcome *outcome)
+start_open (HpWindow *window, gpointer path)
 {
-  (void) window;
-  outcome->done = TRUE;
-  outcome->ok = ok;
-  g_free (outcome->message);
-  outcome->message = g_strdup (message);
+  hp_render_start_open (window, path);
+  g_assert_true (hp_window_is_loading (window));
 }
 
 /* Opens path in the window and runs the main loop until the window reports the outcome. */
-static Outcome
+static HpLoadOutcome
 open_and_wait (HpWindow *window, const char *path)
 {
-  Outcome outcome = { 0 };
-  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), &outcome);
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  hp_window_open (window, file);
-  g_assert_true (hp_window_is_loading (window));
-  hp_render_iterate_until (&outcome.done, 30000);
-  g_signal_handler_disconnect (window, id);
-  g_assert_true (outcome.done);
+  HpLoadOutcome outcome = { 0 };
+  hp_render_wait_load (window, start_open, (gpointer) path, &outcome, 30000);
   g_assert_false (hp_window_is_loading (window));
   return outcome;
 }
@@ -84,7 +69,7 @@ test_open_record (void)
   g_assert_cmpstr (visible_page (window), ==, "empty");
   g_autoptr (HpImage) empty = hp_render_widget (GTK_WIDGET (window), "window-empty.png");
 
-  Outcome outcome = open_and_wait (window, path);
+  HpLoadOutcome outcome = open_and_wait (window, path);
   g_assert_true (outcome.ok);
   g_autofree char *path_c = canonical (path);
   g_assert_cmpstr (outcome.message, ==, path_c);
@@ -186,7 +171,7 @@ test_bad_files (void)
 
   /* A bad file in an empty window leaves it empty. */
   g_autofree char *missing = g_build_filename (hp_test_tmpdir (), "no-such-record.hea", NULL);
-  Outcome outcome = open_and_wait (window, missing);
+  HpLoadOutcome outcome = open_and_wait (window, missing);
   g_assert_false (outcome.ok);
   g_assert_nonnull (strstr (outcome.message, missing));
   g_free (outcome.message);
@@ -216,8 +201,8 @@ test_bad_files (void)
   g_assert_true (hp_ecg_view_get_signal (view) == shown);
 
   /* A second open supersedes the first: only the second reports. */
-  Outcome last = { 0 };
-  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), &last);
+  HpLoadOutcome last = { 0 };
+  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (hp_render_on_load_finished), &last);
   g_autoptr (GFile) f1 = g_file_new_for_path (image);
   g_autoptr (GFile) f2 = g_file_new_for_path (good);
   hp_window_open (window, f1);
@@ -249,7 +234,7 @@ test_actions_and_settings (void)
   /* The paper actions wait for a record. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.zoom-in", NULL);
   g_assert_cmpfloat (hp_ecg_view_get_speed (view), ==, 25);
-  Outcome outcome = open_and_wait (window, path);
+  HpLoadOutcome outcome = open_and_wait (window, path);
   g_assert_true (outcome.ok);
   g_free (outcome.message);
 
@@ -304,7 +289,7 @@ test_recent (void)
   /* a record that no longer exists is not offered */
   g_assert_cmpint (g_menu_model_get_n_items (menu), ==, 0);
 
-  Outcome o = open_and_wait (window, a);
+  HpLoadOutcome o = open_and_wait (window, a);
   g_free (o.message);
   o = open_and_wait (window, b);
   g_free (o.message);
@@ -324,8 +309,8 @@ test_recent (void)
   g_autoptr (GVariant) target =
     g_menu_model_get_item_attribute_value (menu, 1, G_MENU_ATTRIBUTE_TARGET, G_VARIANT_TYPE_STRING);
   g_assert_cmpstr (g_variant_get_string (target, NULL), ==, a);
-  Outcome again = { 0 };
-  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_load_finished), &again);
+  HpLoadOutcome again = { 0 };
+  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (hp_render_on_load_finished), &again);
   g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), "win.open-recent", target));
   hp_render_iterate_until (&again.done, 30000);
   g_signal_handler_disconnect (window, id);

@@ -12,13 +12,6 @@
 #include "hp-test.h"
 #include "hp-window.h"
 
-static void
-on_finished (HpWindow *window, gboolean ok, const char *message, gboolean *done)
-{
-  (void) window, (void) ok, (void) message;
-  *done = TRUE;
-}
-
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -26,22 +19,21 @@ cmp_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static double
-timed (HpWindow *window, gboolean next, const char *path)
+static void
+start_next (HpWindow *window, gpointer data)
 {
-  gboolean done = FALSE;
-  gulong id = g_signal_connect (window, "load-finished", G_CALLBACK (on_finished), &done);
-  gint64 t0 = g_get_monotonic_time ();
-  if (next)
-    gtk_widget_activate_action (GTK_WIDGET (window), "win.next-subject", NULL);
-  else
-    {
-      g_autoptr (GFile) file = g_file_new_for_path (path);
-      hp_window_open (window, file);
-    }
-  hp_render_iterate_until (&done, 60000);
-  double ms = (g_get_monotonic_time () - t0) / 1000.0;
-  g_signal_handler_disconnect (window, id);
+  (void) data;
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.next-subject", NULL);
+}
+
+/* The next subject (path NULL) or path opened, in ms. */
+static double
+timed (HpWindow *window, const char *path)
+{
+  HpLoadOutcome out = { 0 };
+  double ms = hp_render_wait_load (window, path == NULL ? start_next : hp_render_start_open,
+                                   (gpointer) path, &out, 60000);
+  g_free (out.message);
   return ms;
 }
 
@@ -60,15 +52,15 @@ test_switch (void)
   gtk_window_set_default_size (GTK_WINDOW (window), 1500, 1000);
   gtk_window_present (GTK_WINDOW (window));
   hp_render_wait_drawn (GTK_WIDGET (window));
-  timed (window, FALSE, dir);   /* the cohort and its first subject */
+  timed (window, dir);   /* the cohort and its first subject */
   double next[8], direct[8];
   for (int i = 0; i < 8; i++)
-    next[i] = timed (window, TRUE, NULL);
+    next[i] = timed (window, NULL);
   for (int i = 0; i < 8; i++)
     {
       g_autofree char *name = hp_cohort_subject_name ((guint) i + 1);
       g_autofree char *sub = g_build_filename (dir, name, NULL);
-      direct[i] = timed (window, FALSE, sub);
+      direct[i] = timed (window, sub);
     }
   qsort (next, 8, sizeof (double), cmp_double);
   qsort (direct, 8, sizeof (double), cmp_double);
