@@ -36,8 +36,11 @@ struct _HpWindow
   /* a cohort subject's synchronisation and the cohort's project (hand-tuned offsets) */
   HpCohortProject *project;
   HpSync *sync;
-  char *sync_subject;
-  GCancellable *sync_cancellable;
+  char *sync_subject, *sync_dir;
+  /* what the subject's ECG says about its cycle, from the record the page analysed; the sync
+   * is worked out once the cine's volume curve is in too */
+  HpSyncEcgTiming sync_ecg;
+  gboolean have_sync_ecg;
   gboolean setting_scale;
   GArray *undo, *redo;       /* of double: offsets before and after each hand change (NaN: the
                                 estimate) */
@@ -102,6 +105,7 @@ typedef struct
   char *message;
   char *path;
   gint64 started_us;
+  gboolean want_sync;   /* a cohort subject: the ECG's timing for the sync too */
 } LoadJob;
 
 static void
@@ -143,6 +147,9 @@ typedef struct
   char *analysis_problem;  /* why there are no beats, in words; NULL when there are */
   HpSignal *cart;          /* the record as an ECG cart filters it, for the beat view */
   HpRepresentativeBeat *median, *adaptive;
+  HpSyncEcgTiming sync_ecg;
+  gboolean have_sync_ecg;
+  char *sync_problem;      /* why the ECG cannot time the cycle, when asked and it cannot */
 } Loaded;
 
 static void
@@ -152,6 +159,7 @@ loaded_free (Loaded *loaded)
   g_clear_pointer (&loaded->beats, hp_beats_free);
   g_clear_pointer (&loaded->fiducials, g_array_unref);
   g_free (loaded->analysis_problem);
+  g_free (loaded->sync_problem);
   g_clear_pointer (&loaded->cart, hp_signal_free);
   g_clear_pointer (&loaded->median, hp_representative_beat_free);
   g_clear_pointer (&loaded->adaptive, hp_representative_beat_free);
@@ -240,9 +248,19 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   g_autoptr (Loaded) loaded = g_new0 (Loaded, 1);
   loaded->signal = hp_signal_load (job->path, &progress, &error);
   if (loaded->signal == NULL || !analyse (loaded, &progress, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, g_steal_pointer (&loaded), (GDestroyNotify) loaded_free);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (job->want_sync)
+    {
+      g_autoptr (GError) sync_error = NULL;
+      loaded->have_sync_ecg = hp_sync_ecg_timing_from_record (loaded->signal, job->path,
+                                                              &loaded->sync_ecg, &sync_error);
+      if (!loaded->have_sync_ecg)
+        loaded->sync_problem = g_strdup (sync_error->message);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&loaded), (GDestroyNotify) loaded_free);
 }
 
 static gboolean
@@ -481,7 +499,7 @@ hp_window_get_intervals (HpWindow *self, HpIntervals *out)
 /* ---- Opening: an ECG record, a cine, or a subject's folder with both ------------------------- */
 
 static void part_done (HpWindow *self, guint part, const GError *error);
-static void update_cycle (HpWindow *self);
+static void try_sync (HpWindow *self);
 
 /* The record on paper gives way to a cine opened alone. */
 static void
@@ -520,9 +538,15 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   show_analysis (self, loaded);
   set_record_actions_enabled (self, TRUE);
   gtk_widget_set_visible (self->ecg_part, TRUE);
-  /* the representative beat is in now: the cycle shows it */
-  if (self->sync != NULL)
-    update_cycle (self);
+  /* the ECG's side of the cycle is in now */
+  if (self->sync_subject != NULL)
+    {
+      self->sync_ecg = loaded->sync_ecg;
+      self->have_sync_ecg = loaded->have_sync_ecg;
+      if (loaded->sync_problem != NULL)
+        show_error (self, loaded->sync_problem);
+      try_sync (self);
+    }
   gtk_stack_set_visible_child_name (self->stack, "record");
   gtk_widget_grab_focus (GTK_WIDGET (self->ecg_view));
   part_done (self, PART_ECG, NULL);
@@ -536,6 +560,7 @@ start_ecg_load (HpWindow *self, const char *path)
   g_mutex_init (&job->lock);
   job->path = g_strdup (path);
   job->started_us = g_get_monotonic_time ();
+  job->want_sync = self->sync_subject != NULL;
   self->ecg_job = job;
 
   g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, load_done, NULL);
@@ -576,9 +601,8 @@ on_cine_finished (HpCinePage *page, const GError *error, HpWindow *self)
     show_error (self, error->message);
   if (!anything_loading (self))
     stop_progress (self);
-  /* the volume curve is in now: the cycle shows it */
-  if (self->sync != NULL)
-    update_cycle (self);
+  /* the volume curve is in now: the cine's side of the cycle */
+  try_sync (self);
 }
 
 static void
@@ -743,66 +767,57 @@ update_cycle (HpWindow *self)
   gtk_revealer_set_reveal_child (self->cycle_revealer, TRUE);
 }
 
+/* Works out the subject's sync once both sides are in: the ECG's timing from the record the page
+ * analysed, the volume curve from the cine the page measured. Reusing the page's own analyses
+ * keeps the next subject quick to open (a second pass over both files took as long again). */
 static void
-sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+try_sync (HpWindow *self)
 {
-  (void) source;
-  HpProgress progress;
-  hp_progress_init (&progress, NULL, NULL, cancellable);
-  GError *error = NULL;
-  HpSync *sync = hp_sync_subject (task_data, &progress, &error);
-  if (sync == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, sync, (GDestroyNotify) hp_sync_free);
-}
-
-static void
-sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  (void) user_data;
-  HpWindow *self = HP_WINDOW (source);
-  GTask *task = G_TASK (result);
+  if (self->sync_subject == NULL || self->sync != NULL || !self->have_sync_ecg)
+    return;
+  const HpCmrPhases *ph = hp_cine_page_get_phases (self->cine_page);
+  const HpCine *sax = hp_cine_page_get_n_series (self->cine_page) > 0
+                      ? hp_cine_page_get_series (self->cine_page, 0) : NULL;
+  /* the page shows the previous subject's cine until the new one's first frame is in */
+  if (ph == NULL || sax == NULL || sax->view != HP_CINE_VIEW_SAX || ph->n_frames != sax->n_frames
+      || g_strcmp0 (hp_cine_page_get_path (self->cine_page), self->sync_dir) != 0)
+    return;
+  g_autofree double *frame_ms = g_new (double, sax->n_frames);
+  HpSyncCmrTiming ct;
+  hp_sync_cmr_timing (sax, ph, frame_ms, &ct);
   g_autoptr (GError) error = NULL;
-  HpSync *sync = g_task_propagate_pointer (task, &error);
-  if (g_task_get_cancellable (task) != self->sync_cancellable)
+  self->sync = hp_sync_compute (&self->sync_ecg, &ct, &error);
+  if (self->sync == NULL)
     {
-      g_clear_pointer (&sync, hp_sync_free);
+      g_prefix_error (&error, "%s: ", self->sync_subject);
+      show_error (self, error->message);
+      /* said once */
+      self->have_sync_ecg = FALSE;
       return;
     }
-  g_clear_object (&self->sync_cancellable);
-  g_clear_pointer (&self->sync, hp_sync_free);
-  self->sync = sync;
   double tuned;
-  if (sync != NULL && self->project != NULL
+  if (self->project != NULL
       && hp_cohort_project_get_offset (self->project, self->sync_subject, &tuned))
-    hp_sync_set_offset (sync, tuned);
-  if (sync == NULL && !g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
-    show_error (self, error->message);
+    hp_sync_set_offset (self->sync, tuned);
   update_cycle (self);
 }
 
+/* A new cohort subject (dir; NULL: none): its cycle is worked out as the page reads it. */
 static void
 start_sync (HpWindow *self, const char *dir)
 {
-  if (self->sync_cancellable != NULL)
-    g_cancellable_cancel (self->sync_cancellable);
-  g_clear_object (&self->sync_cancellable);
   g_clear_pointer (&self->sync, hp_sync_free);
   g_free (self->sync_subject);
+  g_free (self->sync_dir);
   self->sync_subject = dir != NULL ? g_path_get_basename (dir) : NULL;
+  self->sync_dir = g_strdup (dir);
+  self->have_sync_ecg = FALSE;
   /* undo is per subject */
   g_array_set_size (self->undo, 0);
   g_array_set_size (self->redo, 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo-offset", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo-offset", FALSE);
   update_cycle (self);
-  if (dir == NULL)
-    return;
-  self->sync_cancellable = g_cancellable_new ();
-  g_autoptr (GTask) task = g_task_new (self, self->sync_cancellable, sync_done, NULL);
-  g_task_set_task_data (task, g_strdup (dir), g_free);
-  g_task_run_in_thread (task, sync_thread);
 }
 
 /* Keeps the subject's offset (NaN: forgets it) in the project, saved at once. */
@@ -962,8 +977,8 @@ on_subject_selected (HpCohortSidebar *sidebar, guint row, HpWindow *self)
 {
   const HpCohortTable *table = hp_cohort_sidebar_get_table (sidebar);
   g_autofree char *dir = hp_cohort_table_subject_dir (table, row);
-  open_path (self, dir);
   start_sync (self, dir);
+  open_path (self, dir);
 }
 
 static void
@@ -1614,11 +1629,9 @@ hp_window_dispose (GObject *object)
   g_clear_pointer (&self->open_error, g_free);
   g_clear_pointer (&self->ecg_facts, g_free);
   self->ecg_job = NULL;
-  if (self->sync_cancellable != NULL)
-    g_cancellable_cancel (self->sync_cancellable);
-  g_clear_object (&self->sync_cancellable);
   g_clear_pointer (&self->sync, hp_sync_free);
   g_clear_pointer (&self->sync_subject, g_free);
+  g_clear_pointer (&self->sync_dir, g_free);
   if (self->cohort_sidebar != NULL)
     hp_cohort_sidebar_set_project (self->cohort_sidebar, NULL);
   g_clear_pointer (&self->project, hp_cohort_project_free);

@@ -547,6 +547,53 @@ find_ecg (const char *dir, GError **error)
   return NULL;
 }
 
+gboolean
+hp_sync_ecg_timing_from_record (const HpSignal *record, const char *source, HpSyncEcgTiming *out,
+                                GError **error)
+{
+  g_return_val_if_fail (record != NULL && out != NULL, FALSE);
+  g_autoptr (HpSignal) sig = hp_signal_copy (record);
+  if (sig == NULL)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s: not enough memory to copy the ECG"),
+                   source != NULL ? source : "ECG");
+      return FALSE;
+    }
+  if (!hp_ecg_filter_signal (sig, NULL, NULL, error))
+    return FALSE;
+  g_autoptr (HpBeats) beats = hp_ecg_detect_r_peaks (sig, NULL, NULL, error);
+  if (beats == NULL)
+    return FALSE;
+  g_autoptr (GArray) fid = NULL;
+  if (beats->r_peaks->len >= 2)
+    {
+      fid = hp_ecg_delineate (sig, (const gint64 *) (void *) beats->r_peaks->data,
+                              beats->r_peaks->len, -1, error);
+      if (fid == NULL)
+        return FALSE;
+    }
+  else
+    fid = g_array_new (FALSE, FALSE, sizeof (HpFiducials));
+  return hp_sync_ecg_timing (sig, beats, fid, source, out, error);
+}
+
+void
+hp_sync_cmr_timing (const HpCine *sax, const HpCmrPhases *phases, double *frame_ms,
+                    HpSyncCmrTiming *out)
+{
+  g_return_if_fail (sax != NULL && phases != NULL && frame_ms != NULL && out != NULL);
+  double rr;
+  hp_sync_cine_clock (sax, frame_ms, &rr);
+  *out = (HpSyncCmrTiming) {
+    .n_frames = phases->n_frames, .volume_ml = phases->volume_ml, .frame_ms = frame_ms,
+    .rr_ms = rr, .confidence = phases->confidence,
+    .ef = phases->method == HP_CMR_METHOD_BLOOD_POOL ? phases->ef : NAN,
+  };
+  /* the fallback's curve is a model, not a measurement: its timing says little */
+  if (phases->method != HP_CMR_METHOD_BLOOD_POOL)
+    out->confidence = MIN (out->confidence, 0.2);
+}
+
 HpSync *
 hp_sync_subject (const char *dir, HpProgress *progress, GError **error)
 {
@@ -562,23 +609,8 @@ hp_sync_subject (const char *dir, HpProgress *progress, GError **error)
   if (!hp_progress_report (progress, 0.0, _("Reading the ECG"), error))
     return NULL;
   g_autoptr (HpSignal) sig = hp_signal_load (ecg_path, NULL, error);
-  if (sig == NULL || !hp_ecg_filter_signal (sig, NULL, NULL, error))
-    return NULL;
-  g_autoptr (HpBeats) beats = hp_ecg_detect_r_peaks (sig, NULL, NULL, error);
-  if (beats == NULL)
-    return NULL;
-  g_autoptr (GArray) fid = NULL;
-  if (beats->r_peaks->len >= 2)
-    {
-      fid = hp_ecg_delineate (sig, (const gint64 *) (void *) beats->r_peaks->data,
-                              beats->r_peaks->len, -1, error);
-      if (fid == NULL)
-        return NULL;
-    }
-  else
-    fid = g_array_new (FALSE, FALSE, sizeof (HpFiducials));
   HpSyncEcgTiming et;
-  if (!hp_sync_ecg_timing (sig, beats, fid, ecg_path, &et, error))
+  if (sig == NULL || !hp_sync_ecg_timing_from_record (sig, ecg_path, &et, error))
     return NULL;
 
   if (!hp_progress_report (progress, 0.2, _("Reading the cine"), error))
@@ -601,15 +633,8 @@ hp_sync_subject (const char *dir, HpProgress *progress, GError **error)
   if (ph == NULL)
     return NULL;
   g_autofree double *frame_ms = g_new (double, cine->n_frames);
-  double rr;
-  hp_sync_cine_clock (cine, frame_ms, &rr);
-  HpSyncCmrTiming ct = {
-    .n_frames = ph->n_frames, .volume_ml = ph->volume_ml, .frame_ms = frame_ms, .rr_ms = rr,
-    .confidence = ph->confidence,
-    .ef = ph->method == HP_CMR_METHOD_BLOOD_POOL ? ph->ef : NAN,
-  };
-  if (ph->method != HP_CMR_METHOD_BLOOD_POOL)
-    ct.confidence = MIN (ct.confidence, 0.2);
+  HpSyncCmrTiming ct;
+  hp_sync_cmr_timing (cine, ph, frame_ms, &ct);
   HpSync *s = hp_sync_compute (&et, &ct, error);
   if (s != NULL && !hp_progress_report (progress, 1.0, NULL, error))
     g_clear_pointer (&s, hp_sync_free);

@@ -88,11 +88,22 @@ gboolean hp_sync_ecg_timing (const HpSignal *filtered, const HpBeats *beats,
                              const GArray *fiducials, const char *source, HpSyncEcgTiming *out,
                              GError **error);
 
+/* The same from a record as read (unfiltered): filters a copy, finds its beats and their waves
+ * (all leads), as heartphase-cli sync does, so that every caller gets the same timing. */
+gboolean hp_sync_ecg_timing_from_record (const HpSignal *record, const char *source,
+                                         HpSyncEcgTiming *out, GError **error);
+
 /* The cine's clock for a volume curve: each frame's time (the mean of the slices' trigger times,
  * or frames spread over the R-R interval where the file gives none) into frame_ms (n_frames
  * doubles), and the R-R interval of the scan (the mean of the slices' nominal intervals, or from
  * the trigger times). */
 void hp_sync_cine_clock (const HpCine *sax, double *frame_ms, double *rr_ms);
+
+/* The cine's timing for hp_sync_compute from the short-axis stack and its phases (hp_cmr_phases):
+ * frame_ms (n_frames doubles, the caller's) receives the frames' times and out points into it
+ * and into phases. A curve from the fallback gets a low confidence. */
+void hp_sync_cmr_timing (const HpCine *sax, const HpCmrPhases *phases, double *frame_ms,
+                         HpSyncCmrTiming *out);
 
 /* Estimates the trigger delay and maps the frames. The end of ejection is found in the volume
  * curve with sub-frame precision (see sync.c); where the curve is unreliable (low confidence,
