@@ -20,11 +20,13 @@ struct _HpCycleView
   float *beat;
   int beat_n;
   double beat_fs, beat_r;
+  /* a drag that started on the frame ticks moves them all: the offset */
+  gboolean dragging_ticks;
 };
 
 G_DEFINE_FINAL_TYPE (HpCycleView, hp_cycle_view, GTK_TYPE_WIDGET)
 
-enum { FRAME_CHOSEN, N_SIGNALS };
+enum { FRAME_CHOSEN, TICKS_DRAGGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static double
@@ -32,6 +34,41 @@ x_of (HpCycleView *self, double ms)
 {
   double w = gtk_widget_get_width (GTK_WIDGET (self));
   return MARGIN + ms / self->rr_ms * (w - 2 * MARGIN);
+}
+
+/* The axis' baseline: the ticks stand on it, the labels below. */
+static double
+base_of (HpCycleView *self)
+{
+  return gtk_widget_get_height (GTK_WIDGET (self)) - 18;
+}
+
+/* The band of the short frame ticks, where a press grabs them. */
+static gboolean
+in_tick_band (HpCycleView *self, double y)
+{
+  return self->n_frames > 0 && y >= base_of (self) - 14;
+}
+
+/* End-diastole: the frame of largest volume; -1 without a volume curve. */
+static int
+ed_frame (HpCycleView *self)
+{
+  int best = -1;
+  if (self->volume_ml == NULL)
+    return -1;
+  for (int f = 0; f < self->n_frames; f++)
+    if (isfinite (self->volume_ml[f]) && (best < 0 || self->volume_ml[f] > self->volume_ml[best]))
+      best = f;
+  return best;
+}
+
+double
+hp_cycle_view_ed_x (HpCycleView *self)
+{
+  g_return_val_if_fail (HP_IS_CYCLE_VIEW (self), NAN);
+  int f = ed_frame (self);
+  return f >= 0 ? x_of (self, self->frame_ecg_ms[f]) : NAN;
 }
 
 double
@@ -56,7 +93,7 @@ hp_cycle_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_destroy (cr);
       return;
     }
-  double base = h - 18, top = 8;
+  double base = base_of (self), top = 8;
   /* the cycle's axis, R to R */
   cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
   cairo_set_line_width (cr, 1);
@@ -86,6 +123,28 @@ hp_cycle_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_show_text (cr, _("T end"));
   cairo_move_to (cr, x_of (self, self->es_ms) + 3, h - 4);
   cairo_show_text (cr, _("ES"));
+  /* end-diastole where its frame falls (Okabe-Ito reddish purple, dotted) */
+  int ed = ed_frame (self);
+  if (ed >= 0)
+    {
+      double xe = round (x_of (self, self->frame_ecg_ms[ed])) + 0.5;
+      double dots[] = { 2, 2 };
+      cairo_set_dash (cr, dots, 2, 0);
+      cairo_set_source_rgb (cr, 0.800, 0.475, 0.655);
+      cairo_move_to (cr, xe, top);
+      cairo_line_to (cr, xe, base);
+      cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
+      /* TRANSLATORS: short mark on the cycle's axis: end-diastole */
+      const char *label = _("ED");
+      cairo_text_extents_t ext;
+      cairo_text_extents (cr, label, &ext);
+      /* beside the R at either end it would cover the R: above the axis then */
+      double lx = CLAMP (xe - ext.x_advance / 2, MARGIN + 8, w - MARGIN - 8 - ext.x_advance);
+      cairo_move_to (cr, lx, fabs (xe - MARGIN) < 20 || fabs (xe - (w - MARGIN)) < 20 ? top + 10
+                                                                                       : h - 4);
+      cairo_show_text (cr, label);
+    }
   /* the volume curve on the ECG's axis, in the order the frames fall on it */
   if (self->volume_ml != NULL)
     {
@@ -261,20 +320,56 @@ choose_at (HpCycleView *self, double x)
     g_signal_emit (self, signals[FRAME_CHOSEN], 0, best);
 }
 
+/* The pointer's travel as time on the cycle's axis. */
+static double
+ms_of_dx (HpCycleView *self, double dx)
+{
+  double w = gtk_widget_get_width (GTK_WIDGET (self));
+  return w > 2 * MARGIN ? dx / (w - 2 * MARGIN) * self->rr_ms : 0;
+}
+
 static void
 on_drag_begin (GtkGestureDrag *drag, double x, double y, HpCycleView *self)
 {
-  (void) drag, (void) y;
-  choose_at (self, x);
+  (void) drag;
+  self->dragging_ticks = in_tick_band (self, y);
+  if (self->dragging_ticks)
+    g_signal_emit (self, signals[TICKS_DRAGGED], 0, 0.0, FALSE);
+  else
+    choose_at (self, x);
 }
 
 static void
 on_drag_update (GtkGestureDrag *drag, double dx, double dy, HpCycleView *self)
 {
   (void) dy;
+  if (self->dragging_ticks)
+    {
+      g_signal_emit (self, signals[TICKS_DRAGGED], 0, ms_of_dx (self, dx), FALSE);
+      return;
+    }
   double x0, y0;
   gtk_gesture_drag_get_start_point (drag, &x0, &y0);
   choose_at (self, x0 + dx);
+}
+
+static void
+on_drag_end (GtkGestureDrag *drag, double dx, double dy, HpCycleView *self)
+{
+  (void) drag, (void) dy;
+  if (!self->dragging_ticks)
+    return;
+  self->dragging_ticks = FALSE;
+  g_signal_emit (self, signals[TICKS_DRAGGED], 0, ms_of_dx (self, dx), TRUE);
+}
+
+/* The pointer says where the ticks can be grabbed. */
+static void
+on_motion (GtkEventControllerMotion *motion, double x, double y, HpCycleView *self)
+{
+  (void) motion, (void) x;
+  gtk_widget_set_cursor_from_name (GTK_WIDGET (self), in_tick_band (self, y) ? "col-resize"
+                                                                              : NULL);
 }
 
 static void
@@ -299,6 +394,11 @@ hp_cycle_view_class_init (HpCycleViewClass *klass)
   signals[FRAME_CHOSEN] = g_signal_new ("frame-chosen", G_TYPE_FROM_CLASS (klass),
                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                         G_TYPE_INT);
+  /* (double delta_ms, gboolean finished): a drag on the frame ticks, from its start (0, FALSE)
+   * through each move to its end (TRUE): the ticks should move by delta_ms on the ECG's axis */
+  signals[TICKS_DRAGGED] = g_signal_new ("ticks-dragged", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                         G_TYPE_DOUBLE, G_TYPE_BOOLEAN);
 }
 
 static void
@@ -308,7 +408,11 @@ hp_cycle_view_init (HpCycleView *self)
   GtkGesture *drag = gtk_gesture_drag_new ();
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
 }
 
 GtkWidget *

@@ -1,7 +1,10 @@
 /* HpCycleView: one cardiac cycle on the ECG's time axis, R peak to R peak: where each CMR frame
  * falls (a tick per frame), the LV volume curve carried onto that axis, the representative
- * beat, the T-wave end and end-systole, and the current frame. Drawn with Cairo. A click or drag on it emits
- * "frame-chosen" (int frame) for the frame nearest the pointer. */
+ * beat, end-diastole (the frame of largest volume), the T-wave end and end-systole, and the
+ * current frame. Drawn with Cairo. A click or drag on it emits "frame-chosen" (int frame) for the
+ * frame nearest the pointer; a drag that starts on the frame ticks (the band just above the
+ * axis) emits "ticks-dragged" (double delta_ms, gboolean finished) instead, for moving the
+ * offset by hand. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -24,5 +27,7 @@ gboolean hp_cycle_view_has_beat (HpCycleView *self);
 void hp_cycle_view_set_frame (HpCycleView *self, int frame);
 /* The x (in the widget) where frame's tick is drawn; NaN without a map. */
 double hp_cycle_view_frame_x (HpCycleView *self, int frame);
+/* The x of the end-diastole mark; NaN without a volume curve. */
+double hp_cycle_view_ed_x (HpCycleView *self);
 
 G_END_DECLS

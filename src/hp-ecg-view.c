@@ -39,6 +39,7 @@ static const GdkRGBA r_marker_colour = { 213 / 255.0, 94 / 255.0, 0.0, 1.0 };   
 static const GdkRGBA p_wave_colour = { 0.0, 158 / 255.0, 115 / 255.0, 1.0 };    /* bluish green */
 static const GdkRGBA qrs_colour = { 204 / 255.0, 121 / 255.0, 167 / 255.0, 1.0 }; /* reddish purple */
 static const GdkRGBA t_wave_colour = { 86 / 255.0, 180 / 255.0, 233 / 255.0, 1.0 }; /* sky blue */
+static const GdkRGBA cursor_colour = { 0.0, 114 / 255.0, 178 / 255.0, 0.85 }; /* blue */
 static const GdkRGBA rejected_colour = { 0.45, 0.45, 0.45, 0.25 };
 
 /* Below this many px per second (about 10 mm/s at 96 dpi) a QRS is under 4 px wide and the
@@ -79,6 +80,9 @@ struct _HpEcgView
   HpBeats *beats;        /* belongs to signal; NULL with no analysis */
   GArray *fiducials;     /* of HpFiducials, one per R peak; NULL when not delineated */
   gboolean show_analysis;
+
+  /* the linked cursor: record times (s) of the cine's frame, one in each beat */
+  GArray *cursors;
 };
 
 enum
@@ -995,6 +999,28 @@ draw_caliper (HpEcgView *self, GtkSnapshot *snapshot, int width)
   hp_draw_text (snapshot, layout, &caliper_colour, x + 4, y + 2);
 }
 
+/* On top of the paper node, so that a playing cine redraws only these lines: a 2 px line down
+ * every band that shows the cursor's time. */
+static void
+draw_cursors (HpEcgView *self, GtkSnapshot *snapshot, int width, int height)
+{
+  Geometry g;
+  compute_geometry (self, width, height, &g);
+  g_autoptr (GArray) strips = collect_strips (self, &g);
+  for (guint i = 0; i < strips->len; i++)
+    {
+      const Strip *s = &g_array_index (strips, Strip, i);
+      for (guint k = 0; k < self->cursors->len; k++)
+        {
+          double t = g_array_index (self->cursors, double, k);
+          if (t < s->t0 || t >= s->t1)
+            continue;
+          double x = round (x_of_time (self, &g, t));
+          append_rect (snapshot, &cursor_colour, x - 1, s->top, 2, s->bottom - s->top);
+        }
+    }
+}
+
 static void
 hp_ecg_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -1007,6 +1033,8 @@ hp_ecg_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     self->paper_node = build_paper_node (self, width, height);
   if (self->paper_node != NULL)
     gtk_snapshot_append_node (snapshot, self->paper_node);
+  if (self->cursors != NULL && self->cursors->len > 0)
+    draw_cursors (self, snapshot, width, height);
   if (self->pointer_inside)
     draw_caliper (self, snapshot, width);
 }
@@ -1194,6 +1222,7 @@ hp_ecg_view_dispose (GObject *object)
   g_clear_pointer (&self->signal, hp_signal_free);
   g_clear_pointer (&self->paper_node, gsk_render_node_unref);
   g_clear_pointer (&self->columns, g_free);
+  g_clear_pointer (&self->cursors, g_array_unref);
   self->n_columns_allocated = 0;
 
   G_OBJECT_CLASS (hp_ecg_view_parent_class)->dispose (object);
@@ -1312,6 +1341,7 @@ hp_ecg_view_init (HpEcgView *self)
   self->layout = HP_ECG_LAYOUT_AUTO;
   self->px_per_mm = FALLBACK_PX_PER_MM;
   self->show_analysis = TRUE;
+  self->cursors = g_array_new (FALSE, FALSE, sizeof (double));
 
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
@@ -1353,6 +1383,7 @@ hp_ecg_view_set_signal (HpEcgView *self, HpSignal *signal)
   g_clear_pointer (&self->fiducials, g_array_unref);
   g_clear_pointer (&self->signal, hp_signal_free);
   self->signal = signal;
+  g_array_set_size (self->cursors, 0);
   update_accessible_label (self);
   invalidate (self);
   gtk_widget_queue_resize (GTK_WIDGET (self));
@@ -1598,4 +1629,26 @@ hp_ecg_view_get_show_analysis (HpEcgView *self)
 {
   g_return_val_if_fail (HP_IS_ECG_VIEW (self), FALSE);
   return self->show_analysis;
+}
+
+void
+hp_ecg_view_set_cursors (HpEcgView *self, const double *times_s, int n)
+{
+  g_return_if_fail (HP_IS_ECG_VIEW (self));
+  g_return_if_fail (n == 0 || times_s != NULL);
+  if ((guint) n == self->cursors->len
+      && (n == 0 || memcmp (times_s, self->cursors->data, sizeof (double) * n) == 0))
+    return;
+  g_array_set_size (self->cursors, 0);
+  g_array_append_vals (self->cursors, times_s, n);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+int
+hp_ecg_view_get_cursors (HpEcgView *self, const double **times_s)
+{
+  g_return_val_if_fail (HP_IS_ECG_VIEW (self), 0);
+  if (times_s != NULL)
+    *times_s = (const double *) (void *) self->cursors->data;
+  return (int) self->cursors->len;
 }

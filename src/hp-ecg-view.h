@@ -98,4 +98,11 @@ const HpBeats *hp_ecg_view_get_beats (HpEcgView *self);
 void hp_ecg_view_set_show_analysis (HpEcgView *self, gboolean show);
 gboolean hp_ecg_view_get_show_analysis (HpEcgView *self);
 
+/* The linked cursor: vertical lines (Okabe-Ito blue) down every band at each of the record times
+ * given (s from the record start; copied; n = 0 clears them), drawn over the paper without
+ * redrawing it, so that a cine playing in step redraws cheaply. A new record clears them. */
+void hp_ecg_view_set_cursors (HpEcgView *self, const double *times_s, int n);
+/* The cursors' times (owned by the view), and how many. */
+int hp_ecg_view_get_cursors (HpEcgView *self, const double **times_s);
+
 G_END_DECLS

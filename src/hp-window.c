@@ -44,6 +44,9 @@ struct _HpWindow
   gboolean setting_scale;
   GArray *undo, *redo;       /* of double: offsets before and after each hand change (NaN: the
                                 estimate) */
+  gint64 last_slider_us;     /* the slider's last change: a run of quick changes is one step */
+  gboolean dragging_ticks, drag_recorded;
+  double drag_start_ms;
   GtkStack *stack;
   HpEcgView *ecg_view;
   GtkRevealer *loading_revealer;
@@ -734,9 +737,42 @@ static void open_path (HpWindow *self, const char *path);
 
 /* ---- A cohort subject's cycle and its offset tuned by hand --------------------------------------- */
 
+/* The linked cursor on the ECG: where the cine's frame falls in every beat of the record. The
+ * frame's place on the average beat is carried to each beat as the map does between the two
+ * rates: systole (R to end-systole) kept, diastole stretched to the beat's own R-R. */
+static void
+update_ecg_cursor (HpWindow *self)
+{
+  const HpBeats *beats = hp_ecg_view_get_beats (self->ecg_view);
+  const HpSignal *sig = hp_ecg_view_get_signal (self->ecg_view);
+  int frame = hp_cine_view_get_frame (hp_cine_page_get_view (self->cine_page));
+  if (self->sync == NULL || beats == NULL || sig == NULL || frame < 0
+      || frame >= self->sync->n_frames || beats->r_peaks->len < 2)
+    {
+      hp_ecg_view_set_cursors (self->ecg_view, NULL, 0);
+      return;
+    }
+  const gint64 *r = (const gint64 *) (void *) beats->r_peaks->data;
+  guint n = beats->r_peaks->len;
+  double t = self->sync->frame_ecg_ms[frame], es = self->sync->es_ecg_ms;
+  double rr = self->sync->rr_ecg_ms, ms = 1000.0 / sig->fs_hz;
+  g_autofree double *at = g_new (double, n);
+  int k = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      /* the last beat has no next R: the one before stands in for its R-R */
+      double rr_i = (i + 1 < n ? r[i + 1] - r[i] : r[i] - r[i - 1]) * ms;
+      double d = t <= es || !(rr > es) ? t : es + (t - es) * (rr_i - es) / (rr - es);
+      if (d >= 0 && d < rr_i)
+        at[k++] = (r[i] * ms + d) / 1000.0;
+    }
+  hp_ecg_view_set_cursors (self->ecg_view, at, k);
+}
+
 static void
 update_cycle (HpWindow *self)
 {
+  update_ecg_cursor (self);
   if (self->sync == NULL)
     {
       hp_cycle_view_set_sync (self->cycle_view, NULL, NULL);
@@ -853,19 +889,66 @@ apply_offset (HpWindow *self, double v, gboolean record)
       g_array_append_val (self->undo, before);
       g_array_set_size (self->redo, 0);
     }
-  hp_sync_set_offset (self->sync, isfinite (v) ? v : self->sync->estimated_offset_ms);
+  if (isfinite (v))
+    hp_sync_set_offset (self->sync, v);
+  else
+    hp_sync_reset_offset (self->sync);
   store_offset (self, v);
   update_cycle (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo-offset", self->undo->len > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo-offset", self->redo->len > 0);
 }
 
+/* A slider dragged, or a key held, changes the offset many times in a row: one undo step. */
 static void
 on_offset_changed (GtkRange *range, HpWindow *self)
 {
   if (self->setting_scale || self->sync == NULL)
     return;
-  apply_offset (self, round (gtk_range_get_value (range)), TRUE);
+  gint64 now = g_get_monotonic_time ();
+  gboolean record = now - self->last_slider_us > 700 * 1000;
+  self->last_slider_us = now;
+  apply_offset (self, round (gtk_range_get_value (range)), record);
+}
+
+/* Dragging the frame ticks on the cycle: the offset follows the pointer, on screen at once and
+ * into the project when the drag ends (one undo step; a click that moves nothing changes
+ * nothing). */
+static void
+on_ticks_dragged (HpCycleView *view, double delta_ms, gboolean finished, HpWindow *self)
+{
+  (void) view;
+  if (self->sync == NULL)
+    return;
+  if (!self->dragging_ticks)
+    {
+      self->dragging_ticks = TRUE;
+      self->drag_recorded = FALSE;
+      self->drag_start_ms = self->sync->offset_ms;
+    }
+  GtkAdjustment *adj = gtk_range_get_adjustment (GTK_RANGE (self->offset_scale));
+  /* whole milliseconds, as the slider gives; less than half of one is no move at all */
+  double v = fabs (delta_ms) < 0.5 ? self->drag_start_ms
+             : CLAMP (round (self->drag_start_ms + delta_ms), gtk_adjustment_get_lower (adj),
+                      gtk_adjustment_get_upper (adj));
+  if (v != self->sync->offset_ms)
+    {
+      if (!self->drag_recorded)
+        {
+          double before = current_tuned (self);
+          g_array_append_val (self->undo, before);
+          g_array_set_size (self->redo, 0);
+          self->drag_recorded = TRUE;
+        }
+      hp_sync_set_offset (self->sync, v);
+      update_cycle (self);
+    }
+  if (finished)
+    {
+      self->dragging_ticks = FALSE;
+      if (self->drag_recorded)
+        apply_offset (self, self->sync->offset_ms, FALSE);
+    }
 }
 
 static void
@@ -917,6 +1000,7 @@ on_cine_frame (GObject *view, GParamSpec *pspec, HpWindow *self)
 {
   (void) pspec;
   hp_cycle_view_set_frame (self->cycle_view, hp_cine_view_get_frame (HP_CINE_VIEW (view)));
+  update_ecg_cursor (self);
 }
 
 const HpSync *
@@ -1809,6 +1893,8 @@ hp_window_init (HpWindow *self)
   self->redo = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo-offset", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo-offset", FALSE);
+  g_signal_connect_object (self->cycle_view, "ticks-dragged", G_CALLBACK (on_ticks_dragged), self,
+                           0);
   g_signal_connect_object (self->cycle_view, "frame-chosen", G_CALLBACK (on_frame_chosen), self,
                            0);
 

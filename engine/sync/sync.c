@@ -381,6 +381,15 @@ hp_sync_set_offset (HpSync *sync, double offset_ms)
   remap (sync);
 }
 
+void
+hp_sync_reset_offset (HpSync *sync)
+{
+  g_return_if_fail (sync != NULL);
+  sync->offset_ms = sync->estimated_offset_ms;
+  sync->method = sync->estimated_method;
+  remap (sync);
+}
+
 static int
 nearest_frame (const double *frame_ms, int n, double rr, double t)
 {
@@ -493,6 +502,7 @@ hp_sync_compute (const HpSyncEcgTiming *ecg, const HpSyncCmrTiming *cmr, GError 
                               _("timing from the heart rate alone"));
     }
   s->offset_ms = s->estimated_offset_ms = offset;
+  s->estimated_method = s->method;
   s->es_frame = nearest_frame (s->frame_ms, n, cmr->rr_ms, s->es_cine_ms);
   s->note = note->len > 0 ? g_string_free (note, FALSE) : (g_string_free (note, TRUE), NULL);
   remap (s);

@@ -48,6 +48,7 @@ typedef struct
 typedef struct
 {
   HpSyncMethod method;
+  HpSyncMethod estimated_method;  /* how the estimate was made (method is MANUAL once set by hand) */
   /* the trigger delay: the time from the R peak to frame 0. offset_ms is the one the map uses
    * (the estimate, or a hand-set value); estimated_offset_ms stays the estimate */
   double offset_ms, estimated_offset_ms;
@@ -116,6 +117,8 @@ HpSync *hp_sync_compute (const HpSyncEcgTiming *ecg, const HpSyncCmrTiming *cmr,
  * found in the cine stays where it is on the cine's clock, so end-systole on the scan's clock
  * moves with the offset. method becomes HP_SYNC_METHOD_MANUAL; estimated_offset_ms is kept. */
 void hp_sync_set_offset (HpSync *sync, double offset_ms);
+/* Back to the estimate: its offset and its method. */
+void hp_sync_reset_offset (HpSync *sync);
 
 /* Runs both pipelines on a subject folder: an ECG (ecg.xml, or a WFDB record ecg.hea, or the
  * first file hp_signal_load takes) and the short-axis cine (the sax/ subfolder, else the folder

@@ -186,6 +186,98 @@ test_cohort (void)
   HpCineView *cine = hp_cine_page_get_view (hp_window_get_cine_page (window));
   g_assert_cmpint (hp_cine_view_get_frame (cine), ==, 5);
 
+  /* the linked cursor: the cine's frame stands in every beat of the ECG strip, at the frame's
+   * place after each R peak (systolic frames keep their time after R in every beat) */
+  sync = hp_window_get_sync (window);
+  HpEcgView *ecg = hp_window_get_ecg_view (window);
+  const HpBeats *beats = hp_ecg_view_get_beats (ecg);
+  const double *cursor = NULL;
+  int n_cursor = hp_ecg_view_get_cursors (ecg, &cursor);
+  g_test_message ("frame 5 at %.0f ms after R (end-systole %.0f): %d cursors on %u beats",
+                  sync->frame_ecg_ms[5], sync->es_ecg_ms, n_cursor, beats->r_peaks->len);
+  g_assert_cmpint (n_cursor, >=, (int) beats->r_peaks->len - 1);
+  g_assert_cmpint (n_cursor, <=, (int) beats->r_peaks->len);
+  double fs = hp_ecg_view_get_signal (ecg)->fs_hz;
+  if (sync->frame_ecg_ms[5] <= sync->es_ecg_ms)
+    for (int k = 0; k < n_cursor; k++)
+      {
+        double r = g_array_index (beats->r_peaks, gint64, k) / fs;
+        g_assert_cmpfloat_with_epsilon (cursor[k] - r, sync->frame_ecg_ms[5] / 1000, 1e-6);
+      }
+  /* and drawn on the rhythm strip (the blue of the ticks) */
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  g_autoptr (HpImage) linked = hp_render_widget (GTK_WIDGET (window), "cohort-cursor.png");
+  graphene_rect_t strip, plot, eb;
+  g_assert_true (hp_ecg_view_get_lead_area (ecg, 1, 1, &strip));
+  hp_ecg_view_get_plot_area (ecg, &plot);
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (ecg), GTK_WIDGET (window), &eb));
+  double pps = hp_ecg_view_get_speed (ecg) * hp_ecg_view_get_px_per_mm (ecg);
+  int drawn = 0, in_view = 0;
+  double t0 = hp_ecg_view_get_time_offset (ecg), t1 = t0 + plot.size.width / pps;
+  for (int k = 0; k < n_cursor; k++)
+    {
+      if (cursor[k] < t0 || cursor[k] >= t1)
+        continue;
+      in_view++;
+      int cx = (int) (eb.origin.x + plot.origin.x
+                      + (cursor[k] - hp_ecg_view_get_time_offset (ecg)) * pps);
+      int blue = 0;
+      for (int py = (int) (eb.origin.y + strip.origin.y);
+           py < (int) (eb.origin.y + strip.origin.y + strip.size.height); py++)
+        blue += is_tick (linked, cx, py);
+      drawn += blue > strip.size.height / 2;
+    }
+  g_test_message ("%d of the %d cursors in view drawn down the rhythm strip", drawn, in_view);
+  g_assert_cmpint (in_view, >=, 1);
+  g_assert_cmpint (drawn, ==, in_view);
+  /* another frame moves them */
+  double first_cursor = cursor[0];
+  g_signal_emit_by_name (cycle, "frame-chosen", 12);
+  const double *moved = NULL;
+  hp_ecg_view_get_cursors (ecg, &moved);
+  g_assert_cmpfloat (fabs (moved[0] - first_cursor), >, 0.05);
+
+  /* end-diastole marked where the frame of largest volume falls (reddish purple) */
+  double ed_x = hp_cycle_view_ed_x (cycle);
+  g_assert_true (isfinite (ed_x));
+  int purple = 0;
+  for (int py = (int) cb.origin.y; py < (int) (cb.origin.y + cb.size.height); py++)
+    for (int dx = -1; dx <= 1; dx++)
+      {
+        const guchar *p = hp_image_pixel (linked, (int) (cb.origin.x + ed_x) + dx, py);
+        purple += abs (p[2] - 204) < 40 && abs (p[1] - 121) < 40 && abs (p[0] - 167) < 40;
+      }
+  g_test_message ("end-diastole at x %.1f: %d purple pixels", ed_x, purple);
+  g_assert_cmpint (purple, >, 10);
+
+  /* dragging the frame ticks moves the offset with the pointer: on screen during the drag,
+   * into the project when it ends, one undo step for the whole drag */
+  double start = hp_window_get_sync (window)->offset_ms;
+  g_signal_emit_by_name (cycle, "ticks-dragged", 0.0, FALSE);
+  g_signal_emit_by_name (cycle, "ticks-dragged", 12.4, FALSE);
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, round (start + 12.4));
+  g_signal_emit_by_name (cycle, "ticks-dragged", 25.2, FALSE);
+  g_signal_emit_by_name (cycle, "ticks-dragged", 25.2, TRUE);
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, round (start + 25.2));
+  g_autoptr (HpCohortProject) dragged = hp_cohort_project_load (dir, &error);
+  g_assert_true (hp_cohort_project_get_offset (dragged, "sub0001", &kept));
+  g_assert_cmpfloat (kept, ==, round (start + 25.2));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo-offset", NULL));
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, start);
+  /* a press on the ticks that moves nothing changes nothing: no undo step, nothing saved */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.redo-offset", NULL));
+  g_signal_emit_by_name (cycle, "ticks-dragged", 0.0, FALSE);
+  g_signal_emit_by_name (cycle, "ticks-dragged", 0.3, TRUE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo-offset", NULL));
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, start);
+  /* a run of quick slider changes is one undo step too */
+  hp_window_set_offset (window, round (start) + 3);
+  hp_window_set_offset (window, round (start) + 6);
+  hp_window_set_offset (window, round (start) + 9);
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, round (start) + 9);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo-offset", NULL));
+  g_assert_cmpfloat (hp_window_get_sync (window)->offset_ms, ==, start);
+
   /* the view as a figure, PNG, SVG and PDF; the offsets as CSV */
   hp_render_wait_drawn (GTK_WIDGET (window));
   static const char *const kinds[][2] = { { "view.png", "\x89PNG" }, { "view.svg", "<?xml" },

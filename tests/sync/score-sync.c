@@ -383,6 +383,13 @@ test_manual_offset (void)
   g_assert_cmpfloat (fabs (s->frame_cmr_ms[0] - (t.td + 40)), <, 1e-9);
   g_assert_cmpfloat (s->frame_ecg_ms[0] - before, >, 25);
   g_assert_cmpfloat (s->frame_ecg_ms[0] - before, <, 60);
+  /* back to the estimate: its offset, its method and its map */
+  HpSyncMethod was = s->estimated_method;
+  g_assert_cmpint (was, !=, HP_SYNC_METHOD_MANUAL);
+  hp_sync_reset_offset (s);
+  g_assert_cmpint (s->method, ==, was);
+  g_assert_cmpfloat (s->offset_ms, ==, estimate);
+  g_assert_cmpfloat (fabs (s->frame_cmr_ms[0] - estimate), <, 1e-9);
   rm_rf (dir);
 }
 
