@@ -56,6 +56,9 @@ usage (FILE *out)
            "                    keeps (or forgets) a subject's hand-tuned sync offset in the\n"
            "                    cohort's heartphase-project.json\n"
            "  offsets COHORT    the hand-tuned offsets as CSV (subject,offset_ms)\n"
+           "  measure COHORT    runs the ECG, cine and sync pipelines on every subject not yet\n"
+           "                    measured (all cores, progress on stderr), keeps the figures in\n"
+           "                    COHORT/heartphase-measured.csv and prints that file\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -826,6 +829,29 @@ cmd_offsets (const char *cohort)
   return 0;
 }
 
+static int
+cmd_measure (const char *cohort)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCohortTable) table = hp_cohort_table_load (cohort, &error);
+  if (table == NULL)
+    return fail (error);
+  g_autoptr (HpCohortMeasures) m = hp_cohort_measures_load (table->dir, &error);
+  if (m == NULL)
+    return fail (error);
+  HpProgress progress;
+  hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
+  if (!hp_cohort_measure_all (table, m, 0, &progress, &error)
+      || !hp_cohort_measures_save (m, &error))
+    return fail (error);
+  g_autofree char *path = g_build_filename (table->dir, HP_COHORT_MEASURES_FILE, NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, &error))
+    return fail (error);
+  fputs (text, stdout);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -878,6 +904,8 @@ main (int argc, char **argv)
     return cmd_set_offset (argv[2], argv[3], argv[4]);
   if (strcmp (argv[1], "offsets") == 0 && argc == 3)
     return cmd_offsets (argv[2]);
+  if (strcmp (argv[1], "measure") == 0 && argc == 3)
+    return cmd_measure (argv[2]);
   if (strcmp (argv[1], "sync") == 0 && argc == 3)
     return cmd_sync (argv[2]);
   if (strcmp (argv[1], "synth") == 0)

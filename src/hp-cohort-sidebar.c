@@ -45,6 +45,8 @@ struct _HpCohortSidebar
   GtkWidget parent_instance;
 
   GtkLabel *title_label, *count_label;
+  GtkButton *measure_button;
+  GtkProgressBar *measure_bar;
   GtkSearchEntry *search_entry;
   GtkDropDown *label_dropdown;
   GtkColumnView *column_view;
@@ -58,6 +60,7 @@ struct _HpCohortSidebar
   GtkCustomFilter *filter;
   char *search;              /* casefolded; NULL when empty */
   const HpCohortProject *project;  /* borrowed: which subjects' sync was tuned by hand */
+  const HpCohortMeasures *measures; /* borrowed: the measured columns */
   guint label_filter;
   int kept_row;              /* the subject on show, also while a filter hides it; -1 none */
   gboolean quiet;            /* selection changes made here, reported by the caller */
@@ -190,6 +193,36 @@ on_selected (GtkSingleSelection *selection, GParamSpec *pspec, HpCohortSidebar *
 
 /* ---- Columns ------------------------------------------------------------------------------------- */
 
+/* The measured columns: which field of HpSubjectMeasures, its title and format. A column's
+ * number in ColumnData is MEASURED_COLUMN - index (below the labels' -1 and the Sync's -2). */
+#define MEASURED_COLUMN -10
+static const struct
+{
+  int field;
+  const char *title, *format;
+} measured_columns[] = {
+  /* TRANSLATORS: columns of the subject list: what Heartphase measured on the subject's files */
+  { 0, N_("HR meas."), "%.0f" },
+  { 1, N_("QRS meas."), "%.0f" },
+  { 2, N_("QT meas."), "%.0f" },
+  { 3, N_("EDV meas."), "%.0f" },
+  { 5, N_("EF meas."), "%.2f" },
+  /* TRANSLATORS: column of the subject list: the sync's estimated trigger delay (ms) */
+  { 6, N_("Offset est."), "%.0f" },
+};
+
+/* The subject's measured value for a measured column; NaN when not measured. */
+static double
+measured_value (HpCohortSidebar *self, guint row, int column)
+{
+  if (self->measures == NULL)
+    return NAN;
+  const HpSubjectMeasures *m =
+    hp_cohort_measures_get (self->measures, hp_cohort_table_get (self->table, row, 0));
+  return m != NULL ? hp_subject_measures_value (m, measured_columns[MEASURED_COLUMN - column].field)
+                   : NAN;
+}
+
 /* A column's cells: the table's column, or -1 for the labels. */
 typedef struct
 {
@@ -203,8 +236,9 @@ setup_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_
   (void) factory;
   ColumnData *cd = user_data;
   GtkWidget *label = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (label), cd->column <= 0 ? 0 : 1);
-  if (cd->column > 0)
+  gboolean number = cd->column > 0 || cd->column <= MEASURED_COLUMN;
+  gtk_label_set_xalign (GTK_LABEL (label), number ? 1 : 0);
+  if (number)
     gtk_widget_add_css_class (label, "numeric");
   gtk_list_item_set_child (item, label);
 }
@@ -216,7 +250,15 @@ bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_d
   ColumnData *cd = user_data;
   guint row = HP_COHORT_ROW (gtk_list_item_get_item (item))->index;
   GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
-  if (cd->column == -2)
+  if (cd->column <= MEASURED_COLUMN)
+    {
+      double v = measured_value (cd->self, row, cd->column);
+      g_autofree char *text =
+        isfinite (v) ? g_strdup_printf (measured_columns[MEASURED_COLUMN - cd->column].format, v)
+                     : NULL;
+      gtk_label_set_text (label, text != NULL ? text : "");
+    }
+  else if (cd->column == -2)
     /* TRANSLATORS: in the subject list's Sync column: the offset was tuned by hand */
     gtk_label_set_text (label, is_tuned (cd->self, row) ? _("by hand") : "");
   else if (cd->column < 0)
@@ -239,19 +281,24 @@ compare_rows (gconstpointer a, gconstpointer b, gpointer user_data)
       int c = is_tuned (cd->self, rb) - is_tuned (cd->self, ra);
       return c < 0 ? GTK_ORDERING_SMALLER : c > 0 ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
     }
-  if (cd->column < 0)
+  if (cd->column == -1)
     {
       g_autofree char *la = labels_of (cd->self, ra), *lb = labels_of (cd->self, rb);
       int c = strcmp (la, lb);
       return c < 0 ? GTK_ORDERING_SMALLER : c > 0 ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
     }
-  double x = hp_cohort_table_number (t, ra, cd->column);
-  double y = hp_cohort_table_number (t, rb, cd->column);
+  gboolean measured = cd->column <= MEASURED_COLUMN;
+  double x = measured ? measured_value (cd->self, ra, cd->column)
+                      : hp_cohort_table_number (t, ra, cd->column);
+  double y = measured ? measured_value (cd->self, rb, cd->column)
+                      : hp_cohort_table_number (t, rb, cd->column);
   int c;
   if (!isnan (x) && !isnan (y))
     c = (x > y) - (x < y);
   else if (!isnan (x) || !isnan (y))
     c = isnan (x) ? 1 : -1;   /* empty values last */
+  else if (measured)
+    c = 0;
   else
     c = g_utf8_collate (hp_cohort_table_get (t, ra, cd->column),
                         hp_cohort_table_get (t, rb, cd->column));
@@ -308,6 +355,8 @@ hp_cohort_sidebar_set_table (HpCohortSidebar *self, HpCohortTable *table)
       add_column (self, _("Labels"), -1);
       /* TRANSLATORS: column of the subject list: whether the ECG-to-CMR sync was tuned by hand */
       add_column (self, _("Sync"), -2);
+      for (guint k = 0; k < G_N_ELEMENTS (measured_columns); k++)
+        add_column (self, _(measured_columns[k].title), MEASURED_COLUMN - (int) k);
       for (int c = 1; c < table->n_columns; c++)
         {
           gboolean is_label = FALSE;
@@ -456,6 +505,51 @@ hp_cohort_sidebar_subject_changed (HpCohortSidebar *self, const char *subject)
       }
 }
 
+void
+hp_cohort_sidebar_set_measures (HpCohortSidebar *self, const HpCohortMeasures *measures)
+{
+  g_return_if_fail (HP_IS_COHORT_SIDEBAR (self));
+  self->measures = measures;
+  hp_cohort_sidebar_measures_changed (self);
+}
+
+void
+hp_cohort_sidebar_measures_changed (HpCohortSidebar *self)
+{
+  g_return_if_fail (HP_IS_COHORT_SIDEBAR (self));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  if (n == 0)
+    return;
+  /* every row drawn again and the list sorted again, the selection kept without a word */
+  self->quiet = TRUE;
+  gpointer item = gtk_single_selection_get_selected_item (self->selection);
+  int row = item != NULL ? (int) HP_COHORT_ROW (item)->index : -1;
+  g_list_model_items_changed (G_LIST_MODEL (self->store), 0, n, n);
+  if (row >= 0)
+    {
+      guint pos = position_of (self, (guint) row);
+      if (pos != GTK_INVALID_LIST_POSITION)
+        gtk_single_selection_set_selected (self->selection, pos);
+    }
+  self->quiet = FALSE;
+  update_count (self);
+}
+
+void
+hp_cohort_sidebar_set_measuring (HpCohortSidebar *self, double fraction, const char *text)
+{
+  g_return_if_fail (HP_IS_COHORT_SIDEBAR (self));
+  gboolean busy = fraction >= 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->measure_bar), busy);
+  if (busy)
+    {
+      gtk_progress_bar_set_fraction (self->measure_bar, CLAMP (fraction, 0, 1));
+      gtk_progress_bar_set_text (self->measure_bar, text);
+    }
+  /* TRANSLATORS: the Measure All button while it runs: stops it */
+  gtk_button_set_label (self->measure_button, busy ? _("Stop") : _("Measure All"));
+}
+
 gboolean
 hp_cohort_sidebar_sort_by (HpCohortSidebar *self, const char *column, gboolean descending)
 {
@@ -463,8 +557,13 @@ hp_cohort_sidebar_sort_by (HpCohortSidebar *self, const char *column, gboolean d
   if (self->table == NULL)
     return FALSE;
   int c = hp_cohort_table_column (self->table, column);
+  /* "measured:NAME": a measured column, NAME as hp_subject_measures_name gives it */
+  if (g_str_has_prefix (column, "measured:"))
+    for (guint k = 0; k < G_N_ELEMENTS (measured_columns); k++)
+      if (strcmp (column + 9, hp_subject_measures_name (measured_columns[k].field)) == 0)
+        c = MEASURED_COLUMN - (int) k;
   GListModel *cols = gtk_column_view_get_columns (self->column_view);
-  for (guint i = 0; c >= 0 && i < g_list_model_get_n_items (cols); i++)
+  for (guint i = 0; c != -1 && i < g_list_model_get_n_items (cols); i++)
     {
       g_autoptr (GtkColumnViewColumn) col = g_list_model_get_item (cols, i);
       if (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (col), "hp-column-index")) == c + 1)
@@ -519,6 +618,8 @@ hp_cohort_sidebar_class_init (HpCohortSidebarClass *klass)
                                                "/org/heartphase/Heartphase/hp-cohort-sidebar.ui");
   gtk_widget_class_bind_template_child (widget_class, HpCohortSidebar, title_label);
   gtk_widget_class_bind_template_child (widget_class, HpCohortSidebar, count_label);
+  gtk_widget_class_bind_template_child (widget_class, HpCohortSidebar, measure_button);
+  gtk_widget_class_bind_template_child (widget_class, HpCohortSidebar, measure_bar);
   gtk_widget_class_bind_template_child (widget_class, HpCohortSidebar, search_entry);
   gtk_widget_class_bind_template_child (widget_class, HpCohortSidebar, label_dropdown);
   gtk_widget_class_bind_template_child (widget_class, HpCohortSidebar, column_view);

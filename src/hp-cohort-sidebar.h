@@ -33,7 +33,16 @@ void hp_cohort_sidebar_set_label_filter (HpCohortSidebar *self, guint which);
  * column. Call hp_cohort_sidebar_subject_changed when a subject's offset changes. */
 void hp_cohort_sidebar_set_project (HpCohortSidebar *self, const HpCohortProject *project);
 void hp_cohort_sidebar_subject_changed (HpCohortSidebar *self, const char *subject);
-/* Sorts by the column of cohort.csv named column (descending when descending). */
+/* The measured columns (HR, QRS, QT, EDV, EF, the sync's offset estimate) read their values from
+ * measures (borrowed; NULL: empty); call hp_cohort_sidebar_measures_changed when it changes. */
+void hp_cohort_sidebar_set_measures (HpCohortSidebar *self, const HpCohortMeasures *measures);
+void hp_cohort_sidebar_measures_changed (HpCohortSidebar *self);
+/* Shows the Measure All job's progress (fraction 0..1 and text), or that it is not running
+ * (fraction < 0); its button (action win.measure-cohort) says Stop while it runs. */
+void hp_cohort_sidebar_set_measuring (HpCohortSidebar *self, double fraction, const char *text);
+/* Sorts by the column of cohort.csv named column, or by a measured column named
+ * "measured:NAME" (NAME as hp_subject_measures_name gives it), descending when descending;
+ * subjects without a value after the others when ascending. FALSE when there is no such column. */
 gboolean hp_cohort_sidebar_sort_by (HpCohortSidebar *self, const char *column,
                                     gboolean descending);
 

@@ -19,6 +19,8 @@
 #include "hp-cycle-view.h"
 #include "hp-window.h"
 
+typedef struct _LoadJob LoadJob;
+
 struct _HpWindow
 {
   AdwApplicationWindow parent_instance;
@@ -35,6 +37,12 @@ struct _HpWindow
 
   /* a cohort subject's synchronisation and the cohort's project (hand-tuned offsets) */
   HpCohortProject *project;
+  /* what the pipelines measured on the cohort's subjects (the list's measured columns), and
+   * the Measure All job while it runs */
+  HpCohortMeasures *measures;
+  GCancellable *measure_cancellable;
+  LoadJob *measure_job;      /* its progress (a reference) */
+  guint measure_source;
   HpSync *sync;
   char *sync_subject, *sync_dir;
   /* what the subject's ECG says about its cycle, from the record the page analysed; the sync
@@ -95,13 +103,13 @@ G_DEFINE_FINAL_TYPE (HpWindow, hp_window, ADW_TYPE_APPLICATION_WINDOW)
 enum { PROP_0, PROP_LOADING, PROP_LAYOUT, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
-enum { LOAD_FINISHED, N_SIGNALS };
+enum { LOAD_FINISHED, MEASURE_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* ---- Loading in a worker thread ---------------------------------------------------------- */
 
 /* Shared by the worker, which writes the progress, and the main loop, which shows it. */
-typedef struct
+struct _LoadJob
 {
   GMutex lock;
   double fraction;
@@ -109,7 +117,7 @@ typedef struct
   char *path;
   gint64 started_us;
   gboolean want_sync;   /* a cohort subject: the ECG's timing for the sync too */
-} LoadJob;
+};
 
 static void
 load_job_clear (gpointer data)
@@ -836,6 +844,141 @@ try_sync (HpWindow *self)
       && hp_cohort_project_get_offset (self->project, self->sync_subject, &tuned))
     hp_sync_set_offset (self->sync, tuned);
   update_cycle (self);
+  /* what the page measured is the subject's measured row in the list, kept for next time */
+  if (self->measures != NULL)
+    {
+      HpSubjectMeasures m;
+      hp_subject_measures_init (&m);
+      hp_subject_measures_fill (&m, self->have_intervals ? &self->intervals : NULL, ph,
+                                self->sync);
+      hp_cohort_measures_set (self->measures, self->sync_subject, &m);
+      if (!hp_cohort_measures_save (self->measures, &error))
+        g_warning ("%s", error->message);
+      hp_cohort_sidebar_subject_changed (self->cohort_sidebar, self->sync_subject);
+    }
+}
+
+/* ---- Measure All: the pipelines on every subject of the cohort, in a worker ------------------ */
+
+typedef struct
+{
+  HpCohortMeasures *measures;
+  char *problem;   /* why it stopped, NULL when it finished or was stopped by hand */
+} MeasureResult;
+
+static void
+measure_result_free (MeasureResult *r)
+{
+  hp_cohort_measures_free (r->measures);
+  g_free (r->problem);
+  g_free (r);
+}
+
+/* The worker reads the cohort and its cache itself: the window's may be replaced meanwhile. */
+static void
+measure_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  (void) source;
+  LoadJob *job = task_data;
+  HpProgress progress;
+  hp_progress_init (&progress, job_progress, job, cancellable);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCohortTable) table = hp_cohort_table_load (job->path, &error);
+  MeasureResult *r = g_new0 (MeasureResult, 1);
+  if (table != NULL)
+    r->measures = hp_cohort_measures_load (table->dir, &error);
+  /* a core is left to the page, which keeps reading subjects meanwhile */
+  int threads = (int) MAX (1, MIN (g_get_num_processors () - 1, 8));
+  if (r->measures != NULL)
+    {
+      hp_cohort_measure_all (table, r->measures, threads, &progress, &error);
+      /* what was measured before a stop is kept too */
+      if (!hp_cohort_measures_save (r->measures, error == NULL ? &error : NULL))
+        g_warning ("%s: the measures were not kept", job->path);
+    }
+  if (error != NULL && !g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
+    r->problem = g_strdup (error->message);
+  g_task_return_pointer (task, r, (GDestroyNotify) measure_result_free);
+}
+
+static void
+stop_measuring (HpWindow *self)
+{
+  if (self->measure_cancellable != NULL)
+    g_cancellable_cancel (self->measure_cancellable);
+  g_clear_object (&self->measure_cancellable);
+  g_clear_handle_id (&self->measure_source, g_source_remove);
+  g_clear_pointer (&self->measure_job, load_job_unref);
+  if (self->cohort_sidebar != NULL)
+    hp_cohort_sidebar_set_measuring (self->cohort_sidebar, -1, NULL);
+}
+
+static void
+measure_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  (void) user_data;
+  HpWindow *self = HP_WINDOW (source);
+  GTask *task = G_TASK (result);
+  MeasureResult *r = g_task_propagate_pointer (task, NULL);
+  /* a job of a cohort no longer open, or one stopped for another, says nothing */
+  if (g_task_get_cancellable (task) == self->measure_cancellable)
+    {
+      stop_measuring (self);
+      if (r != NULL && r->problem != NULL)
+        show_error (self, r->problem);
+      if (r != NULL && r->measures != NULL && self->measures != NULL)
+        {
+          /* the worker's measures cover every subject, those the page measured meanwhile too */
+          hp_cohort_sidebar_set_measures (self->cohort_sidebar, r->measures);
+          hp_cohort_measures_free (self->measures);
+          self->measures = g_steal_pointer (&r->measures);
+        }
+      g_signal_emit (self, signals[MEASURE_FINISHED], 0);
+    }
+  if (r != NULL)
+    measure_result_free (r);
+}
+
+static gboolean
+update_measuring (gpointer user_data)
+{
+  HpWindow *self = user_data;
+  LoadJob *job = self->measure_job;
+  g_mutex_lock (&job->lock);
+  double fraction = job->fraction;
+  g_autofree char *message = g_strdup (job->message);
+  g_mutex_unlock (&job->lock);
+  hp_cohort_sidebar_set_measuring (self->cohort_sidebar, fraction,
+                                   message != NULL ? message : "");
+  return G_SOURCE_CONTINUE;
+}
+
+/* win.measure-cohort: starts Measure All, or stops it while it runs. */
+static void
+action_measure_cohort (GtkWidget *widget, const char *action, GVariant *param)
+{
+  (void) action, (void) param;
+  HpWindow *self = HP_WINDOW (widget);
+  if (self->measure_cancellable != NULL)
+    {
+      /* the worker ends at its next subject and reports what it measured */
+      g_cancellable_cancel (self->measure_cancellable);
+      return;
+    }
+  const HpCohortTable *table = hp_cohort_sidebar_get_table (self->cohort_sidebar);
+  if (table == NULL)
+    return;
+  LoadJob *job = g_atomic_rc_box_new0 (LoadJob);
+  g_mutex_init (&job->lock);
+  job->path = g_strdup (table->dir);
+  job->started_us = g_get_monotonic_time ();
+  self->measure_job = g_atomic_rc_box_acquire (job);
+  self->measure_cancellable = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (self, self->measure_cancellable, measure_done, NULL);
+  g_task_set_task_data (task, job, load_job_unref);
+  g_task_run_in_thread (task, measure_thread);
+  hp_cohort_sidebar_set_measuring (self->cohort_sidebar, 0, _("Starting"));
+  self->measure_source = g_timeout_add (150, update_measuring, self);
 }
 
 /* A new cohort subject (dir; NULL: none): its cycle is worked out as the page reads it. */
@@ -1010,6 +1153,13 @@ hp_window_get_sync (HpWindow *self)
   return self->sync;
 }
 
+const HpCohortMeasures *
+hp_window_get_measures (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->measures;
+}
+
 HpCycleView *
 hp_window_get_cycle_view (HpWindow *self)
 {
@@ -1049,8 +1199,18 @@ open_cohort (HpWindow *self, const char *path)
       show_error (self, error->message);
       g_clear_error (&error);
     }
+  stop_measuring (self);
+  hp_cohort_sidebar_set_measures (self->cohort_sidebar, NULL);
+  g_clear_pointer (&self->measures, hp_cohort_measures_free);
+  self->measures = hp_cohort_measures_load (path, &error);
+  if (self->measures == NULL)
+    {
+      show_error (self, error->message);
+      g_clear_error (&error);
+    }
   hp_cohort_sidebar_set_table (self->cohort_sidebar, table);
   hp_cohort_sidebar_set_project (self->cohort_sidebar, self->project);
+  hp_cohort_sidebar_set_measures (self->cohort_sidebar, self->measures);
   gtk_revealer_set_reveal_child (self->cohort_revealer, TRUE);
   remember_recent (self, path);
   hp_cohort_sidebar_select (self->cohort_sidebar, 0);
@@ -1220,6 +1380,9 @@ hp_window_open (HpWindow *self, GFile *file)
       return;
     }
   hp_cohort_sidebar_set_project (self->cohort_sidebar, NULL);
+  stop_measuring (self);
+  hp_cohort_sidebar_set_measures (self->cohort_sidebar, NULL);
+  g_clear_pointer (&self->measures, hp_cohort_measures_free);
   hp_cohort_sidebar_set_table (self->cohort_sidebar, NULL);
   gtk_revealer_set_reveal_child (self->cohort_revealer, FALSE);
   g_clear_pointer (&self->project, hp_cohort_project_free);
@@ -1716,9 +1879,14 @@ hp_window_dispose (GObject *object)
   g_clear_pointer (&self->sync, hp_sync_free);
   g_clear_pointer (&self->sync_subject, g_free);
   g_clear_pointer (&self->sync_dir, g_free);
+  stop_measuring (self);
   if (self->cohort_sidebar != NULL)
-    hp_cohort_sidebar_set_project (self->cohort_sidebar, NULL);
+    {
+      hp_cohort_sidebar_set_project (self->cohort_sidebar, NULL);
+      hp_cohort_sidebar_set_measures (self->cohort_sidebar, NULL);
+    }
   g_clear_pointer (&self->project, hp_cohort_project_free);
+  g_clear_pointer (&self->measures, hp_cohort_measures_free);
   g_clear_pointer (&self->undo, g_array_unref);
   g_clear_pointer (&self->redo, g_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), HP_TYPE_WINDOW);
@@ -1784,6 +1952,10 @@ hp_window_class_init (HpWindowClass *klass)
   signals[LOAD_FINISHED] = g_signal_new ("load-finished", G_TYPE_FROM_CLASS (klass),
                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                          G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_STRING);
+  /* Measure All has ended (finished, stopped or failed): the measured columns are filled */
+  signals[MEASURE_FINISHED] = g_signal_new ("measure-finished", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                            G_TYPE_NONE, 0);
 
   g_type_ensure (HP_TYPE_ECG_VIEW);
   g_type_ensure (HP_TYPE_BEAT_VIEW);
@@ -1849,6 +2021,8 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.reset-offset", NULL, action_reset_offset);
   gtk_widget_class_install_action (widget_class, "win.export-view", NULL, action_export);
   gtk_widget_class_install_action (widget_class, "win.export-offsets", NULL, action_export);
+  gtk_widget_class_install_action (widget_class, "win.measure-cohort", NULL,
+                                   action_measure_cohort);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK,
                                        "win.export-view", NULL);
   gtk_widget_class_install_action (widget_class, "win.offset-up", NULL, action_nudge_offset);

@@ -36,6 +36,11 @@ HpCinePage *hp_window_get_cine_page (HpWindow *self);
 /* The list of a cohort's subjects, beside the subject on show when a cohort folder (one with a
  * cohort.csv) was opened; choosing a subject there opens its folder. */
 HpCohortSidebar *hp_window_get_cohort_sidebar (HpWindow *self);
+/* What the pipelines measured on the open cohort's subjects (the list's measured columns): kept
+ * in the cohort's heartphase-measured.csv, filled for each subject the page shows, and for all
+ * of them by win.measure-cohort (Measure All, in a worker, with progress; activated again, it
+ * stops), which emits "measure-finished" when it ends. NULL when no cohort is open. */
+const HpCohortMeasures *hp_window_get_measures (HpWindow *self);
 /* Opens the built-in demo cohort, making it first (in a worker thread, with progress and Cancel)
  * when it is not there yet. It lives in hp_window_demo_dir (free it): the user's data folder, or
  * $HEARTPHASE_DEMO_DIR. */

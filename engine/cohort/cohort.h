@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/core.h"
+#include "sync/sync.h"
 
 G_BEGIN_DECLS
 
@@ -61,5 +62,51 @@ guint hp_cohort_project_n_tuned (const HpCohortProject *project);
 gboolean hp_cohort_project_save (HpCohortProject *project, GError **error);
 /* "subject,offset_ms\n" and a row per hand-tuned subject, in name order (free it). */
 char *hp_cohort_project_offsets_csv (const HpCohortProject *project);
+
+/* ---- What Heartphase measures on a cohort's subjects --------------------------------------- */
+
+/* Its own pipelines' figures for a subject, NaN where not measured: the ECG's intervals as the
+ * subject page shows them, the LV volumes from the cine's blood pool, the sync's estimated
+ * trigger delay and its confidence. For sorting and checking the cohort, beside cohort.csv's
+ * truth. */
+typedef struct
+{
+  double hr_bpm, qrs_ms, qt_ms;
+  double lvedv_ml, lvesv_ml, lvef;   /* lvef as a fraction */
+  double offset_ms, sync_confidence;
+} HpSubjectMeasures;
+#define HP_SUBJECT_MEASURES_N 8
+
+/* Field i (0 .. HP_SUBJECT_MEASURES_N - 1) in the order above, and its column name in the
+ * cache ("hr_bpm", "qrs_ms", "qt_ms", "lvedv_ml", "lvesv_ml", "lvef", "offset_ms",
+ * "sync_confidence"). */
+const char *hp_subject_measures_name (int i);
+double hp_subject_measures_value (const HpSubjectMeasures *m, int i);
+void hp_subject_measures_init (HpSubjectMeasures *m);
+/* Takes the figures from what the subject page (or anyone) measured; each argument may be NULL. */
+void hp_subject_measures_fill (HpSubjectMeasures *m, const HpIntervals *intervals,
+                               const HpCmrPhases *phases, const HpSync *sync);
+/* Runs the ECG, cine and sync pipelines on a subject's folder (hp_sync_subject_measure). */
+gboolean hp_cohort_measure_subject (const char *dir, HpSubjectMeasures *out, GError **error);
+
+/* The measures of a cohort's subjects, cached in DIR/heartphase-measured.csv: written whole to a
+ * temporary file and renamed; dropped when cohort.csv has changed since (made again). */
+typedef struct _HpCohortMeasures HpCohortMeasures;
+#define HP_COHORT_MEASURES_FILE "heartphase-measured.csv"
+/* Empty when the cohort has no cache yet, or a stale one; an HP_ERROR naming the file when it
+ * cannot be read. */
+HpCohortMeasures *hp_cohort_measures_load (const char *dir, GError **error);
+void hp_cohort_measures_free (HpCohortMeasures *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpCohortMeasures, hp_cohort_measures_free)
+/* NULL when the subject has not been measured. */
+const HpSubjectMeasures *hp_cohort_measures_get (const HpCohortMeasures *m, const char *subject);
+void hp_cohort_measures_set (HpCohortMeasures *m, const char *subject, const HpSubjectMeasures *v);
+guint hp_cohort_measures_count (const HpCohortMeasures *m);
+gboolean hp_cohort_measures_save (HpCohortMeasures *m, GError **error);
+/* Measures every subject of table that m lacks, on n_threads workers (< 1: the cores, at most
+ * 8), with progress; a subject that cannot be measured is kept with empty values (and the reason
+ * logged). A cancel keeps what was measured and fails with HP_ERROR_CANCELLED. */
+gboolean hp_cohort_measure_all (const HpCohortTable *table, HpCohortMeasures *m, int n_threads,
+                                HpProgress *progress, GError **error);
 
 G_END_DECLS

@@ -607,6 +607,32 @@ hp_sync_cmr_timing (const HpCine *sax, const HpCmrPhases *phases, double *frame_
 HpSync *
 hp_sync_subject (const char *dir, HpProgress *progress, GError **error)
 {
+  return hp_sync_subject_measure (dir, progress, NULL, NULL, error);
+}
+
+/* The intervals as the subject page measures them: beats and waves on the record as read. */
+static gboolean
+page_intervals (const HpSignal *sig, HpIntervals *out, GError **error)
+{
+  g_autoptr (HpBeats) beats = hp_ecg_detect_r_peaks (sig, NULL, NULL, error);
+  if (beats == NULL)
+    return FALSE;
+  g_autoptr (GArray) fid = NULL;
+  if (beats->r_peaks->len > 0)
+    {
+      fid = hp_ecg_delineate (sig, (const gint64 *) (void *) beats->r_peaks->data,
+                              beats->r_peaks->len, -1, error);
+      if (fid == NULL)
+        return FALSE;
+    }
+  hp_ecg_intervals (beats, fid, out);
+  return TRUE;
+}
+
+HpSync *
+hp_sync_subject_measure (const char *dir, HpProgress *progress, HpIntervals *intervals,
+                         HpCmrPhases **phases, GError **error)
+{
   g_return_val_if_fail (dir != NULL, NULL);
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
@@ -620,7 +646,8 @@ hp_sync_subject (const char *dir, HpProgress *progress, GError **error)
     return NULL;
   g_autoptr (HpSignal) sig = hp_signal_load (ecg_path, NULL, error);
   HpSyncEcgTiming et;
-  if (sig == NULL || !hp_sync_ecg_timing_from_record (sig, ecg_path, &et, error))
+  if (sig == NULL || !hp_sync_ecg_timing_from_record (sig, ecg_path, &et, error)
+      || (intervals != NULL && !page_intervals (sig, intervals, error)))
     return NULL;
 
   if (!hp_progress_report (progress, 0.2, _("Reading the cine"), error))
@@ -648,5 +675,7 @@ hp_sync_subject (const char *dir, HpProgress *progress, GError **error)
   HpSync *s = hp_sync_compute (&et, &ct, error);
   if (s != NULL && !hp_progress_report (progress, 1.0, NULL, error))
     g_clear_pointer (&s, hp_sync_free);
+  if (s != NULL && phases != NULL)
+    *phases = g_steal_pointer (&ph);
   return s;
 }

@@ -125,6 +125,11 @@ void hp_sync_reset_offset (HpSync *sync);
  * itself). progress may be NULL. NULL with an HP_ERROR naming the path when the folder holds no
  * ECG or no cine, or the ECG has no beats. */
 HpSync *hp_sync_subject (const char *dir, HpProgress *progress, GError **error);
+/* The same, also giving what was measured on the way: the ECG's intervals as the subject page
+ * shows them (beats and waves found on the record as read; NULL: not wanted) and the cine's
+ * phases (NULL: not wanted; the caller frees them). */
+HpSync *hp_sync_subject_measure (const char *dir, HpProgress *progress, HpIntervals *intervals,
+                                 HpCmrPhases **phases, GError **error);
 
 void hp_sync_free (HpSync *sync);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpSync, hp_sync_free)

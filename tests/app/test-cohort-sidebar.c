@@ -62,6 +62,12 @@ is_tick (const HpImage *im, int x, int y)
   return FALSE;
 }
 
+static void
+set_flag (gboolean *flag)
+{
+  *flag = TRUE;
+}
+
 static const char *
 title_of (HpWindow *window)
 {
@@ -354,6 +360,48 @@ test_cohort (void)
   g_assert_true (hp_cohort_sidebar_select (sidebar, oldest));
   hp_render_iterate_until (&never, 50);   /* let the list settle */
   g_assert_false (hp_cohort_sidebar_select_relative (sidebar, -1));  /* already first */
+
+  /* measured columns: the first subject measured by the page as it showed it, the same figures
+   * as the engine's own measuring of its folder */
+  const HpCohortMeasures *measures = hp_window_get_measures (window);
+  g_assert_nonnull (measures);
+  const HpSubjectMeasures *shown = hp_cohort_measures_get (measures, "sub0001");
+  g_assert_nonnull (shown);
+  HpSubjectMeasures engine;
+  g_autofree char *sub1 = g_build_filename (dir, "sub0001", NULL);
+  g_assert_true (hp_cohort_measure_subject (sub1, &engine, &error));
+  for (int i = 0; i < HP_SUBJECT_MEASURES_N; i++)
+    {
+      g_test_message ("sub0001 %s: page %.4g, engine %.4g", hp_subject_measures_name (i),
+                      hp_subject_measures_value (shown, i), hp_subject_measures_value (&engine, i));
+      g_assert_cmpfloat (fabs (hp_subject_measures_value (shown, i)
+                               - hp_subject_measures_value (&engine, i)), <, 1e-9);
+    }
+  /* Measure All: every subject, then the list sorts by a measured column */
+  gboolean measured = FALSE;
+  gulong id = g_signal_connect_swapped (window, "measure-finished", G_CALLBACK (set_flag),
+                                        &measured);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.measure-cohort", NULL));
+  hp_render_iterate_until (&measured, 120000);
+  g_signal_handler_disconnect (window, id);
+  g_assert_true (measured);
+  measures = hp_window_get_measures (window);
+  g_assert_cmpuint (hp_cohort_measures_count (measures), ==, 6);
+  g_autofree char *cache = g_build_filename (dir, HP_COHORT_MEASURES_FILE, NULL);
+  g_assert_true (g_file_test (cache, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (hp_cohort_sidebar_sort_by (sidebar, "measured:lvedv_ml", TRUE));
+  g_assert_false (hp_cohort_sidebar_sort_by (sidebar, "measured:nothing", TRUE));
+  guint largest = 0;
+  for (guint i = 1; i < t->rows->len; i++)
+    if (hp_cohort_measures_get (measures, hp_cohort_table_get (t, i, 0))->lvedv_ml
+        > hp_cohort_measures_get (measures, hp_cohort_table_get (t, largest, 0))->lvedv_ml)
+      largest = i;
+  g_assert_true (hp_cohort_sidebar_select (sidebar, largest));
+  hp_render_iterate_until (&never, 50);
+  g_assert_false (hp_cohort_sidebar_select_relative (sidebar, -1));
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  g_autoptr (HpImage) sorted = hp_render_widget (GTK_WIDGET (window), "cohort-measured.png");
+  g_assert_nonnull (sorted);
 
   /* a damaged cohort table: a message naming it, the window as it was */
   g_autofree char *bad = g_build_filename (hp_test_tmpdir (), "bad", NULL);

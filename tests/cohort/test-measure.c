@@ -1,0 +1,200 @@
+/* What Heartphase measures on a cohort's subjects: the figures of its own pipelines against the
+ * generator's truth, the same figures measured one by one or all at once, the cache beside the
+ * cohort (kept, read back, dropped when the cohort is made again), a subject that cannot be
+ * measured, and a cancel. */
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "heartphase.h"
+#include "hp-test.h"
+
+static const HpCohortTable *
+cohort (void)
+{
+  static HpCohortTable *table;
+  if (table != NULL)
+    return table;
+  HpCohortOptions o;
+  hp_cohort_options_init (&o);
+  o.seed = 71;
+  o.n_subjects = 8;
+  o.n_frames = 25;
+  o.n_slices = 8;
+  o.rows = o.columns = 128;
+  o.pixel_mm = 2.9;
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "measured", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_cohort_write (&o, dir, NULL, &error));
+  table = hp_cohort_table_load (dir, &error);
+  g_assert_no_error (error);
+  return table;
+}
+
+static double
+truth (const HpCohortTable *t, guint row, const char *column)
+{
+  int c = hp_cohort_table_column (t, column);
+  g_assert_cmpint (c, >=, 0);
+  return hp_cohort_table_number (t, row, c);
+}
+
+static void
+test_against_truth (void)
+{
+  const HpCohortTable *t = cohort ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCohortMeasures) m = hp_cohort_measures_load (t->dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hp_cohort_measures_count (m), ==, 0);
+  g_assert_true (hp_cohort_measure_all (t, m, 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (hp_cohort_measures_count (m), ==, t->rows->len);
+  g_test_message ("subject     HR true/meas   QRS true/meas   EDV true/meas   EF true/meas   "
+                  "offset true/est");
+  for (guint r = 0; r < t->rows->len; r++)
+    {
+      const char *name = hp_cohort_table_get (t, r, 0);
+      const HpSubjectMeasures *v = hp_cohort_measures_get (m, name);
+      g_assert_nonnull (v);
+      double hr = truth (t, r, "hr_ecg_bpm"), qrs = truth (t, r, "qrs_ms");
+      double edv = truth (t, r, "lvedv_ml"), ef = truth (t, r, "lvef");
+      double td = truth (t, r, "trigger_delay_ms");
+      g_test_message ("%s  %5.1f %5.1f    %5.1f %5.1f    %5.1f %5.1f    %.2f %.2f    %5.1f %5.1f",
+                      name, hr, v->hr_bpm, qrs, v->qrs_ms, edv, v->lvedv_ml, ef, v->lvef, td,
+                      v->offset_ms);
+      /* the tolerances of the generator's own tests (synth-cohort, score-sync) */
+      g_assert_cmpfloat (fabs (v->hr_bpm - hr), <, 5);
+      g_assert_cmpfloat (fabs (v->qrs_ms - qrs), <, 40);
+      g_assert_cmpfloat (fabs (v->lvedv_ml - edv) / edv, <, 0.25);
+      g_assert_cmpfloat (fabs (v->lvef - ef), <, 0.12);
+      g_assert_cmpfloat (fabs (v->offset_ms - td), <, 35);
+      g_assert_cmpfloat (v->sync_confidence, >, 0);
+      g_assert_cmpfloat (v->sync_confidence, <=, 1);
+    }
+  /* one subject alone gives the same figures */
+  g_autofree char *dir0 = hp_cohort_table_subject_dir (t, 0);
+  HpSubjectMeasures one;
+  g_assert_true (hp_cohort_measure_subject (dir0, &one, &error));
+  const HpSubjectMeasures *all = hp_cohort_measures_get (m, hp_cohort_table_get (t, 0, 0));
+  for (int i = 0; i < HP_SUBJECT_MEASURES_N; i++)
+    g_assert_cmpfloat (hp_subject_measures_value (&one, i), ==,
+                       hp_subject_measures_value (all, i));
+
+  /* kept beside the cohort and read back (4 significant digits) */
+  g_assert_true (hp_cohort_measures_save (m, &error));
+  g_assert_no_error (error);
+  g_autoptr (HpCohortMeasures) back = hp_cohort_measures_load (t->dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hp_cohort_measures_count (back), ==, t->rows->len);
+  for (guint r = 0; r < t->rows->len; r++)
+    {
+      const char *name = hp_cohort_table_get (t, r, 0);
+      for (int i = 0; i < HP_SUBJECT_MEASURES_N; i++)
+        {
+          double a = hp_subject_measures_value (hp_cohort_measures_get (m, name), i);
+          double b = hp_subject_measures_value (hp_cohort_measures_get (back, name), i);
+          g_assert_cmpfloat (fabs (a - b), <=, 1e-3 * fabs (a) + 1e-9);
+        }
+    }
+  /* nothing left to measure: no subject is measured twice */
+  g_assert_true (hp_cohort_measure_all (t, back, 2, NULL, &error));
+  g_assert_cmpuint (hp_cohort_measures_count (back), ==, t->rows->len);
+}
+
+static void
+test_stale_and_damaged (void)
+{
+  const HpCohortTable *t = cohort ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *src = g_build_filename (t->dir, "cohort.csv", NULL);
+  g_autofree char *cache = g_build_filename (t->dir, HP_COHORT_MEASURES_FILE, NULL);
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "stale", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_autofree char *csv = NULL, *cached = NULL;
+  g_assert_true (g_file_get_contents (src, &csv, NULL, NULL));
+  g_autofree char *csv_path = g_build_filename (dir, "cohort.csv", NULL);
+  g_autofree char *cache_path = g_build_filename (dir, HP_COHORT_MEASURES_FILE, NULL);
+  g_assert_true (g_file_set_contents (csv_path, csv, -1, NULL));
+  /* a cache of another cohort (its cohort.csv's size and time differ) is not taken */
+  HpCohortMeasures *m = hp_cohort_measures_load (t->dir, &error);
+  HpSubjectMeasures v;
+  hp_subject_measures_init (&v);
+  v.hr_bpm = 61;
+  hp_cohort_measures_set (m, "sub0001", &v);
+  g_assert_true (hp_cohort_measures_save (m, &error));
+  hp_cohort_measures_free (m);
+  g_assert_true (g_file_get_contents (cache, &cached, NULL, NULL));
+  g_assert_true (g_file_set_contents (cache_path, cached, -1, NULL));
+  g_autoptr (HpCohortMeasures) other = hp_cohort_measures_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_null (hp_cohort_measures_get (other, "sub0001"));
+  /* garbage: an empty cache, not a failure */
+  g_assert_true (g_file_set_contents (cache_path, "\x01garbage,,\n\n,", -1, NULL));
+  g_autoptr (HpCohortMeasures) junk = hp_cohort_measures_load (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hp_cohort_measures_count (junk), ==, 0);
+  /* a cache that cannot be read: its name in the error */
+  g_assert_cmpint (g_remove (cache_path), ==, 0);
+  g_assert_cmpint (g_mkdir (cache_path, 0755), ==, 0);
+  HpCohortMeasures *none = hp_cohort_measures_load (dir, &error);
+  g_assert_null (none);
+  g_assert_error (error, HP_ERROR, HP_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, HP_COHORT_MEASURES_FILE));
+  g_test_message ("%s", error->message);
+}
+
+static void
+test_unmeasurable_and_cancel (void)
+{
+  const HpCohortTable *t = cohort ();
+  g_autoptr (GError) error = NULL;
+  /* a copy of the table whose second subject's folder is missing */
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "partial", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  GString *csv = g_string_new ("subject\n");
+  for (guint r = 0; r < 3; r++)
+    {
+      const char *name = hp_cohort_table_get (t, r, 0);
+      g_string_append_printf (csv, "%s\n", name);
+      if (r == 1)
+        continue;
+      g_autofree char *from = hp_cohort_table_subject_dir (t, r);
+      g_autofree char *to = g_build_filename (dir, name, NULL);
+      g_assert_cmpint (symlink (from, to), ==, 0);
+    }
+  g_autofree char *csv_path = g_build_filename (dir, "cohort.csv", NULL);
+  g_assert_true (g_file_set_contents (csv_path, csv->str, -1, NULL));
+  g_string_free (csv, TRUE);
+  g_autoptr (HpCohortTable) part = hp_cohort_table_load (dir, &error);
+  g_assert_no_error (error);
+  g_autoptr (HpCohortMeasures) m = hp_cohort_measures_load (dir, &error);
+  g_assert_true (hp_cohort_measure_all (part, m, 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (hp_cohort_measures_count (m), ==, 3);
+  const HpSubjectMeasures *missing = hp_cohort_measures_get (m, hp_cohort_table_get (t, 1, 0));
+  for (int i = 0; i < HP_SUBJECT_MEASURES_N; i++)
+    g_assert_true (isnan (hp_subject_measures_value (missing, i)));
+  g_assert_true (isfinite (hp_cohort_measures_get (m, hp_cohort_table_get (t, 2, 0))->lvedv_ml));
+
+  /* cancelled before it starts: nothing measured, and it says so */
+  g_autoptr (HpCohortMeasures) fresh = hp_cohort_measures_load (dir, &error);
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_cancellable_cancel (cancel);
+  HpProgress progress;
+  hp_progress_init (&progress, NULL, NULL, cancel);
+  g_assert_false (hp_cohort_measure_all (part, fresh, 2, &progress, &error));
+  g_assert_error (error, HP_ERROR, HP_ERROR_CANCELLED);
+  g_assert_cmpuint (hp_cohort_measures_count (fresh), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cohort/measure/against-truth", test_against_truth);
+  g_test_add_func ("/cohort/measure/stale-and-damaged", test_stale_and_damaged);
+  g_test_add_func ("/cohort/measure/unmeasurable-and-cancel", test_unmeasurable_and_cancel);
+  return g_test_run ();
+}
