@@ -31,7 +31,7 @@
  * (posterior, superior, right); T as a broad Gaussian plus a narrower later one, so that it
  * rises slowly and falls fast. Labels change the events:
  *  - lvh: a secondary ST-T (ST depression, T opposite to the mean QRS vector: "strain");
- *  - dcm: LBBB-like conduction: no septal q, three leftward-posterior events that make a broad
+ *  - lbbb (as in a third of DCM): no septal q, three leftward-posterior events that make a broad
  *    notched R in I, V5, V6 and a QS in V1, and ST-T opposite to the QRS;
  *  - mi anterior: early forces turned posterior (QS in V1-V2, Q waves in V3-V4), less anterior
  *    R, T turned posterior (inverted in V1-V4); mi inferior: early forces turned superior (Q in
@@ -339,7 +339,7 @@ hp_synth_ecg_options_init_label (HpSynthEcgOptions *o, HpSynthEcgLabel label)
       o->axis_deg = 20;
       break;
     case HP_SYNTH_ECG_DCM:
-      o->dcm = TRUE;
+      o->lbbb = TRUE;
       o->lvm_g = 220;
       o->wall_mm = 7;
       o->qrs_ms = 145;
@@ -426,10 +426,10 @@ check_options (const HpSynthEcgOptions *o, GError **error)
                    _("synthetic ECG: mi is %d, not an infarct territory"), (int) o->mi);
       return FALSE;
     }
-  if (o->dcm && o->qrs_ms < 120)
+  if (o->lbbb && o->qrs_ms < 120)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                   _("synthetic ECG: LBBB-like conduction (dcm) needs a QRS of 120 ms or more, "
+                   _("synthetic ECG: a left bundle branch block needs a QRS of 120 ms or more, "
                      "not %g ms"), o->qrs_ms);
       return FALSE;
     }
@@ -470,7 +470,7 @@ build_subject (const HpSynthEcgOptions *o, Subject *sj, double *axis_out, int *r
 
   /* QRS, times for a QRS of about 90 ms, the main R at 0 */
   Wave *q = &sj->qrs;
-  if (o->dcm)
+  if (o->lbbb)
     {
       /* LBBB: septum activated from the left, slow leftward-posterior spread, late notch */
       add_event (q, -28, 9, 0.60, 0.12, 0.55);
@@ -567,13 +567,13 @@ build_subject (const HpSynthEcgOptions *o, Subject *sj, double *axis_out, int *r
   double dir[3] = { 0.35, 0.25, -0.15 };  /* healthy: concordant with the QRS */
   double t_mv = 0.45;
   gboolean turn_with_qrs = TRUE;
-  if (o->dcm || o->lvh)
+  if (o->lbbb || o->lvh)
     {
       /* secondary ST-T: opposite to the mean QRS vector */
       double la = sqrt (area[0] * area[0] + area[1] * area[1] + area[2] * area[2]);
       for (int c = 0; c < 3; c++)
         dir[c] = -area[c] / la;
-      t_mv = o->dcm ? 0.55 : 0.30;
+      t_mv = o->lbbb ? 0.55 : 0.30;
       turn_with_qrs = FALSE;
     }
   else if (o->mi == HP_SYNTH_ECG_MI_ANTERIOR)
@@ -598,7 +598,7 @@ build_subject (const HpSynthEcgOptions *o, Subject *sj, double *axis_out, int *r
     dir[c] *= t_mv / ld;
   add_event (t, 285, 48, dir[0], dir[1], dir[2]);
   add_event (t, 330, 26, 0.45 * dir[0], 0.45 * dir[1], 0.45 * dir[2]);
-  if (o->lvh || o->dcm)
+  if (o->lvh || o->lbbb)
     /* ST depression (elevation where the QRS is negative) from the J point on */
     add_event (t, 160, 55, 0.35 * dir[0], 0.35 * dir[1], 0.35 * dir[2]);
   if (turn_with_qrs)

@@ -47,7 +47,7 @@ typedef struct
   double lvm_g;        /* LV mass: with wall_mm it sets the QRS voltage (see synth-ecg.c) */
   double wall_mm;      /* LV wall thickness */
   gboolean lvh;        /* strain: lateral ST depression and T inversion (voltage: lvm_g) */
-  gboolean dcm;        /* LBBB-like conduction: needs qrs_ms >= 120 */
+  gboolean lbbb;       /* left bundle branch block: needs qrs_ms >= 120 */
   HpSynthEcgMi mi;     /* old infarct, by territory */
   gboolean af;         /* atrial fibrillation: irregular RR, no P wave, fibrillatory waves */
   double af_rr_cv;     /* AF: coefficient of variation of the RR intervals (0.05 to 0.5) */

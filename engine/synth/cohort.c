@@ -65,7 +65,7 @@ onset_to_r_ms (const HpSynthEcg *e)
 
 static const char *const columns[] = {
   "subject", "seed", "age", "sex", "bsa_m2", "hr_ecg_bpm", "hr_cmr_bpm", "trigger_delay_ms",
-  "pr_ms", "qrs_ms", "qt_ms", "qtc_ms", "axis_deg", "t_end_ms", "es_ms", "es_frame", "ed_frame",
+  "pr_ms", "qrs_ms", "lbbb", "qt_ms", "qtc_ms", "axis_deg", "t_end_ms", "es_ms", "es_frame", "ed_frame",
   "n_frames", "lvedv_ml", "lvesv_ml", "lvef", "lvm_g", "wall_mm", "rvedv_ml", "rvesv_ml",
   "mi_sector", "lvh", "dcm", "mi", "af",
 };
@@ -108,7 +108,7 @@ hp_cohort_make_subject (const HpCohortOptions *o, guint index, const char *dir, 
   eo.lvm_g = lvm_estimate (&p);
   eo.wall_mm = p.wall_mm;
   eo.lvh = p.lvh;
-  eo.dcm = p.dcm;
+  eo.lbbb = p.lbbb;
   /* the leads facing the infarct's wall */
   switch (p.mi_sector)
     {
@@ -177,6 +177,7 @@ hp_cohort_make_subject (const HpCohortOptions *o, guint index, const char *dir, 
       csv_number (row, p.trigger_delay_ms, 1);
       csv_number (row, ecg->pr_ms, 1);
       csv_number (row, ecg->qrs_ms, 1);
+      g_string_append_printf (row, ",%d", p.lbbb);
       csv_number (row, ecg->qt_ms, 1);
       csv_number (row, p.qtc_ms, 1);
       csv_number (row, ecg->axis_deg, 1);

@@ -71,8 +71,7 @@ hp_physiology_draw (guint32 cohort_seed, guint index, HpPhysiology *p)
   double pr = clampd (normal (r, 150 + 0.5 * (p->age - 45), 18), 110, 230);
   p->pr_ms = p->af ? NAN : pr;
   double qrs = clampd (normal (r, p->male ? 94 : 88, 8), 70, 118);
-  double lbbb = 130 + 35 * g_rand_double (r);
-  p->qrs_ms = p->dcm ? lbbb : qrs + (p->lvh ? 6 : 0);
+  double lbbb_ms = 130 + 35 * g_rand_double (r);
   p->qtc_ms = clampd (normal (r, p->male ? 408 : 418, 15) + (p->dcm ? 15 : 0) + (p->mi ? 10 : 0)
                       + (p->lvh ? 8 : 0), 370, 490);
   p->axis_deg = clampd (normal (r, 35, 25) - (p->lvh ? 20 : 0), -60, 100);
@@ -87,6 +86,12 @@ hp_physiology_draw (guint32 cohort_seed, guint index, HpPhysiology *p)
   double wall = clampd (p->male ? normal (r, 9.6, 0.9) : normal (r, 8.6, 0.8), 6.5, 12.5);
   double thicker = 3 + 3 * g_rand_double (r), thinner = 0.5 + g_rand_double (r);
   p->wall_mm = wall + (p->lvh ? thicker : 0) - (p->dcm ? thinner : 0);
+  /* drawn last, so that the draws above stay as they were. LBBB is neither necessary nor
+   * sufficient for DCM: a wide QRS alone must not give the label away */
+  double u_lbbb = g_rand_double (r);
+  p->lbbb = u_lbbb < (p->dcm ? 0.35 : 0.012 * exp (0.5 * age_z));
+  p->qrs_ms = p->lbbb ? lbbb_ms
+              : qrs + (p->dcm ? 10 : 0) + (p->lvh ? 6 : 0);  /* DCM: a slower spread */
 }
 
 double

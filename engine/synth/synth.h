@@ -36,6 +36,8 @@ typedef struct
   /* conduction and repolarisation */
   double pr_ms;             /* NaN in atrial fibrillation */
   double qrs_ms;
+  gboolean lbbb;            /* left bundle branch block: in about a third of DCM, and in about
+                               1 % of the others (more with age) */
   double qtc_ms;            /* QT corrected with Fridericia's cube root (hp_physiology_qt_ms) */
   double axis_deg;          /* frontal QRS axis */
   /* the left ventricle as the cine model takes it (its mass and RV follow from the model) */

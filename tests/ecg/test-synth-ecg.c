@@ -545,7 +545,7 @@ test_pipeline (void)
           acc_add (&qrs, run.iv.qrs_ms - run.sy->qrs_ms);
           acc_add (&qt, run.iv.qt_ms - run.sy->qt_ms);
           acc_add (&qrs_all, run.iv.qrs_ms - run.sy->qrs_ms);
-          if (!o.dcm)
+          if (!o.lbbb)
             {
               acc_add (&qrs_narrow, run.iv.qrs_ms - run.sy->qrs_ms);
               acc_add (&qt_narrow, run.iv.qt_ms - run.sy->qt_ms);
@@ -722,7 +722,7 @@ test_bad_options (void)
         case 0: o.hr_bpm = 0; break;
         case 1: o.fs_hz = 20; break;
         case 2: o.qrs_ms = 30; break;
-        case 3: o.dcm = TRUE; o.qrs_ms = 95; break;
+        case 3: o.lbbb = TRUE; o.qrs_ms = 95; break;
         case 4: o.mains_hz = 55; break;
         case 5: o.duration_s = NAN; break;
         case 6: o.qtc_ms = 900; break;
@@ -738,7 +738,7 @@ test_bad_options (void)
       g_assert_error (error, HP_ERROR, HP_ERROR_INVALID);
       g_test_message ("refused: %s", error->message);
       if (strstr (error->message, cases[i].name) == NULL
-          && !(i == 3 && strstr (error->message, "LBBB") != NULL))
+          && !(i == 3 && strstr (error->message, "bundle branch block") != NULL))
         g_error ("message does not name %s: %s", cases[i].name, error->message);
     }
 }
