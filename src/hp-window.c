@@ -647,6 +647,11 @@ set_titles (HpWindow *self)
 
 /* Every part has reported: what loaded replaces what was shown, side by side for a subject; when
  * nothing loaded the window stays as it was. */
+/* The least width of ECG paper worth showing (some 2 s at 25 mm/s), and the measurements
+ * panel's. */
+#define MIN_PAPER_PX 420
+#define MEASUREMENTS_PX 220
+
 static void
 finish_open (HpWindow *self)
 {
@@ -665,14 +670,19 @@ finish_open (HpWindow *self)
         }
       if (self->open_shown == (PART_ECG | PART_CINE))
         {
-          /* the paper scrolls, the cine's controls do not: the cine gets at least what it needs */
+          /* half each, but the cine gets at least what its controls need (the paper scrolls);
+           * where that leaves the paper too little room beside the measurements panel, the
+           * panel folds away (its header button brings it back) */
           int width = gtk_widget_get_width (GTK_WIDGET (self->record_paned));
           if (width <= 0)
             width = gtk_widget_get_width (GTK_WIDGET (self));
           int cine_min = 0;
           gtk_widget_measure (GTK_WIDGET (self->cine_page), GTK_ORIENTATION_HORIZONTAL, -1,
                               &cine_min, NULL, NULL, NULL);
-          gtk_paned_set_position (self->record_paned, MAX (0, MIN (width / 2, width - cine_min - 200)));
+          int ecg_width = MAX (0, MIN (width / 2, width - cine_min));
+          gtk_paned_set_position (self->record_paned, ecg_width);
+          if (ecg_width < MIN_PAPER_PX + MEASUREMENTS_PX)
+            gtk_toggle_button_set_active (self->measurements_button, FALSE);
         }
       set_titles (self);
       g_autofree char *dir = g_path_get_dirname (self->open_path);
