@@ -622,6 +622,25 @@ with tempfile.TemporaryDirectory() as tmp:
                                text=True, timeout=60)
             if p.returncode == 0 or "sub0099" not in p.stderr:
                 problems.append(f"unknown subject: exit {p.returncode}, {p.stderr.strip()!r}")
+            # measure: every subject's figures, the estimate the same as sync's, kept as a cache
+            p = subprocess.run([CLI, "measure", cohort], capture_output=True, text=True,
+                               timeout=300)
+            lines = p.stdout.splitlines()
+            if p.returncode != 0 or len(lines) != 4 or not lines[0].startswith("# heartphase"):
+                problems.append(f"measure: exit {p.returncode}, {p.stdout!r} {p.stderr[-200:]!r}")
+            else:
+                m = list(csv.DictReader(lines[1:]))
+                if [r["subject"] for r in m] != ["sub0001", "sub0002"] \
+                        or abs(float(m[0]["offset_ms"]) - s["offset_ms"]) > 0.01 \
+                        or abs(float(m[0]["hr_bpm"]) - float(rows[0]["hr_ecg_bpm"])) > 5:
+                    problems.append(f"measure: {m}")
+                cache = os.path.join(cohort, "heartphase-measured.csv")
+                if not os.path.isfile(cache) or open(cache).read() != p.stdout:
+                    problems.append("measure: the cache is not what was printed")
+            p = subprocess.run([CLI, "measure", os.path.join(tmp, "nowhere")],
+                               capture_output=True, text=True, timeout=60)
+            if p.returncode == 0 or "nowhere" not in p.stderr:
+                problems.append(f"measure of no cohort: exit {p.returncode}, {p.stderr!r}")
     if problems:
         failures.append("synth/sync/set-offset: " + "; ".join(problems))
 
