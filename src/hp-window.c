@@ -128,6 +128,16 @@ load_job_clear (gpointer data)
   g_free (job->path);
 }
 
+static LoadJob *
+load_job_new (const char *path)
+{
+  LoadJob *job = g_atomic_rc_box_new0 (LoadJob);
+  g_mutex_init (&job->lock);
+  job->path = g_strdup (path);
+  job->started_us = g_get_monotonic_time ();
+  return job;
+}
+
 static void
 load_job_unref (gpointer job)
 {
@@ -567,10 +577,7 @@ static void
 start_ecg_load (HpWindow *self, const char *path)
 {
   self->load_cancellable = g_cancellable_new ();
-  LoadJob *job = g_atomic_rc_box_new0 (LoadJob);
-  g_mutex_init (&job->lock);
-  job->path = g_strdup (path);
-  job->started_us = g_get_monotonic_time ();
+  LoadJob *job = load_job_new (path);
   job->want_sync = self->sync_subject != NULL;
   self->ecg_job = job;
 
@@ -978,10 +985,7 @@ action_measure_cohort (GtkWidget *widget, const char *action, GVariant *param)
   const HpCohortTable *table = hp_cohort_sidebar_get_table (self->cohort_sidebar);
   if (table == NULL)
     return;
-  LoadJob *job = g_atomic_rc_box_new0 (LoadJob);
-  g_mutex_init (&job->lock);
-  job->path = g_strdup (table->dir);
-  job->started_us = g_get_monotonic_time ();
+  LoadJob *job = load_job_new (table->dir);
   self->measure_job = g_atomic_rc_box_acquire (job);
   self->measure_cancellable = g_cancellable_new ();
   g_autoptr (GTask) task = g_task_new (self, self->measure_cancellable, measure_done, NULL);
