@@ -11,3 +11,4 @@
 #include "synth/synth.h"
 #include "cohort/cohort.h"
 #include "sync/sync.h"
+#include "nn/nn.h"

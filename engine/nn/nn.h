@@ -169,4 +169,52 @@ double hp_nn_lr_at (gint64 step, gint64 warmup, gint64 total, double lr_max, dou
 double hp_nn_clip_grad_norm (float *const *grads, const gint64 *counts, int n_arrays,
                              double max_norm);
 
+/* ---- Checkpoints: safetensors files ---------------------------------------------------------
+ * The format PyTorch's ecosystem reads: 8 bytes (little-endian) giving the header's length, a
+ * JSON header {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
+ * "__metadata__": {"key": "value"}} padded with spaces to a multiple of 8, then the data,
+ * little-endian, each tensor's bytes at its offsets from the data's start. */
+typedef enum
+{
+  HP_DTYPE_F32, HP_DTYPE_F64, HP_DTYPE_I64, HP_DTYPE_I32, HP_DTYPE_U8, HP_DTYPE_BF16, HP_DTYPE_F16,
+} HpDtype;
+#define HP_TENSOR_MAX_DIMS 8
+gsize hp_dtype_size (HpDtype dtype);
+
+/* Collects tensors (the data stays the caller's until written) and string metadata, then writes
+ * them whole to a temporary file beside path, flushed, and renames it over path. */
+typedef struct _HpSafetensorsWriter HpSafetensorsWriter;
+HpSafetensorsWriter *hp_safetensors_writer_new (void);
+void hp_safetensors_writer_free (HpSafetensorsWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpSafetensorsWriter, hp_safetensors_writer_free)
+/* name: unique, not "__metadata__"; ndim 0 is a scalar. */
+void hp_safetensors_writer_add (HpSafetensorsWriter *w, const char *name, HpDtype dtype,
+                                int ndim, const gint64 *shape, gconstpointer data);
+void hp_safetensors_writer_set_metadata (HpSafetensorsWriter *w, const char *key,
+                                         const char *value);
+gboolean hp_safetensors_writer_write (HpSafetensorsWriter *w, const char *path, GError **error);
+
+/* A file read through a mapping: every tensor's dtype, shape and byte range is checked against
+ * the file (HP_ERROR_FORMAT naming the file and the tensor otherwise). */
+typedef struct _HpSafetensors HpSafetensors;
+typedef struct
+{
+  HpDtype dtype;
+  int ndim;
+  gint64 shape[HP_TENSOR_MAX_DIMS];
+  gsize count, bytes, offset;
+  const guint8 *data;   /* into the mapping: byte-aligned only */
+} HpSafetensor;
+HpSafetensors *hp_safetensors_load (const char *path, GError **error);
+void hp_safetensors_free (HpSafetensors *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpSafetensors, hp_safetensors_free)
+const HpSafetensor *hp_safetensors_get (const HpSafetensors *st, const char *name);
+const char *hp_safetensors_get_metadata (const HpSafetensors *st, const char *key);
+/* The tensors, in the order of their data. */
+guint hp_safetensors_n_tensors (const HpSafetensors *st);
+const char *hp_safetensors_name (const HpSafetensors *st, guint index);
+/* Copies tensor name, which must be F32 with count values, into out. */
+gboolean hp_safetensors_copy_f32 (const HpSafetensors *st, const char *name, float *out,
+                                  gsize count, GError **error);
+
 G_END_DECLS
