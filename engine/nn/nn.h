@@ -102,8 +102,8 @@ HP_NN_DECLARE (void, hp_nn_add_forward,
  * qkv[b, t, 3 * d] as nn.Linear (d, 3 d) gives it, split as timm's ViT does: q = [.., 0:d],
  * k = [.., d:2d], v = [.., 2d:3d], each cut into h heads of d / h features (head j: features
  * j*dh .. j*dh+dh-1). out[b, t, d] = concat over heads of softmax (q k^T / sqrt (dh)) v.
- * att_cache[b, h, t, t] keeps the softmax for the backward pass; scratch of
- * hp_nn_attention_scratch (b, t, d, h) elements. */
+ * att_cache[b, h, t, t] keeps the softmax for the backward pass, which needs scratch of
+ * hp_nn_attention_scratch (b, t, d, h) elements (the forward pass needs none: NULL will do). */
 gsize hp_nn_attention_scratch (int b, int t, int d, int h);
 HP_NN_DECLARE (void, hp_nn_attention_forward,
                (float *out, float *att_cache, const float *qkv, float *scratch, int b, int t,
