@@ -109,4 +109,102 @@ gboolean hp_cohort_measures_save (HpCohortMeasures *m, GError **error);
 gboolean hp_cohort_measure_all (const HpCohortTable *table, HpCohortMeasures *m, int n_threads,
                                 HpProgress *progress, GError **error);
 
+/* ---- The training dataset ------------------------------------------------------------------ */
+
+/* hp_dataset_build writes one HDF5 file with every usable subject of a cohort, N rows in
+ * cohort.csv order, for the trainer to read:
+ *
+ *   /subject            string [N]    the subject's name (fixed-length, NUL-padded UTF-8)
+ *   /split              uint8 [N]     0 train, 1 validation, 2 test: hp_dataset_split (name)
+ *   /ecg/strip          float32 [N, 12, 5000]  the 10 s 12-lead ECG at 500 Hz in mV, filtered
+ *                       (hp_ecg_filter_signal's defaults), leads I II III aVR aVL aVF V1..V6
+ *                       (limb leads a record lacks derived from I and II); resampled linearly
+ *                       from another rate, cut or padded with zeros to 5000 samples; no NaN
+ *                       (a lead-off stretch is zeros)
+ *   /ecg/beat           float32 [N, 12, 600]   the rate-adaptive representative beat
+ *                       (HP_BEAT_ADAPTIVE) at 500 Hz, 400 ms before its R peak to 800 ms after
+ *                       (R at sample 200), zeros where the beat does not reach
+ *   /cmr/cine           float32 [N, 3, 32, 64, 64]  short-axis slices basal, mid, apical (the
+ *                       first, middle and last slice holding the LV), 32 frames spread evenly
+ *                       over the cine's cycle (linear in time, cyclic), each a 64 x 64 crop
+ *                       centred on the heart's box (HpCmrPhases) covering a square
+ *                       HP_DATASET_CROP_SCALE x the box's larger side in mm (bilinear; zeros
+ *                       outside the image), scaled so that the 1st..99th percentile of the
+ *                       subject's crops maps to 0..1 (clamped). The box is a heart with room
+ *                       around it (150-180 mm), so the crop spans the chest, the LV some 12
+ *                       pixels across
+ *   /sync/frame_phase   float32 [N, 32]  the phase (0 <= p < 1 on the ECG's beat, 0 = R) of each
+ *                       of the 32 frames, the sync's per-frame phase interpolated cyclically
+ *   /sync/offset_ms     float32 [N]   the trigger delay used: the hand-tuned one from the
+ *                       cohort's project where there is one, else the estimate
+ *   /sync/hand_tuned    uint8 [N]     1 where the offset was tuned by hand
+ *   /sync/confidence    float32 [N]   the sync estimate's confidence, 0..1
+ *   /sync/rr_ms         float32 [N]   the ECG's R-R interval (ms): the beat's time axis in
+ *                       phase (phase = ms after R / rr_ms), for the beat's phase tokens
+ *   /labels             uint8 [N, 4]  lvh, dcm, mi, af from cohort.csv (0 where missing);
+ *                       attribute "names" = "lvh,dcm,mi,af"
+ *   /phenotypes         float32 [N, 7]  lvedv_ml, lvesv_ml, lvsv_ml, lvef (a fraction; a
+ *                       cohort.csv value over 1.5 is taken for per cent), lvm_g, rvedv_ml,
+ *                       rvesv_ml: cohort.csv's value where present, else the one measured on the
+ *                       cine (LV volumes from the blood pool; lvsv = edv - esv), NaN where
+ *                       neither; attribute "names", those names comma-separated
+ *   root attributes     "format" = "heartphase-dataset", "version" = 1 (int), "cohort" (the
+ *                       folder), "n_hand_tuned" (int), "skipped" (the subjects left out,
+ *                       comma-separated; "" when none)
+ *   /ecg attributes     "fs_hz" = 500, "leads" = "I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6"
+ *
+ * Every dataset grows along its first dimension (unlimited), uncompressed; the ECG and cine
+ * datasets hold one subject per chunk (a cine is 1.5 MB), so that a trainer reads any subject
+ * with one read, the small ones some 64 KiB of subjects per chunk. */
+#define HP_DATASET_FORMAT "heartphase-dataset"
+#define HP_DATASET_VERSION 1
+#define HP_DATASET_ECG_FS_HZ 500
+#define HP_DATASET_ECG_SAMPLES 5000
+#define HP_DATASET_BEAT_SAMPLES 600
+#define HP_DATASET_BEAT_R_SAMPLE 200
+#define HP_DATASET_N_LEADS 12
+#define HP_DATASET_N_SLICES 3
+#define HP_DATASET_N_FRAMES 32
+#define HP_DATASET_CROP 64
+#define HP_DATASET_CROP_SCALE 1.0
+#define HP_DATASET_N_LABELS 4
+#define HP_DATASET_N_PHENOTYPES 7
+
+typedef enum
+{
+  HP_DATASET_TRAIN = 0,
+  HP_DATASET_VALIDATION = 1,
+  HP_DATASET_TEST = 2,
+} HpDatasetSplit;
+
+/* The split of a subject, from its name alone (FNV-1a 32-bit of the name's bytes, mod 100: under
+ * 80 train, under 90 validation, else test): a subject keeps its split whatever the cohort's
+ * order or size, and a cohort grown later keeps the old subjects where they were. */
+HpDatasetSplit hp_dataset_split (const char *subject);
+
+/* Runs the ECG, cine and sync pipelines on every subject of the cohort folder cohort_dir on
+ * n_threads workers (< 1: every core), with progress, and writes out_path as described above: to
+ * a temporary DIR/.NAME.XXXXXX beside it, flushed to disk and renamed into place at the end, so
+ * that a failure or a cancel leaves no file (nor a partial one) behind. A subject whose pipelines
+ * fail is left out (a g_message names it and why) and listed in "skipped". Fails with an HP_ERROR
+ * naming the file or folder when the cohort cannot be read, the output cannot be written, or no
+ * subject is usable; HP_ERROR_CANCELLED on a cancel. */
+gboolean hp_dataset_build (const char *cohort_dir, const char *out_path, int n_threads,
+                           HpProgress *progress, GError **error);
+
+/* What a dataset file holds, in brief. */
+typedef struct
+{
+  guint n_subjects;
+  guint n_split[3];      /* by HpDatasetSplit */
+  guint n_hand_tuned;
+  char **skipped;        /* NULL-terminated, never NULL */
+  char *cohort;          /* the cohort folder it was built from */
+} HpDatasetInfo;
+
+/* Reads the summary of a file hp_dataset_build wrote. Fails with an HP_ERROR naming the file
+ * when it cannot be opened or is not a Heartphase dataset (of this version). */
+gboolean hp_dataset_read_info (const char *path, HpDatasetInfo *info, GError **error);
+void hp_dataset_info_clear (HpDatasetInfo *info);
+
 G_END_DECLS
