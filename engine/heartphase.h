@@ -12,3 +12,6 @@
 #include "cohort/cohort.h"
 #include "sync/sync.h"
 #include "nn/nn.h"
+#include "nn/model.h"
+#include "analysis/analysis.h"
+#include "train/train.h"

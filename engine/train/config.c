@@ -1,0 +1,302 @@
+/* The training configuration: presets, JSON in and out (one table of fields for both), checks. */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "train.h"
+#include "train-private.h"
+
+typedef enum { F_INT, F_INT64, F_UINT64, F_DOUBLE, F_BOOL } FieldType;
+
+typedef struct
+{
+  const char *name;
+  FieldType type;
+  gsize offset;
+} Field;
+
+#define MF(n, t) { #n, t, offsetof (HpModelConfig, n) }
+static const Field model_fields[] = {
+  MF (leads, F_INT), MF (strip_samples, F_INT), MF (strip_patch, F_INT),
+  MF (beat_samples, F_INT), MF (beat_patch, F_INT), MF (beat_r_sample, F_INT),
+  MF (fs_hz, F_DOUBLE), MF (cine_slices, F_INT), MF (cine_frames, F_INT), MF (cine_size, F_INT),
+  MF (tube_frames, F_INT), MF (tube_size, F_INT), MF (width, F_INT), MF (depth, F_INT),
+  MF (heads, F_INT), MF (mlp_ratio, F_INT), MF (embed_dim, F_INT), MF (temperature, F_DOUBLE),
+  MF (learn_temperature, F_BOOL), MF (phase_weight, F_DOUBLE),
+};
+#define TF(n, t) { #n, t, offsetof (HpTrainConfig, n) }
+static const Field train_fields[] = {
+  TF (batch, F_INT), TF (max_steps, F_INT64), TF (warmup_steps, F_INT64), TF (lr, F_DOUBLE),
+  TF (lr_min, F_DOUBLE), TF (weight_decay, F_DOUBLE), TF (beta1, F_DOUBLE), TF (beta2, F_DOUBLE),
+  TF (eps, F_DOUBLE), TF (clip_norm, F_DOUBLE), TF (seed, F_UINT64), TF (log_every, F_INT64),
+  TF (eval_every, F_INT64), TF (checkpoint_every, F_INT64), TF (augment, F_BOOL),
+  TF (ecg_scale, F_DOUBLE), TF (ecg_noise_mv, F_DOUBLE), TF (cine_rotate_deg, F_DOUBLE),
+  TF (cine_flip, F_DOUBLE), TF (cine_intensity, F_DOUBLE),
+};
+
+gboolean
+hp_train_config_init (HpTrainConfig *c, const char *preset)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  gboolean quick = preset == NULL || strcmp (preset, "quick") == 0;
+  if (!quick && strcmp (preset, "reference") != 0)
+    return FALSE;
+  *c = (HpTrainConfig) {
+    .batch = 32, .max_steps = 600, .warmup_steps = 50, .lr = 1e-3, .lr_min = 1e-5,
+    .weight_decay = 0.05, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .clip_norm = 1.0,
+    .seed = 1, .log_every = 10, .eval_every = 100, .checkpoint_every = 100, .augment = TRUE,
+    .ecg_scale = 0.2, .ecg_noise_mv = 0.02, .cine_rotate_deg = 10, .cine_flip = 0.5,
+    .cine_intensity = 0.1, .device = g_strdup ("auto"),
+  };
+  if (quick)
+    hp_model_config_init_quick (&c->model);
+  else
+    {
+      hp_model_config_init (&c->model);
+      c->batch = 128;
+      c->max_steps = 20000;
+      c->warmup_steps = 1000;
+      c->lr = 3e-4;
+      c->eval_every = 1000;
+      c->checkpoint_every = 1000;
+      c->log_every = 20;
+    }
+  return TRUE;
+}
+
+void
+hp_train_config_clear (HpTrainConfig *c)
+{
+  if (c != NULL)
+    g_clear_pointer (&c->device, g_free);
+}
+
+static gboolean
+apply_fields (gpointer base, const Field *fields, guint n, JsonObject *o, const char *where,
+              const char *source, GError **error)
+{
+  g_autoptr (GList) members = json_object_get_members (o);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *key = l->data;
+      const Field *f = NULL;
+      for (guint i = 0; i < n; i++)
+        if (strcmp (fields[i].name, key) == 0)
+          f = &fields[i];
+      JsonNode *node = json_object_get_member (o, key);
+      if (f == NULL)
+        {
+          g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s: unknown setting “%s%s”"), source,
+                       where, key);
+          return FALSE;
+        }
+      GType t = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+      gboolean number = t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
+      gpointer p = (guint8 *) base + f->offset;
+      if ((f->type == F_BOOL && t != G_TYPE_BOOLEAN) || (f->type != F_BOOL && !number)
+          || ((f->type == F_INT || f->type == F_INT64 || f->type == F_UINT64)
+              && t != G_TYPE_INT64))
+        {
+          g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                       _("%s: setting “%s%s” has a value of the wrong kind (%s expected)"),
+                       source, where, key,
+                       f->type == F_BOOL ? "true or false"
+                       : f->type == F_DOUBLE ? _("a number") : _("a whole number"));
+          return FALSE;
+        }
+      switch (f->type)
+        {
+        case F_INT:
+          {
+            gint64 v = json_node_get_int (node);
+            if (v < G_MININT || v > G_MAXINT)
+              {
+                g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                             _("%s: setting “%s%s” is out of range"), source, where, key);
+                return FALSE;
+              }
+            *(int *) p = (int) v;
+            break;
+          }
+        case F_INT64:
+          *(gint64 *) p = json_node_get_int (node);
+          break;
+        case F_UINT64:
+          *(guint64 *) p = (guint64) json_node_get_int (node);
+          break;
+        case F_DOUBLE:
+          *(double *) p = json_node_get_double (node);
+          break;
+        case F_BOOL:
+          *(gboolean *) p = json_node_get_boolean (node);
+          break;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+hp_train_config_apply_json (HpTrainConfig *c, const char *json, const char *source,
+                            GError **error)
+{
+  g_return_val_if_fail (c != NULL && json != NULL, FALSE);
+  if (source == NULL)
+    source = "config";
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  if (!json_parser_load_from_data (parser, json, -1, &local)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: not a JSON object: %s"), source,
+                   local != NULL ? local->message : _("another kind of value"));
+      return FALSE;
+    }
+  JsonObject *o = json_node_dup_object (json_parser_get_root (parser));
+  /* "model" and "device" are not in the flat table */
+  JsonNode *model = json_object_get_member (o, "model");
+  gboolean ok = TRUE;
+  if (model != NULL)
+    {
+      if (!JSON_NODE_HOLDS_OBJECT (model))
+        {
+          g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s: “model” is not an object"),
+                       source);
+          ok = FALSE;
+        }
+      else
+        ok = apply_fields (&c->model, model_fields, G_N_ELEMENTS (model_fields),
+                           json_node_get_object (model), "model.", source, error);
+      json_object_remove_member (o, "model");
+    }
+  JsonNode *device = json_object_get_member (o, "device");
+  if (ok && device != NULL)
+    {
+      const char *d = JSON_NODE_HOLDS_VALUE (device)
+                      && json_node_get_value_type (device) == G_TYPE_STRING
+                      ? json_node_get_string (device) : NULL;
+      if (d == NULL || (strcmp (d, "cpu") != 0 && strcmp (d, "cuda") != 0
+                        && strcmp (d, "auto") != 0))
+        {
+          g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                       _("%s: “device” must be \"cpu\", \"cuda\" or \"auto\""), source);
+          ok = FALSE;
+        }
+      else
+        {
+          g_free (c->device);
+          c->device = g_strdup (d);
+        }
+      json_object_remove_member (o, "device");
+    }
+  if (ok)
+    ok = apply_fields (c, train_fields, G_N_ELEMENTS (train_fields), o, "", source, error);
+  json_object_unref (o);
+  return ok;
+}
+
+static void
+add_fields (JsonBuilder *b, gconstpointer base, const Field *fields, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      gconstpointer p = (const guint8 *) base + fields[i].offset;
+      json_builder_set_member_name (b, fields[i].name);
+      switch (fields[i].type)
+        {
+        case F_INT:
+          json_builder_add_int_value (b, *(const int *) p);
+          break;
+        case F_INT64:
+          json_builder_add_int_value (b, *(const gint64 *) p);
+          break;
+        case F_UINT64:
+          json_builder_add_int_value (b, (gint64) *(const guint64 *) p);
+          break;
+        case F_DOUBLE:
+          json_builder_add_double_value (b, *(const double *) p);
+          break;
+        case F_BOOL:
+          json_builder_add_boolean_value (b, *(const gboolean *) p);
+          break;
+        }
+    }
+}
+
+char *
+hp_train_config_to_json (const HpTrainConfig *c)
+{
+  g_return_val_if_fail (c != NULL, NULL);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model");
+  json_builder_begin_object (b);
+  add_fields (b, &c->model, model_fields, G_N_ELEMENTS (model_fields));
+  json_builder_end_object (b);
+  add_fields (b, c, train_fields, G_N_ELEMENTS (train_fields));
+  json_builder_set_member_name (b, "device");
+  json_builder_add_string_value (b, c->device != NULL ? c->device : "auto");
+  json_builder_end_object (b);
+  return hp_train_json_text (b, TRUE);
+}
+
+char *
+hp_train_json_text (JsonBuilder *b, gboolean pretty)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, pretty);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  static GRegex *stray;
+  if (g_once_init_enter (&stray))
+    g_once_init_leave (&stray, g_regex_new ("([0-9]e[-+]?[0-9]+)\\.0", G_REGEX_OPTIMIZE, 0,
+                                            NULL));
+  return g_regex_replace (stray, text, -1, 0, "\\1", 0, NULL);
+}
+
+static gboolean
+refuse (GError **error, const char *field, const char *why)
+{
+  g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("Setting “%s” %s"), field, why);
+  return FALSE;
+}
+
+gboolean
+hp_train_config_check (const HpTrainConfig *c, GError **error)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  if (!hp_model_config_check (&c->model, error))
+    return FALSE;
+  if (c->batch < 2)
+    return refuse (error, "batch", _("must be at least 2 (a contrastive loss needs negatives)"));
+  if (c->max_steps < 1)
+    return refuse (error, "max_steps", _("must be at least 1"));
+  if (c->warmup_steps < 0 || c->warmup_steps > c->max_steps)
+    return refuse (error, "warmup_steps", _("must lie between 0 and max_steps"));
+  if (!(c->lr > 0) || !isfinite (c->lr))
+    return refuse (error, "lr", _("must be a positive number"));
+  if (!(c->lr_min >= 0) || c->lr_min > c->lr)
+    return refuse (error, "lr_min", _("must lie between 0 and lr"));
+  if (!(c->weight_decay >= 0) || !isfinite (c->weight_decay))
+    return refuse (error, "weight_decay", _("must not be negative"));
+  if (!(c->beta1 >= 0 && c->beta1 < 1))
+    return refuse (error, "beta1", _("must lie in [0, 1)"));
+  if (!(c->beta2 >= 0 && c->beta2 < 1))
+    return refuse (error, "beta2", _("must lie in [0, 1)"));
+  if (!(c->eps > 0))
+    return refuse (error, "eps", _("must be positive"));
+  if (!(c->clip_norm >= 0))
+    return refuse (error, "clip_norm", _("must not be negative (0: no clipping)"));
+  if (c->log_every < 1 || c->eval_every < 0 || c->checkpoint_every < 0)
+    return refuse (error, "log_every", _("and eval_every, checkpoint_every must not be negative"));
+  if (!(c->ecg_scale >= 0 && c->ecg_scale < 1) || !(c->ecg_noise_mv >= 0)
+      || !(c->cine_rotate_deg >= 0 && c->cine_rotate_deg <= 180)
+      || !(c->cine_flip >= 0 && c->cine_flip <= 1)
+      || !(c->cine_intensity >= 0 && c->cine_intensity < 1))
+    return refuse (error, "augment", _("values are out of range"));
+  return TRUE;
+}

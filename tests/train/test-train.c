@@ -1,0 +1,326 @@
+/* The training run on a tiny synthetic cohort: configuration (presets, JSON, refusals naming the
+ * field), the dataset as the trainer reads it, a run's events and checkpoint, a batch shrunk to a
+ * small cohort, and a run stopped (as by SIGTERM) and resumed that ends bit for bit where an
+ * uninterrupted one does. */
+#include <math.h>
+#include <string.h>
+
+#include "heartphase.h"
+#include "hp-test.h"
+#include "nn/model.h"
+#include "train/train.h"
+
+static const char *
+dataset (void)
+{
+  static char *path;
+  if (path != NULL)
+    return path;
+  HpCohortOptions o;
+  hp_cohort_options_init (&o);
+  o.seed = 404;
+  o.n_subjects = 16;
+  o.n_frames = 20;
+  o.n_slices = 6;
+  o.rows = o.columns = 96;
+  o.pixel_mm = 3.9;
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "cohort", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_cohort_write (&o, dir, NULL, &error));
+  path = g_build_filename (hp_test_tmpdir (), "cohort.h5", NULL);
+  g_assert_true (hp_dataset_build (dir, path, 0, NULL, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+/* A model small enough to train for a few steps in a test. */
+static void
+tiny (HpTrainConfig *c)
+{
+  g_assert_true (hp_train_config_init (c, "quick"));
+  HpModelConfig *m = &c->model;
+  m->strip_samples = 500;
+  m->strip_patch = 50;
+  m->beat_patch = 60;
+  m->cine_frames = 8;
+  m->cine_size = 16;
+  m->tube_frames = 2;
+  m->tube_size = 8;
+  m->width = 16;
+  m->depth = 1;
+  m->heads = 2;
+  m->mlp_ratio = 2;
+  m->embed_dim = 8;
+  c->batch = 4;
+  c->max_steps = 6;
+  c->warmup_steps = 2;
+  c->log_every = 1;
+  c->eval_every = 3;
+  c->checkpoint_every = 3;
+}
+
+static void
+test_config (void)
+{
+  HpTrainConfig c;
+  g_autoptr (GError) error = NULL;
+  for (int k = 0; k < 2; k++)
+    {
+      g_assert_true (hp_train_config_init (&c, k == 0 ? "quick" : "reference"));
+      g_assert_true (hp_train_config_check (&c, &error));
+      g_assert_no_error (error);
+      hp_train_config_clear (&c);
+    }
+  g_assert_false (hp_train_config_init (&c, "huge"));
+  g_assert_true (hp_train_config_init (&c, "quick"));
+  /* written and read back whole */
+  g_autofree char *json = hp_train_config_to_json (&c);
+  HpTrainConfig d;
+  hp_train_config_init (&d, "reference");
+  g_assert_true (hp_train_config_apply_json (&d, json, "config.json", &error));
+  g_autofree char *again = hp_train_config_to_json (&d);
+  g_assert_cmpstr (json, ==, again);
+  hp_train_config_clear (&d);
+  /* overrides, nested and flat */
+  g_assert_true (hp_train_config_apply_json (&c, "{\"lr\": 0.002, \"model\": {\"width\": 96},"
+                                                 " \"device\": \"cpu\"}", "x.json", &error));
+  g_assert_cmpfloat (c.lr, ==, 0.002);
+  g_assert_cmpint (c.model.width, ==, 96);
+  g_assert_cmpstr (c.device, ==, "cpu");
+  /* refused, naming the setting and the file */
+  static const struct
+  {
+    const char *json, *words;
+  } bad[] = {
+    { "{\"learning_rate\": 1}", "learning_rate" },
+    { "{\"batch\": 2.5}", "batch" },
+    { "{\"model\": {\"depth\": \"three\"}}", "model.depth" },
+    { "{\"device\": \"tpu\"}", "device" },
+    { "[1]", "x.json" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_false (hp_train_config_apply_json (&c, bad[i].json, "x.json", &error));
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, bad[i].words));
+      g_clear_error (&error);
+    }
+  /* checked before anything starts */
+  static const struct
+  {
+    const char *json, *field;
+  } out_of_range[] = {
+    { "{\"lr\": -0.001}", "lr" },
+    { "{\"batch\": 1}", "batch" },
+    { "{\"max_steps\": 0}", "max_steps" },
+    { "{\"warmup_steps\": 100000}", "warmup_steps" },
+    { "{\"model\": {\"heads\": 5}}", "heads" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (out_of_range); i++)
+    {
+      HpTrainConfig e;
+      hp_train_config_init (&e, "quick");
+      g_assert_true (hp_train_config_apply_json (&e, out_of_range[i].json, "x.json", &error));
+      g_assert_false (hp_train_config_check (&e, &error));
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, out_of_range[i].field));
+      g_clear_error (&error);
+      hp_train_config_clear (&e);
+    }
+  hp_train_config_clear (&c);
+}
+
+static void
+test_data (void)
+{
+  HpTrainConfig c;
+  tiny (&c);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpTrainData) d = hp_train_data_open (dataset (), &c.model, &error);
+  g_assert_no_error (error);
+  int nt, nv, ns;
+  const int *train = hp_train_data_rows (d, HP_DATASET_TRAIN, &nt);
+  hp_train_data_rows (d, HP_DATASET_VALIDATION, &nv);
+  hp_train_data_rows (d, HP_DATASET_TEST, &ns);
+  g_assert_cmpint (nt + nv + ns, ==, hp_train_data_n_subjects (d));
+  g_assert_cmpint (nt, >=, 8);
+  const HpModelConfig *m = &c.model;
+  gsize ns_ = (gsize) 2 * 12 * m->strip_samples, nb = 2 * 12 * 600;
+  gsize nc = (gsize) 2 * 3 * m->cine_frames * m->cine_size * m->cine_size;
+  g_autofree float *s1 = g_new (float, ns_), *b1 = g_new (float, nb), *c1 = g_new (float, nc);
+  g_autofree float *s2 = g_new (float, ns_), *b2 = g_new (float, nb), *c2 = g_new (float, nc);
+  float p1[16], p2[16], r1[2], r2[2];
+  /* the same seed, the same batch; another seed, other augmentations */
+  g_assert_true (hp_train_data_read (d, train, 2, &c, TRUE, 7, s1, b1, c1, p1, r1, &error));
+  g_assert_true (hp_train_data_read (d, train, 2, &c, TRUE, 7, s2, b2, c2, p2, r2, &error));
+  g_assert_cmpint (memcmp (s1, s2, sizeof (float) * ns_), ==, 0);
+  g_assert_cmpint (memcmp (c1, c2, sizeof (float) * nc), ==, 0);
+  g_assert_true (hp_train_data_read (d, train, 2, &c, TRUE, 8, s2, b2, c2, p2, r2, &error));
+  g_assert_cmpint (memcmp (s1, s2, sizeof (float) * ns_), !=, 0);
+  /* phases in [0, 1), R-R of a heart */
+  for (int i = 0; i < 2 * m->cine_frames; i++)
+    g_assert_true (p1[i] >= 0 && p1[i] < 1);
+  g_assert_true (r1[0] > 300 && r1[0] < 2000);
+  /* without augmentation the cine keeps its range */
+  g_assert_true (hp_train_data_read (d, train, 2, &c, FALSE, 0, s1, b1, c1, p1, r1, &error));
+  float lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+  for (gsize i = 0; i < nc; i++)
+    lo = MIN (lo, c1[i]), hi = MAX (hi, c1[i]);
+  g_assert_cmpfloat (lo, >=, 0);
+  g_assert_cmpfloat (hi, <=, 1);
+  g_assert_cmpfloat (hi, >, 0.5);
+  /* a model the file cannot feed; a file that is no dataset */
+  HpModelConfig wrong = c.model;
+  wrong.cine_size = 48;
+  g_assert_null (hp_train_data_open (dataset (), &wrong, &error));
+  g_assert_error (error, HP_ERROR, HP_ERROR_INVALID);
+  g_clear_error (&error);
+  g_autofree char *junk = hp_test_write_file ("junk.h5", "not hdf5", 8);
+  g_assert_null (hp_train_data_open (junk, &c.model, &error));
+  hp_test_assert_error (error, HP_ERROR_FORMAT, junk);
+  hp_train_config_clear (&c);
+}
+
+/* The events of a run folder's progress.jsonl, one JSON object each. */
+static GPtrArray *
+events_of (const char *run)
+{
+  g_autofree char *path = g_build_filename (run, "progress.jsonl", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (int i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      g_ptr_array_add (out, g_strdup (lines[i]));
+  return out;
+}
+
+static int
+count_kind (GPtrArray *events, const char *kind)
+{
+  g_autofree char *needle = g_strdup_printf ("{\"event\":\"%s\"", kind);
+  int n = 0;
+  for (guint i = 0; i < events->len; i++)
+    n += g_str_has_prefix (events->pdata[i], needle);
+  return n;
+}
+
+static void
+test_run (void)
+{
+  HpTrainConfig c;
+  tiny (&c);
+  c.batch = 64;   /* more than the cohort's training subjects: shrunk, with a warning */
+  g_autofree char *run = g_build_filename (hp_test_tmpdir (), "run", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_train_run (&c, dataset (), run, FALSE, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) ev = events_of (run);
+  for (guint i = 0; i < ev->len; i++)
+    g_test_message ("%s", (char *) ev->pdata[i]);
+  g_assert_cmpint (count_kind (ev, "warning"), ==, 1);
+  g_assert_cmpint (count_kind (ev, "start"), ==, 1);
+  g_assert_cmpint (count_kind (ev, "step"), ==, 6);
+  g_assert_cmpint (count_kind (ev, "eval"), ==, 2);
+  g_assert_cmpint (count_kind (ev, "checkpoint"), ==, 2);
+  g_assert_cmpint (count_kind (ev, "done"), ==, 1);
+  g_assert_nonnull (strstr (ev->pdata[ev->len - 1], "done"));
+  /* the checkpoint: every weight and both moments, the config in the metadata */
+  g_autofree char *ck = g_build_filename (run, "checkpoint.safetensors", NULL);
+  g_autoptr (HpSafetensors) st = hp_safetensors_load (ck, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (hp_safetensors_get (st, "strip.blocks.0.attn.qkv.weight"));
+  g_assert_nonnull (hp_safetensors_get (st, "optimizer.exp_avg.head_ecg.weight"));
+  g_assert_nonnull (hp_safetensors_get (st, "optimizer.exp_avg_sq.cine.patch.weight"));
+  g_assert_cmpstr (hp_safetensors_get_metadata (st, "step"), ==, "6");
+  g_assert_nonnull (strstr (hp_safetensors_get_metadata (st, "config"), "\"width\""));
+  g_autofree char *cfg = g_build_filename (run, "config.json", NULL);
+  g_assert_true (g_file_test (cfg, G_FILE_TEST_IS_REGULAR));
+  /* a dataset that is not there: an error event naming it, and the error */
+  g_autofree char *run2 = g_build_filename (hp_test_tmpdir (), "run-missing", NULL);
+  g_assert_false (hp_train_run (&c, "/nonexistent/cohort.h5", run2, FALSE, TRUE, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "/nonexistent/cohort.h5"));
+  g_autoptr (GPtrArray) ev2 = events_of (run2);
+  g_assert_cmpint (count_kind (ev2, "error"), ==, 1);
+  hp_train_config_clear (&c);
+}
+
+/* The run's step losses, in order. */
+static GArray *
+losses_of (GPtrArray *ev)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (double));
+  for (guint i = 0; i < ev->len; i++)
+    {
+      const char *line = ev->pdata[i];
+      if (!g_str_has_prefix (line, "{\"event\":\"step\""))
+        continue;
+      const char *l = strstr (line, "\"loss\":");
+      g_assert_nonnull (l);
+      double v = g_ascii_strtod (l + 7, NULL);
+      g_array_append_val (a, v);
+    }
+  return a;
+}
+
+static void
+test_resume (void)
+{
+  HpTrainConfig c;
+  tiny (&c);
+  c.eval_every = 0;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *whole = g_build_filename (hp_test_tmpdir (), "whole", NULL);
+  g_autofree char *parts = g_build_filename (hp_test_tmpdir (), "parts", NULL);
+  g_assert_true (hp_train_run (&c, dataset (), whole, FALSE, TRUE, NULL, &error));
+  /* stopped after its first step, as SIGTERM does, then resumed from its checkpoint */
+  volatile int stop = 1;
+  g_assert_true (hp_train_run (&c, dataset (), parts, FALSE, TRUE, &stop, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) ev1 = events_of (parts);
+  g_assert_cmpint (count_kind (ev1, "stopped"), ==, 1);
+  g_assert_cmpint (count_kind (ev1, "done"), ==, 0);
+  g_assert_true (hp_train_run (&c, dataset (), parts, TRUE, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) a = events_of (whole), b = events_of (parts);
+  g_autoptr (GArray) la = losses_of (a), lb = losses_of (b);
+  g_assert_cmpuint (la->len, ==, 6);
+  g_assert_cmpuint (lb->len, ==, 6);
+  for (guint i = 0; i < la->len; i++)
+    {
+      g_test_message ("step %u: loss %.9f uninterrupted, %.9f stopped and resumed", i + 1,
+                      g_array_index (la, double, i), g_array_index (lb, double, i));
+      g_assert_cmpfloat (g_array_index (la, double, i), ==, g_array_index (lb, double, i));
+    }
+  /* the final weights, bit for bit */
+  g_autofree char *ca = g_build_filename (whole, "checkpoint.safetensors", NULL);
+  g_autofree char *cb = g_build_filename (parts, "checkpoint.safetensors", NULL);
+  g_autoptr (HpSafetensors) sa = hp_safetensors_load (ca, &error);
+  g_autoptr (HpSafetensors) sb = hp_safetensors_load (cb, &error);
+  g_assert_cmpuint (hp_safetensors_n_tensors (sa), ==, hp_safetensors_n_tensors (sb));
+  for (guint i = 0; i < hp_safetensors_n_tensors (sa); i++)
+    {
+      const HpSafetensor *x = hp_safetensors_get (sa, hp_safetensors_name (sa, i));
+      const HpSafetensor *y = hp_safetensors_get (sb, hp_safetensors_name (sa, i));
+      g_assert_nonnull (y);
+      g_assert_cmpuint (x->bytes, ==, y->bytes);
+      g_assert_cmpint (memcmp (x->data, y->data, x->bytes), ==, 0);
+    }
+  /* resuming a folder without a checkpoint says so */
+  g_autofree char *none = g_build_filename (hp_test_tmpdir (), "none", NULL);
+  g_assert_false (hp_train_run (&c, dataset (), none, TRUE, TRUE, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "checkpoint.safetensors"));
+  hp_train_config_clear (&c);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/train/config", test_config);
+  g_test_add_func ("/train/data", test_data);
+  g_test_add_func ("/train/run", test_run);
+  g_test_add_func ("/train/resume", test_resume);
+  return g_test_run ();
+}
