@@ -491,8 +491,8 @@ hp_safetensors_copy_f32 (const HpSafetensors *st, const char *name, float *out, 
   if (t->dtype != HP_DTYPE_F32 || t->count != count)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   _("%s: tensor “%s” is %s with %" G_GSIZE_FORMAT " values, not F32 with %"
-                     G_GSIZE_FORMAT), st->path, name, dtype_name (t->dtype), t->count, count);
+                   _("%s: tensor “%s” is %s with %zu values, not F32 with %zu"), st->path, name,
+                   dtype_name (t->dtype), (size_t) t->count, (size_t) count);
       return FALSE;
     }
   /* the data is only byte-aligned in the file: copied, not cast */

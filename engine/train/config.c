@@ -104,7 +104,7 @@ apply_fields (gpointer base, const Field *fields, guint n, JsonObject *o, const 
           g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
                        _("%s: setting “%s%s” has a value of the wrong kind (%s expected)"),
                        source, where, key,
-                       f->type == F_BOOL ? "true or false"
+                       f->type == F_BOOL ? _("true or false")
                        : f->type == F_DOUBLE ? _("a number") : _("a whole number"));
           return FALSE;
         }

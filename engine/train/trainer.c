@@ -430,8 +430,8 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
       if (!isfinite (l.loss))
         {
           g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                       _("The loss became %g at step %" G_GINT64_FORMAT
-                         ": lower the learning rate"), l.loss, r->step + 1);
+                       _("The loss became %g at step %lld: lower the learning rate"), l.loss,
+                       (long long) (r->step + 1));
           return FALSE;
         }
       if (c->clip_norm > 0)
