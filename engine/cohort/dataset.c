@@ -72,51 +72,6 @@ item_free (Item *it)
   g_free (it);
 }
 
-static int
-cmp_names (gconstpointer a, gconstpointer b)
-{
-  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
-}
-
-/* The subject's ECG as hp_sync_subject finds it (its finder is private to sync.c): ecg.xml,
- * ecg.hea, else the first file by name that a reader takes. */
-static char *
-find_ecg (const char *dir, GError **error)
-{
-  static const char *const names[] = { "ecg.xml", "ecg.hea" };
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *p = g_build_filename (dir, names[i], NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer (&p);
-    }
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GDir) d = g_dir_open (dir, 0, &local);
-  if (d == NULL)
-    {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot be read: %s"), dir,
-                   local->message);
-      return NULL;
-    }
-  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (!g_str_has_suffix (name, ".dcm") && !g_str_has_suffix (name, ".dat"))
-      g_ptr_array_add (found, g_strdup (name));
-  g_ptr_array_sort (found, cmp_names);
-  for (guint i = 0; i < found->len; i++)
-    {
-      g_autofree char *p = g_build_filename (dir, g_ptr_array_index (found, i), NULL);
-      if (!g_file_test (p, G_FILE_TEST_IS_REGULAR))
-        continue;
-      g_autofree char *format = hp_signal_detect_format (p, NULL);
-      if (format != NULL)
-        return g_steal_pointer (&p);
-    }
-  g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: no ECG recording in the folder"), dir);
-  return NULL;
-}
-
 /* The twelve standard leads of s in the dataset's order, N_LEADS x n_samples floats (free
  * them). Limb leads the record lacks are derived from the two it has (Einthoven's and
  * Goldberger's relations: I + III = II, aVR = -(I + II) / 2, ...), as an 8-lead record stores
@@ -441,7 +396,7 @@ build_subject (const Shared *sh, guint row, Item *it, GError **error)
     }
 
   /* the ECG */
-  g_autofree char *ecg_path = find_ecg (dir, error);
+  g_autofree char *ecg_path = hp_sync_find_ecg (dir, error);
   if (ecg_path == NULL)
     return FALSE;
   g_autoptr (HpSignal) filtered = hp_signal_load (ecg_path, NULL, error);

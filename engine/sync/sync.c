@@ -519,8 +519,8 @@ cmp_names (gconstpointer a, gconstpointer b)
 }
 
 /* The ECG of a subject's folder: ecg.xml, ecg.hea, or the first file a reader takes. */
-static char *
-find_ecg (const char *dir, GError **error)
+char *
+hp_sync_find_ecg (const char *dir, GError **error)
 {
   static const char *const names[] = { "ecg.xml", "ecg.hea" };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
@@ -639,7 +639,7 @@ hp_sync_subject_measure (const char *dir, HpProgress *progress, HpIntervals *int
       g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: no such folder"), dir);
       return NULL;
     }
-  g_autofree char *ecg_path = find_ecg (dir, error);
+  g_autofree char *ecg_path = hp_sync_find_ecg (dir, error);
   if (ecg_path == NULL)
     return NULL;
   if (!hp_progress_report (progress, 0.0, _("Reading the ECG"), error))

@@ -120,6 +120,10 @@ void hp_sync_set_offset (HpSync *sync, double offset_ms);
 /* Back to the estimate: its offset and its method. */
 void hp_sync_reset_offset (HpSync *sync);
 
+/* A subject folder's ECG (free it): ecg.xml, or a WFDB record ecg.hea, or the first file by name
+ * that a reader takes; NULL with an HP_ERROR naming the folder when there is none. */
+char *hp_sync_find_ecg (const char *dir, GError **error);
+
 /* Runs both pipelines on a subject folder: an ECG (ecg.xml, or a WFDB record ecg.hea, or the
  * first file hp_signal_load takes) and the short-axis cine (the sax/ subfolder, else the folder
  * itself). progress may be NULL. NULL with an HP_ERROR naming the path when the folder holds no
