@@ -5,7 +5,8 @@ packages="gcc g++ pkg-config meson ninja-build gettext python3
   libglib2.0-dev libgtk-4-dev libadwaita-1-dev libepoxy-dev libfftw3-dev libjson-glib-dev
   libxml2-dev libhdf5-dev liblapacke-dev libopenblas-dev libdcmtk-dev libnifti2-dev libbiosig-dev
   libsndfile1-dev libssl-dev libtiff-dev zlib1g-dev
-  desktop-file-utils appstream xvfb xauth libgl1-mesa-dri fonts-dejavu-core dcmtk"
+  desktop-file-utils appstream xvfb xauth libgl1-mesa-dri fonts-dejavu-core dcmtk
+  python3-torch python3-numpy"
 if [ "$(id -u)" -eq 0 ]; then
   run=""
 else

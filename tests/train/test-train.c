@@ -4,6 +4,7 @@
  * uninterrupted one does. */
 #include <math.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "heartphase.h"
 #include "hp-test.h"
@@ -314,6 +315,76 @@ test_resume (void)
   hp_train_config_clear (&c);
 }
 
+/* The checkpoint of a run, loaded into PyTorch's reference model (tests/reference/model.py),
+ * gives the engine's embeddings of the same subjects. Skipped where PyTorch is not installed. */
+static void
+test_checkpoint_in_pytorch (void)
+{
+  HpTrainConfig c;
+  tiny (&c);
+  c.max_steps = 2;
+  c.eval_every = 0;
+  g_autofree char *run = g_build_filename (hp_test_tmpdir (), "torch-run", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_train_run (&c, dataset (), run, FALSE, TRUE, NULL, &error));
+  g_autofree char *ck = g_build_filename (run, "checkpoint.safetensors", NULL);
+  g_autoptr (HpSafetensors) st = hp_safetensors_load (ck, &error);
+  g_assert_no_error (error);
+  /* the engine's embeddings of four subjects with the checkpoint's weights */
+  const int n = 4;
+  g_autoptr (HpModel) m = hp_model_new (&c.model, n, FALSE, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < hp_model_n_tensors (m); i++)
+    g_assert_true (hp_safetensors_copy_f32 (st, hp_model_tensor_name (m, i),
+                                            hp_model_tensor_data (m, i),
+                                            (gsize) hp_model_tensor_shape (m, i, NULL, NULL),
+                                            &error));
+  g_autoptr (HpTrainData) d = hp_train_data_open (dataset (), &c.model, &error);
+  int nt;
+  const int *rows = hp_train_data_rows (d, HP_DATASET_TRAIN, &nt);
+  const HpModelConfig *mc = &c.model;
+  gsize ns = (gsize) n * 12 * mc->strip_samples;
+  gsize nc = (gsize) n * 3 * mc->cine_frames * mc->cine_size * mc->cine_size;
+  g_autofree float *strip = g_new (float, ns), *beat = g_new (float, n * 12 * 600);
+  g_autofree float *cine = g_new (float, nc);
+  float phase[4 * 8], rr[4], ze[4 * 8], zc[4 * 8];
+  g_assert_true (hp_train_data_read (d, rows, n, &c, FALSE, 0, strip, beat, cine, phase, rr,
+                                     &error));
+  HpModelBatch b = { .n = n, .strip = strip, .beat = beat, .cine = cine, .frame_phase = phase,
+                     .rr_ms = rr };
+  hp_model_embed (m, &b, ze, zc);
+  g_autoptr (HpSafetensorsWriter) w = hp_safetensors_writer_new ();
+  hp_safetensors_writer_add (w, "input.strip", HP_DTYPE_F32, 3,
+                             (gint64[]) { n, 12, mc->strip_samples }, strip);
+  hp_safetensors_writer_add (w, "input.cine", HP_DTYPE_F32, 5,
+                             (gint64[]) { n, 3, mc->cine_frames, mc->cine_size, mc->cine_size },
+                             cine);
+  hp_safetensors_writer_add (w, "out.z_ecg", HP_DTYPE_F32, 2, (gint64[]) { n, mc->embed_dim }, ze);
+  hp_safetensors_writer_add (w, "out.z_cmr", HP_DTYPE_F32, 2, (gint64[]) { n, mc->embed_dim }, zc);
+  g_autofree char *io = g_build_filename (hp_test_tmpdir (), "torch-io.safetensors", NULL);
+  g_assert_true (hp_safetensors_writer_write (w, io, &error));
+  g_autofree char *script = g_build_filename (g_getenv ("HP_SOURCE_ROOT"), "tests", "reference",
+                                              "check_checkpoint.py", NULL);
+  const char *argv[] = { "/usr/bin/python3", script, ck, io, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  if (!g_file_test (argv[0], G_FILE_TEST_IS_EXECUTABLE)
+      || !g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                        &status, NULL))
+    {
+      g_test_skip ("/usr/bin/python3 is not there: the checkpoint was not tried in PyTorch");
+      hp_train_config_clear (&c);
+      return;
+    }
+  g_test_message ("%s%s", out, err);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
+    g_test_skip ("PyTorch (Debian's python3-torch) is not installed: the checkpoint was not "
+                 "tried in PyTorch");
+  else
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  hp_train_config_clear (&c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -322,5 +393,6 @@ main (int argc, char **argv)
   g_test_add_func ("/train/data", test_data);
   g_test_add_func ("/train/run", test_run);
   g_test_add_func ("/train/resume", test_resume);
+  g_test_add_func ("/train/checkpoint-in-pytorch", test_checkpoint_in_pytorch);
   return g_test_run ();
 }
