@@ -9,13 +9,14 @@ the double C paths start from the same numbers); every result is computed in flo
 
 Run with Debian's python3-torch:  /usr/bin/python3 tests/reference/golden_ops.py
 """
-import json
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import write_safetensors  # noqa: E402  (the format, written once)
 
 torch.manual_seed(20261206)
 torch.set_default_dtype(torch.float64)
@@ -198,31 +199,8 @@ put("clipgrad.out1", p1.grad.double())
 put("clipgrad.out2", p2.grad.double())
 
 
-# ---- the file: safetensors laid out by hand (the format is a JSON header and raw bytes) ----------------
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name]
-        if t.dtype in (torch.int64,):
-            dtype, data = "I64", t.contiguous().numpy().astype("<i8").tobytes()
-        else:
-            dtype, data = "F64", t.double().contiguous().numpy().astype("<f8").tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    tmp = path + ".part"
-    with open(tmp, "wb") as fh:
-        fh.write(struct.pack("<Q", len(text)))
-        fh.write(text)
-        for blob in blobs:
-            fh.write(blob)
-    os.replace(tmp, path)
-
-
 here = os.path.dirname(os.path.abspath(__file__))
 target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "nn", "golden-ops.safetensors")
-write_safetensors(target, out, {"torch": torch.__version__, "script": "tests/reference/golden_ops.py"})
+write_safetensors(target, {k: v.double() if v.is_floating_point() else v for k, v in out.items()},
+                  {"torch": torch.__version__, "script": "tests/reference/golden_ops.py"})
 print(f"{len(out)} tensors written to {os.path.normpath(target)}")
