@@ -257,13 +257,30 @@ NN (model_lead_mean_backward) (HpModel *m, real *d_tok, const real *d_out, int n
 
 /* ---- Whole passes ---------------------------------------------------------------------------- */
 
-/* The ECG's global embedding (zn_ecg) from the strip. */
+/* The beat encoder, and its phase tokens (un) when phases is TRUE. */
 static void
-NN (model_forward_strip) (HpModel *m, int n, const real *strip)
+NN (model_forward_beat) (HpModel *m, int n, const real *beat, gboolean phases)
 {
-  Encoder *en = &m->enc[ENC_STRIP];
+  NN (model_encoder_forward) (m, ENC_BEAT, n, beat);
+  if (!phases)
+    return;
+  NN (model_lead_mean_forward) (m, m->ph_ecg, m->enc[ENC_BEAT].out, n);
+  NN (model_head_forward) (m, m->head_first + PHASE_ECG_W, m->u, m->un, m->nrm_u, m->ph_ecg,
+                           n * m->n_phase);
+}
+
+/* The ECG's global embedding (zn_ecg) from the strip and the beat: the beat encoder's output
+ * must already be there (model_forward_beat), so that a step encodes the beat once for both
+ * heads. */
+static void
+NN (model_forward_ecg) (HpModel *m, int n, const real *strip)
+{
+  Encoder *en = &m->enc[ENC_STRIP], *eb = &m->enc[ENC_BEAT];
+  const int W = m->c.width;
   NN (model_encoder_forward) (m, ENC_STRIP, n, strip);
-  NN (hp_nn_mean_pool_forward) (m->pool_ecg, en->out, n, en->n_tok, m->c.width);
+  NN (hp_nn_mean_pool_forward) (m->pool_ecg, en->out, n, en->n_tok, W);
+  NN (hp_nn_mean_pool_forward) (m->pool_beat, eb->out, n, eb->n_tok, W);
+  NN (hp_nn_add_forward) (m->pool_ecg, m->pool_ecg, m->pool_beat, (gint64) n * W);
   NN (model_head_forward) (m, m->head_first + HEAD_ECG_W, m->z_ecg, m->zn_ecg, m->nrm_ecg,
                            m->pool_ecg, n);
 }
@@ -286,15 +303,6 @@ NN (model_forward_cine) (HpModel *m, int n, const real *cine, gboolean frames)
                            n * m->n_frame);
 }
 
-static void
-NN (model_forward_beat) (HpModel *m, int n, const real *beat)
-{
-  NN (model_encoder_forward) (m, ENC_BEAT, n, beat);
-  NN (model_lead_mean_forward) (m, m->ph_ecg, m->enc[ENC_BEAT].out, n);
-  NN (model_head_forward) (m, m->head_first + PHASE_ECG_W, m->u, m->un, m->nrm_u, m->ph_ecg,
-                           n * m->n_phase);
-}
-
 /* Forward, loss and backward; the positives are already in pos_u and pos_v. */
 static void
 NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
@@ -307,8 +315,8 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
   const double tau = m->log_tau >= 0 ? exp ((double) *NN (model_param) (m, m->log_tau))
                                      : c->temperature;
 
-  NN (model_forward_strip) (m, n, strip);
-  NN (model_forward_beat) (m, n, beat);
+  NN (model_forward_beat) (m, n, beat, TRUE);
+  NN (model_forward_ecg) (m, n, strip);
   NN (model_forward_cine) (m, n, cine, TRUE);
 
   /* Both losses are computed whatever the weights, so that either can be followed during
@@ -339,7 +347,8 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
 
   real *d_y = m->d_y;
 
-  /* strip: head_ecg, the mean over tokens, the encoder. */
+  /* strip: head_ecg, the mean over tokens, the encoder. d_pool_ecg is kept for the beat, whose
+   * mean over its tokens is the other term of pool_ecg. */
   Encoder *en = &m->enc[ENC_STRIP];
   NN (model_head_backward) (m, m->head_first + HEAD_ECG_W, m->d_pool_ecg, m->d_z_ecg,
                             m->d_zn_ecg, m->z_ecg, m->nrm_ecg, m->pool_ecg, n);
@@ -347,12 +356,14 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
   NN (hp_nn_mean_pool_backward) (d_y, m->d_pool_ecg, n, en->n_tok, W);
   NN (model_encoder_backward) (m, ENC_STRIP, n, strip, d_y);
 
-  /* beat: phase_ecg, the mean over the leads, the encoder. */
+  /* beat: phase_ecg and the mean over the leads, and head_ecg's share through the mean over
+   * all its tokens, meet on the encoder's output. */
   en = &m->enc[ENC_BEAT];
   NN (model_head_backward) (m, m->head_first + PHASE_ECG_W, m->d_ph_ecg, m->d_u, m->d_un, m->u,
                             m->nrm_u, m->ph_ecg, n * P);
   NN (model_zero) (d_y, (gsize) n * en->n_tok * W);
   NN (model_lead_mean_backward) (m, d_y, m->d_ph_ecg, n);
+  NN (hp_nn_mean_pool_backward) (d_y, m->d_pool_ecg, n, en->n_tok, W);
   NN (model_encoder_backward) (m, ENC_BEAT, n, beat, d_y);
 
   /* cine: both heads meet on the encoder's output. */
@@ -368,13 +379,14 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
 }
 
 static void
-NN (model_embed) (HpModel *m, int n, gconstpointer strip, gconstpointer cine, gpointer z_ecg,
-                  gpointer z_cmr)
+NN (model_embed) (HpModel *m, int n, gconstpointer strip, gconstpointer beat, gconstpointer cine,
+                  gpointer z_ecg, gpointer z_cmr)
 {
   const gsize bytes = (gsize) n * m->c.embed_dim * sizeof (real);
   if (z_ecg)
     {
-      NN (model_forward_strip) (m, n, strip);
+      NN (model_forward_beat) (m, n, beat, FALSE);
+      NN (model_forward_ecg) (m, n, strip);
       memcpy (z_ecg, m->zn_ecg, bytes);
     }
   if (z_cmr)

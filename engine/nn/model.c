@@ -219,7 +219,8 @@ struct _HpModel
   int max_tok; /* the most tokens per subject of the three encoders */
 
   /* The heads' activations. */
-  gpointer pool_ecg, z_ecg, zn_ecg, nrm_ecg;
+  gpointer pool_ecg, z_ecg, zn_ecg, nrm_ecg; /* pool_ecg: strip mean + beat mean */
+  gpointer pool_beat;                        /* the beat's mean over its tokens */
   gpointer pool_cmr, z_cmr, zn_cmr, nrm_cmr;
   gpointer ph_ecg, u, un, nrm_u; /* the lead means of the beat's tokens, then phase_ecg */
   gpointer ph_cmr, v, vn, nrm_v; /* the spatial means of the cine's tokens, then phase_cmr */
@@ -370,6 +371,7 @@ alloc_activations (HpModel *m)
 
   const gsize BP = B * m->n_phase, BF = B * m->n_frame;
   m->pool_ecg = model_alloc (m, B * W);
+  m->pool_beat = model_alloc (m, B * W);
   m->z_ecg = model_alloc (m, B * E);
   m->zn_ecg = model_alloc (m, B * E);
   m->nrm_ecg = model_alloc (m, B);
@@ -782,23 +784,23 @@ hp_model_embed (HpModel *m, const HpModelBatch *batch, gpointer z_ecg, gpointer 
 {
   g_return_if_fail (m != NULL && batch != NULL);
   g_return_if_fail (batch->n >= 1 && batch->n <= m->max_batch);
-  g_return_if_fail (z_ecg == NULL || batch->strip != NULL);
+  g_return_if_fail (z_ecg == NULL || (batch->strip != NULL && batch->beat != NULL));
   g_return_if_fail (z_cmr == NULL || batch->cine != NULL);
 
   if (m->use_double)
-    model_embed_d (m, batch->n, batch->strip, batch->cine, z_ecg, z_cmr);
+    model_embed_d (m, batch->n, batch->strip, batch->beat, batch->cine, z_ecg, z_cmr);
   else
-    model_embed (m, batch->n, batch->strip, batch->cine, z_ecg, z_cmr);
+    model_embed (m, batch->n, batch->strip, batch->beat, batch->cine, z_ecg, z_cmr);
 }
 
 void
-hp_model_embed_ecg (HpModel *m, int n, gconstpointer strip, gpointer z_ecg)
+hp_model_embed_ecg (HpModel *m, int n, gconstpointer strip, gconstpointer beat, gpointer z_ecg)
 {
-  g_return_if_fail (m != NULL && strip != NULL && z_ecg != NULL);
+  g_return_if_fail (m != NULL && strip != NULL && beat != NULL && z_ecg != NULL);
   g_return_if_fail (n >= 1 && n <= m->max_batch);
 
   if (m->use_double)
-    model_embed_d (m, n, strip, NULL, z_ecg, NULL);
+    model_embed_d (m, n, strip, beat, NULL, z_ecg, NULL);
   else
-    model_embed (m, n, strip, NULL, z_ecg, NULL);
+    model_embed (m, n, strip, beat, NULL, z_ecg, NULL);
 }

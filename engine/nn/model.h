@@ -10,11 +10,16 @@
  *    blocks  x = x + attn.proj (MHSA (attn.qkv (norm1 (x))));  x = x + mlp.fc2 (GELU (mlp.fc1
  *    (norm2 (x))))  (heads H, MLP width mlp_ratio W); a final LayerNorm "norm".
  *  - strip: input [B, 12, strip_samples], patches of 1 lead x strip_patch samples
- *    (hp_nn_patch_embed: tokens lead-major), T = 12 strip_samples / strip_patch. Global ECG
- *    embedding: mean over the tokens, then head_ecg (Linear W -> E).
+ *    (hp_nn_patch_embed: tokens lead-major), T = 12 strip_samples / strip_patch; its mean over
+ *    the tokens [B, W] goes into the global ECG embedding.
  *  - beat: input [B, 12, beat_samples] (R at beat_r_sample), patches of 1 x beat_patch: P =
  *    beat_samples / beat_patch time patches per lead. Phase tokens: the mean over the 12 leads of
- *    each time patch's token [B, P, W], then phase_ecg (Linear W -> E).
+ *    each time patch's token [B, P, W], then phase_ecg (Linear W -> E). Its mean over all 12 P
+ *    tokens [B, W] (the mean of the phase tokens before phase_ecg) goes into the global ECG
+ *    embedding too.
+ *  - Global ECG embedding: z_ecg = head_ecg (mean over the strip's tokens + mean over the beat's
+ *    tokens) (Linear W -> E): the global embedding sees the aligned representative beat, which
+ *    held-out retrieval showed to help.
  *  - cine: input [B, S, F, Y, X] (slices, frames, rows, columns), tubelets of S slices x tf frames
  *    x ts x ts pixels, as a Conv3d with S input channels, kernel = stride = (tf, ts, ts): the
  *    tubelet vector ordered (slice, frame, row, column), the tokens time-major then row, then
@@ -119,9 +124,12 @@ typedef struct
  * (zero them first). FALSE with HP_ERROR_INVALID when n is not 2 to max_batch. */
 gboolean hp_model_step (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss, GError **error);
 /* Forward only: the L2-normalised global embeddings z_ecg and z_cmr [n, E] (either may be NULL),
- * in the model's element type; n from 1 to max_batch. */
+ * in the model's element type; n from 1 to max_batch. z_ecg needs the batch's strip and beat,
+ * z_cmr its cine. */
 void hp_model_embed (HpModel *m, const HpModelBatch *batch, gpointer z_ecg, gpointer z_cmr);
-/* Forward only, the ECG alone (strip), for embedding ECGs without a cine. */
-void hp_model_embed_ecg (HpModel *m, int n, gconstpointer strip, gpointer z_ecg);
+/* Forward only, the ECG alone (strip [n, leads, strip_samples] and beat [n, leads,
+ * beat_samples], both needed by z_ecg), for embedding ECGs without a cine. */
+void hp_model_embed_ecg (HpModel *m, int n, gconstpointer strip, gconstpointer beat,
+                         gpointer z_ecg);
 
 G_END_DECLS

@@ -253,7 +253,7 @@ embed_rows (Run *r, const int *rows, int n, float *z_ecg, float *z_cmr, GError *
       if (z_cmr != NULL)
         hp_model_embed (r->model, &b, z_ecg + (gsize) at * e, z_cmr + (gsize) at * e);
       else
-        hp_model_embed_ecg (r->model, k, r->strip, z_ecg + (gsize) at * e);
+        hp_model_embed_ecg (r->model, k, r->strip, r->beat, z_ecg + (gsize) at * e);
     }
   return TRUE;
 }

@@ -311,14 +311,16 @@ check_embed (HpModel *m, gboolean is_double, double tol, const char *kind)
   g_autofree gpointer z_ecg = g_malloc0 (count * size), z_cmr = g_malloc0 (count * size);
   g_autofree gpointer z_ecg1 = g_malloc0 (count * size), z_one = g_malloc0 (count * size);
   hp_model_embed (m, &b, z_ecg, z_cmr);
-  hp_model_embed_ecg (m, batch_n, b.strip, z_ecg1);
+  hp_model_embed_ecg (m, batch_n, b.strip, b.beat, z_ecg1);
   double e1 = rel_tensor (z_ecg, is_double, "out.z_ecg");
   double e2 = rel_tensor (z_cmr, is_double, "out.z_cmr");
   double e3 = rel_tensor (z_ecg1, is_double, "out.z_ecg");
   /* one subject at a time: the same rows */
   gsize strip_count = (gsize) config.leads * config.strip_samples;
+  gsize beat_count = (gsize) config.leads * config.beat_samples;
   for (int i = 0; i < batch_n; i++)
     hp_model_embed_ecg (m, 1, (const guint8 *) b.strip + i * strip_count * size,
+                        (const guint8 *) b.beat + i * beat_count * size,
                         (guint8 *) z_one + i * config.embed_dim * size);
   double e4 = rel_tensor (z_one, is_double, "out.z_ecg");
   g_test_message ("%s embed z_ecg %.2e, z_cmr %.2e, embed_ecg %.2e, one by one %.2e "

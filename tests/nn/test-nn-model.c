@@ -895,7 +895,7 @@ test_embed (void)
   g_autofree double *ze1 = g_new (double, E), *zc1 = g_new (double, E);
   g_autofree double *zonly = g_new (double, n * E);
   hp_model_embed (m, &mb, ze, zc);
-  hp_model_embed_ecg (m, n, b->strip, zonly);
+  hp_model_embed_ecg (m, n, b->strip, b->beat, zonly);
   for (int i = 0; i < n; i++)
     {
       double ne = 0, nc = 0;
@@ -908,6 +908,7 @@ test_embed (void)
       HpModelBatch one = {
         .n = 1,
         .strip = b->strip + (gsize) i * c.leads * c.strip_samples,
+        .beat = b->beat + (gsize) i * c.leads * c.beat_samples,
         .cine = b->cine + (gsize) i * c.cine_slices * c.cine_frames * c.cine_size * c.cine_size,
       };
       hp_model_embed (m, &one, ze1, zc1);
@@ -920,6 +921,18 @@ test_embed (void)
   g_assert_cmpmem (zonly, n * E * sizeof (double), ze, n * E * sizeof (double));
   /* Different subjects, different embeddings. */
   g_assert_cmpfloat (fabs (ze[0] - ze[E]), >, 1e-6);
+
+  /* The global ECG embedding sees the beat: another beat for subject 0 moves its z_ecg, and
+   * only its own. */
+  for (int k = 0; k < c.leads * c.beat_samples; k++)
+    b->beat[k] = -b->beat[k];
+  hp_model_embed_ecg (m, n, b->strip, b->beat, zonly);
+  double moved = 0;
+  for (int k = 0; k < E; k++)
+    moved = fmax (moved, fabs (zonly[k] - ze[k]));
+  g_assert_cmpfloat (moved, >, 1e-6);
+  g_assert_cmpmem (zonly + E, (n - 1) * E * sizeof (double), ze + E,
+                   (n - 1) * E * sizeof (double));
 }
 
 /* ---- (5) AdamW learns the fixed batch ------------------------------------------------------------ */

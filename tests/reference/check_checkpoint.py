@@ -3,7 +3,8 @@
 inputs the C test stored beside it: the embeddings must equal the engine's. Exit 0 when they do,
 1 when not, 77 (a skip) where PyTorch is not installed.
 
-Usage: check_checkpoint.py CHECKPOINT IO   (IO: input.strip, input.cine, out.z_ecg, out.z_cmr)
+Usage: check_checkpoint.py CHECKPOINT IO
+  (IO: input.strip, input.beat, input.cine, out.z_ecg, out.z_cmr)
 """
 import json
 import sys
@@ -24,7 +25,8 @@ model = HeartphaseModel(config).double()
 model.load_safetensors(checkpoint)
 t, _ = read_safetensors(io)
 with torch.no_grad():
-    z_ecg, z_cmr = model.embed(t["input.strip"].double(), t["input.cine"].double())
+    z_ecg, z_cmr = model.embed(t["input.strip"].double(), t["input.beat"].double(),
+                               t["input.cine"].double())
 worst = max(float((z_ecg - t["out.z_ecg"].double()).abs().max()),
             float((z_cmr - t["out.z_cmr"].double()).abs().max()))
 print(json.dumps({"torch": torch.__version__, "max_abs_error": worst,

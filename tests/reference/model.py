@@ -7,10 +7,12 @@ checked against, module for module and name for name, as engine/nn/model.h speci
     block: x + attn.proj(MHSA(attn.qkv(norm1(x)))), x + mlp.fc2(GELU(mlp.fc1(norm2(x))))), a final
     LayerNorm "norm".
   - strip [B, leads, strip_samples]: patches of 1 lead x strip_patch samples, tokens lead-major;
-    z_ecg = head_ecg(mean over tokens).
+    its mean over tokens [B, W] goes into z_ecg.
   - beat [B, leads, beat_samples]: patches of 1 lead x beat_patch samples (P per lead), tokens
     lead-major; phase tokens = the mean over the leads of each time patch's token [B, P, W];
-    u = phase_ecg(them).
+    u = phase_ecg(them). Its mean over all tokens [B, W] goes into z_ecg too.
+  - z_ecg = head_ecg(strip's mean over tokens + beat's mean over tokens): the global ECG
+    embedding sees the aligned representative beat.
   - cine [B, S, F, Y, X]: a Conv3d with S input channels, kernel = stride = (tf, ts, ts), tokens
     time-major then row then column; z_cmr = head_cmr(mean over tokens); frame tokens = the mean
     over the spatial tokens of each time index [B, F / tf, W]; v = phase_cmr(them).
@@ -270,10 +272,14 @@ class HeartphaseModel(nn.Module):
         """[B, T, W]: the strip encoder's output after its final norm."""
         return self.strip(strip)
 
-    def beat_phase_tokens(self, beat):
-        """[B, P, W]: the mean over the leads of each time patch's token, before phase_ecg."""
+    def beat_tokens(self, beat):
+        """[B, 12 P, W]: the beat encoder's output after its final norm."""
+        return self.beat(beat)
+
+    def beat_phase_tokens(self, x):
+        """x [B, 12 P, W] the beat encoder's output -> [B, P, W]: the mean over the leads of each
+        time patch's token, before phase_ecg."""
         c = self.config
-        x = self.beat(beat)
         B, T, W = x.shape
         return x.reshape(B, c["leads"], T // c["leads"], W).mean(dim=1)
 
@@ -287,23 +293,29 @@ class HeartphaseModel(nn.Module):
         Ft = c["cine_frames"] // c["tube_frames"]
         return x.reshape(B, Ft, T // Ft, W).mean(dim=2)
 
-    def embed_ecg(self, strip):
+    def ecg_pool(self, s, b):
+        """head_ecg's input [B, W]: the strip's mean over its tokens s [B, T, W] plus the beat's
+        mean over all its tokens b [B, 12 P, W], so that the global embedding sees the beat."""
+        return s.mean(dim=1) + b.mean(dim=1)
+
+    def embed_ecg(self, strip, beat):
         """The L2-normalised global ECG embedding [B, E] (hp_model_embed_ecg)."""
-        return F.normalize(self.head_ecg(self.strip_tokens(strip).mean(dim=1)), dim=-1,
-                           eps=1e-12)
+        pooled = self.ecg_pool(self.strip_tokens(strip), self.beat(beat))
+        return F.normalize(self.head_ecg(pooled), dim=-1, eps=1e-12)
 
     def embed_cmr(self, cine):
         return F.normalize(self.head_cmr(self.cine_tokens(cine).mean(dim=1)), dim=-1, eps=1e-12)
 
-    def embed(self, strip, cine):
+    def embed(self, strip, beat, cine):
         """hp_model_embed: (z_ecg, z_cmr), L2-normalised."""
-        return self.embed_ecg(strip), self.embed_cmr(cine)
+        return self.embed_ecg(strip, beat), self.embed_cmr(cine)
 
     def forward(self, strip, beat, cine, frame_phase, rr_ms):
         c = self.config
         s = self.strip_tokens(strip)
-        z_ecg = F.normalize(self.head_ecg(s.mean(dim=1)), dim=-1, eps=1e-12)
-        ph = self.beat_phase_tokens(beat)
+        b = self.beat_tokens(beat)
+        z_ecg = F.normalize(self.head_ecg(self.ecg_pool(s, b)), dim=-1, eps=1e-12)
+        ph = self.beat_phase_tokens(b)
         u = F.normalize(self.phase_ecg(ph), dim=-1, eps=1e-12)
         x = self.cine_tokens(cine)
         z_cmr = F.normalize(self.head_cmr(x.mean(dim=1)), dim=-1, eps=1e-12)

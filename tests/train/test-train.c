@@ -356,6 +356,8 @@ test_checkpoint_in_pytorch (void)
   g_autoptr (HpSafetensorsWriter) w = hp_safetensors_writer_new ();
   hp_safetensors_writer_add (w, "input.strip", HP_DTYPE_F32, 3,
                              (gint64[]) { n, 12, mc->strip_samples }, strip);
+  hp_safetensors_writer_add (w, "input.beat", HP_DTYPE_F32, 3,
+                             (gint64[]) { n, 12, mc->beat_samples }, beat);
   hp_safetensors_writer_add (w, "input.cine", HP_DTYPE_F32, 5,
                              (gint64[]) { n, 3, mc->cine_frames, mc->cine_size, mc->cine_size },
                              cine);
