@@ -131,8 +131,8 @@ gboolean hp_cohort_measure_all (const HpCohortTable *table, HpCohortMeasures *m,
  *                       HP_DATASET_CROP_SCALE x the box's larger side in mm (bilinear; zeros
  *                       outside the image), scaled so that the 1st..99th percentile of the
  *                       subject's crops maps to 0..1 (clamped). The box is a heart with room
- *                       around it (150-180 mm), so the crop spans the chest, the LV some 12
- *                       pixels across
+ *                       around it (150-180 mm); 0.6 of its side (90-110 mm) frames the heart,
+ *                       the LV some 30 pixels across (a wider crop learned more slowly)
  *   /sync/frame_phase   float32 [N, 32]  the phase (0 <= p < 1 on the ECG's beat, 0 = R) of each
  *                       of the 32 frames, the sync's per-frame phase interpolated cyclically
  *   /sync/offset_ms     float32 [N]   the trigger delay used: the hand-tuned one from the
@@ -166,7 +166,7 @@ gboolean hp_cohort_measure_all (const HpCohortTable *table, HpCohortMeasures *m,
 #define HP_DATASET_N_SLICES 3
 #define HP_DATASET_N_FRAMES 32
 #define HP_DATASET_CROP 64
-#define HP_DATASET_CROP_SCALE 1.0
+#define HP_DATASET_CROP_SCALE 0.6
 #define HP_DATASET_N_LABELS 4
 #define HP_DATASET_N_PHENOTYPES 7
 
