@@ -12,6 +12,7 @@
 
 #include "heartphase.h"
 #include "cmr/heart.h"
+#include "core/json-text.h"
 #include "cmr/synth-cine.h"
 #include "synth/synth.h"
 #include "io/cine-write.h"
@@ -79,11 +80,7 @@ fail (const GError *error)
 static void
 print_json (JsonBuilder *b)
 {
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, FALSE);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
+  g_autofree char *text = hp_json_text (b, FALSE);
   puts (text);
 }
 
@@ -570,11 +567,7 @@ write_truth (const HpSynthCine *sy, const HpSynthCineOptions *o, const char *pat
   add_double (b, "ef", sy->ef);
   add_double (b, "rr_ms", sy->rr_ms);
   json_builder_end_object (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
+  g_autofree char *text = hp_json_text (b, TRUE);
   /* g_file_set_contents writes a temporary file and renames it */
   return g_file_set_contents (path, text, -1, error);
 }

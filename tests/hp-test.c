@@ -129,3 +129,30 @@ hp_test_print (FILE *f, const char *format, ...)
   fputs (line, stdout);
   fputs (line, f);
 }
+
+char *
+hp_test_write_cohort (const char *name, guint32 seed, guint n, int frames, int slices, int size,
+                      double pixel_mm)
+{
+  HpCohortOptions o;
+  hp_cohort_options_init (&o);
+  o.seed = seed;
+  o.n_subjects = n;
+  o.n_frames = frames;
+  o.n_slices = slices;
+  o.rows = o.columns = size;
+  o.pixel_mm = pixel_mm;
+  char *dir = g_build_filename (hp_test_tmpdir (), name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_cohort_write (&o, dir, NULL, &error));
+  g_assert_no_error (error);
+  return dir;
+}
+
+double
+hp_test_truth (const HpCohortTable *t, guint row, const char *column)
+{
+  int c = hp_cohort_table_column (t, column);
+  g_assert_cmpint (c, >=, 0);
+  return hp_cohort_table_number (t, row, c);
+}

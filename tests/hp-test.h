@@ -25,5 +25,12 @@ void hp_test_assert_refused (const char *path, int code, const char *words);
 /* The recording rel of the test data, loaded (asserting it loads), or NULL when the data is
  * missing (the test is then skipped or failed as hp_test_data says). */
 HpSignal *hp_test_load (const char *rel);
+/* A synthetic paired cohort (hp_cohort_write) of n subjects from seed, its cines frames x slices x
+ * size^2 pixels of pixel_mm, written to the test's temporary folder under name; the folder's path
+ * (free it). */
+char *hp_test_write_cohort (const char *name, guint32 seed, guint n, int frames, int slices,
+                            int size, double pixel_mm);
+/* Row's value in cohort.csv's column, asserting the column is there. */
+double hp_test_truth (const HpCohortTable *t, guint row, const char *column);
 /* printf to stdout and to f alike: a scorer's table for the log and for its file. */
 void hp_test_print (FILE *f, const char *format, ...) G_GNUC_PRINTF (2, 3);

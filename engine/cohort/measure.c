@@ -279,7 +279,7 @@ hp_cohort_measure_all (const HpCohortTable *table, HpCohortMeasures *m, int n_th
                        HpProgress *progress, GError **error)
 {
   g_return_val_if_fail (table != NULL && m != NULL, FALSE);
-  guint n = table->rows->len, todo = 0;
+  guint n = table->rows->len, pending = 0;
   Shared sh = { .table = table, .cancellable = progress != NULL ? progress->cancellable : NULL,
                 .results = g_new (HpSubjectMeasures, n), .measured = g_new0 (gboolean, n) };
   g_mutex_init (&sh.lock);
@@ -291,18 +291,18 @@ hp_cohort_measure_all (const HpCohortTable *table, HpCohortMeasures *m, int n_th
     if (hp_cohort_measures_get (m, hp_cohort_table_get (table, r, 0)) == NULL)
       {
         g_thread_pool_push (pool, GUINT_TO_POINTER (r + 1), NULL);
-        todo++;
+        pending++;
       }
   gboolean ok = TRUE;
   g_mutex_lock (&sh.lock);
-  while (sh.done < todo)
+  while (sh.done < pending)
     {
       guint done = sh.done;
       g_mutex_unlock (&sh.lock);
       /* TRANSLATORS: progress while measuring a cohort: subjects measured, of how many */
       g_autofree char *msg = g_strdup_printf (_("Measuring subject %u of %u"),
-                                              MIN (done + 1, todo), todo);
-      if (ok && !hp_progress_report (progress, (double) done / todo, msg, error))
+                                              MIN (done + 1, pending), pending);
+      if (ok && !hp_progress_report (progress, (double) done / pending, msg, error))
         ok = FALSE;
       g_mutex_lock (&sh.lock);
       if (sh.done == done)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cohort.h"
+#include "core/json-text.h"
 
 struct _HpCohortProject
 {
@@ -161,12 +162,8 @@ hp_cohort_project_save (HpCohortProject *p, GError **error)
     }
   json_builder_end_object (b);
   json_builder_end_object (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  gsize len = 0;
-  g_autofree char *text = json_generator_to_data (gen, &len);
+  g_autofree char *text = hp_json_text (b, TRUE);
+  gsize len = strlen (text);
   g_autoptr (GError) local = NULL;
   /* a temporary file beside it, flushed, then renamed over it */
   if (!g_file_set_contents_full (p->path, text, (gssize) len,

@@ -583,22 +583,11 @@ hp_model_zero_grads (HpModel *m)
 
 /* ---- Initialisation -------------------------------------------------------------------------- */
 
-/* splitmix64: a full-period 64-bit generator whose every seed (0 included) gives a good stream,
- * so the initial weights depend on the seed alone, on every platform. */
-static guint64
-splitmix64 (guint64 *state)
-{
-  guint64 z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 /* Uniform in (0, 1]: never 0, so that its logarithm is finite. */
 static double
 uniform01 (guint64 *state)
 {
-  return ((splitmix64 (state) >> 11) + 1) * (1.0 / 9007199254740992.0);
+  return ((hp_nn_splitmix64 (state) >> 11) + 1) * (1.0 / 9007199254740992.0);
 }
 
 /* A standard normal (Box-Muller) redrawn until it lies within 2 sigma, as

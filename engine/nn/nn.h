@@ -24,6 +24,18 @@
 
 G_BEGIN_DECLS
 
+/* splitmix64: the next number of a stream whose whole state is *state. Every seed (0 included)
+ * gives a good stream, the same on every machine: the initial weights, the data order and the
+ * augmentations follow from the seed alone. */
+static inline guint64
+hp_nn_splitmix64 (guint64 *state)
+{
+  guint64 z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 /* LayerNorm's epsilon, PyTorch's default. */
 #define HP_NN_LN_EPS 1e-5
 

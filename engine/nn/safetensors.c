@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nn.h"
+#include "core/json-text.h"
 
 static const struct
 {
@@ -203,11 +204,8 @@ hp_safetensors_writer_write (HpSafetensorsWriter *w, const char *path, GError **
       offset += e->bytes;
     }
   json_builder_end_object (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  gsize hlen = 0;
-  g_autofree char *header = json_generator_to_data (gen, &hlen);
+  g_autofree char *header = hp_json_text (b, FALSE);
+  gsize hlen = strlen (header);
   /* spaces up to a multiple of 8, so that the data starts aligned (as the library does) */
   GString *padded = g_string_new_len (header, (gssize) hlen);
   while (padded->len % 8 != 0)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "train.h"
-#include "train-private.h"
+#include "core/json-text.h"
 
 typedef enum { F_INT, F_INT64, F_UINT64, F_DOUBLE, F_BOOL } FieldType;
 
@@ -241,22 +241,7 @@ hp_train_config_to_json (const HpTrainConfig *c)
   json_builder_set_member_name (b, "device");
   json_builder_add_string_value (b, c->device != NULL ? c->device : "auto");
   json_builder_end_object (b);
-  return hp_train_json_text (b, TRUE);
-}
-
-char *
-hp_train_json_text (JsonBuilder *b, gboolean pretty)
-{
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, pretty);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
-  static GRegex *stray;
-  if (g_once_init_enter (&stray))
-    g_once_init_leave (&stray, g_regex_new ("([0-9]e[-+]?[0-9]+)\\.0", G_REGEX_OPTIMIZE, 0,
-                                            NULL));
-  return g_regex_replace (stray, text, -1, 0, "\\1", 0, NULL);
+  return hp_json_text (b, TRUE);
 }
 
 static gboolean

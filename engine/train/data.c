@@ -310,21 +310,11 @@ read_row (HpTrainData *d, hid_t ds, int row, int rank, const hsize_t *dims, floa
   return TRUE;
 }
 
-/* splitmix64: a small generator whose whole state is one number, so that a batch's
- * augmentations follow from its seed alone. */
-static guint64
-next_u64 (guint64 *s)
-{
-  guint64 z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
+/* A batch's augmentations follow from its seed alone. */
 static double
 uniform (guint64 *s)
 {
-  return (next_u64 (s) >> 11) * (1.0 / 9007199254740992.0);
+  return (hp_nn_splitmix64 (s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static double

@@ -11,7 +11,7 @@
 
 #include "analysis/analysis.h"
 #include "train.h"
-#include "train-private.h"
+#include "core/json-text.h"
 
 #define CHECKPOINT_FILE "checkpoint.safetensors"
 #define CHECKPOINT_FORMAT "heartphase-checkpoint"
@@ -53,7 +53,7 @@ run_clear (Run *r)
 static void
 emit (Run *r, JsonBuilder *b)
 {
-  g_autofree char *line = hp_train_json_text (b, FALSE);
+  g_autofree char *line = hp_json_text (b, FALSE);
   if (r->progress != NULL)
     {
       fprintf (r->progress, "%s\n", line);
@@ -112,13 +112,11 @@ emit_message (Run *r, const char *kind, const char *message)
 
 /* ---- Data order --------------------------------------------------------------------------------- */
 
+/* A number drawn from z alone (splitmix64's output for state z). */
 static guint64
 mix (guint64 z)
 {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return hp_nn_splitmix64 (&z);
 }
 
 /* The rows of training step `step`: each epoch a permutation of the training rows drawn from

@@ -20,18 +20,8 @@ cohort (void)
   static HpCohortTable *table;
   if (table != NULL)
     return table;
-  HpCohortOptions o;
-  hp_cohort_options_init (&o);
-  o.seed = 73;
-  o.n_subjects = N_SUBJECTS;
-  o.n_frames = 25;
-  o.n_slices = 8;
-  o.rows = o.columns = 128;
-  o.pixel_mm = 2.9;
-  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "cohort", NULL);
+  g_autofree char *dir = hp_test_write_cohort ("cohort", 73, N_SUBJECTS, 25, 8, 128, 2.9);
   g_autoptr (GError) error = NULL;
-  g_assert_true (hp_cohort_write (&o, dir, NULL, &error));
-  g_assert_no_error (error);
   table = hp_cohort_table_load (dir, &error);
   g_assert_no_error (error);
   /* one subject's offset tuned by hand, as the subject page saves it */
@@ -41,14 +31,6 @@ cohort (void)
   g_assert_true (hp_cohort_project_save (project, &error));
   g_assert_no_error (error);
   return table;
-}
-
-static double
-truth (const HpCohortTable *t, guint row, const char *column)
-{
-  int c = hp_cohort_table_column (t, column);
-  g_assert_cmpint (c, >=, 0);
-  return hp_cohort_table_number (t, row, c);
 }
 
 /* The dataset of the whole cohort, built once. */
@@ -286,7 +268,7 @@ test_build (void)
       g_autoptr (GError) error = NULL;
       g_autoptr (HpBeats) beats = hp_ecg_detect_r_peaks (sig, NULL, NULL, &error);
       g_assert_no_error (error);
-      double hr = truth (t, r, "hr_ecg_bpm");
+      double hr = hp_test_truth (t, r, "hr_ecg_bpm");
       g_assert_cmpfloat (fabs (beats->hr_bpm - hr), <, 5);
 
       /* the beat: its largest deflection is the QRS at sample 200 */
@@ -344,17 +326,17 @@ test_build (void)
       if (r == HAND_ROW)
         g_assert_cmpfloat (offset[r], ==, (float) HAND_MS);
       else
-        g_assert_cmpfloat (fabs (offset[r] - truth (t, r, "trigger_delay_ms")), <, 35);
+        g_assert_cmpfloat (fabs (offset[r] - hp_test_truth (t, r, "trigger_delay_ms")), <, 35);
       g_assert_cmpfloat (conf[r], >=, 0);
       g_assert_cmpfloat (conf[r], <=, 1);
 
       /* labels and phenotypes from cohort.csv */
       for (int k = 0; k < 4; k++)
-        g_assert_cmpuint (labels[r * 4 + k], ==, truth (t, r, label_cols[k]) != 0);
+        g_assert_cmpuint (labels[r * 4 + k], ==, hp_test_truth (t, r, label_cols[k]) != 0);
       for (int k = 0; k < 7; k++)
         {
-          double want = k == 2 ? truth (t, r, "lvedv_ml") - truth (t, r, "lvesv_ml")
-                               : truth (t, r, pheno_cols[k]);
+          double want = k == 2 ? hp_test_truth (t, r, "lvedv_ml") - hp_test_truth (t, r, "lvesv_ml")
+                               : hp_test_truth (t, r, pheno_cols[k]);
           g_assert_cmpfloat (fabs (pheno[r * 7 + k] - want), <=, 1e-4 * fabs (want) + 1e-4);
         }
       g_test_message ("%s  %d  %5.1f %5.1f  %3d %.2f  %5.1f  %d  %.2f  %.2f/%.2f", name,

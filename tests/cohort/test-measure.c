@@ -16,28 +16,11 @@ cohort (void)
   static HpCohortTable *table;
   if (table != NULL)
     return table;
-  HpCohortOptions o;
-  hp_cohort_options_init (&o);
-  o.seed = 71;
-  o.n_subjects = 8;
-  o.n_frames = 25;
-  o.n_slices = 8;
-  o.rows = o.columns = 128;
-  o.pixel_mm = 2.9;
-  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "measured", NULL);
+  g_autofree char *dir = hp_test_write_cohort ("measured", 71, 8, 25, 8, 128, 2.9);
   g_autoptr (GError) error = NULL;
-  g_assert_true (hp_cohort_write (&o, dir, NULL, &error));
   table = hp_cohort_table_load (dir, &error);
   g_assert_no_error (error);
   return table;
-}
-
-static double
-truth (const HpCohortTable *t, guint row, const char *column)
-{
-  int c = hp_cohort_table_column (t, column);
-  g_assert_cmpint (c, >=, 0);
-  return hp_cohort_table_number (t, row, c);
 }
 
 static void
@@ -58,9 +41,9 @@ test_against_truth (void)
       const char *name = hp_cohort_table_get (t, r, 0);
       const HpSubjectMeasures *v = hp_cohort_measures_get (m, name);
       g_assert_nonnull (v);
-      double hr = truth (t, r, "hr_ecg_bpm"), qrs = truth (t, r, "qrs_ms");
-      double edv = truth (t, r, "lvedv_ml"), ef = truth (t, r, "lvef");
-      double td = truth (t, r, "trigger_delay_ms");
+      double hr = hp_test_truth (t, r, "hr_ecg_bpm"), qrs = hp_test_truth (t, r, "qrs_ms");
+      double edv = hp_test_truth (t, r, "lvedv_ml"), ef = hp_test_truth (t, r, "lvef");
+      double td = hp_test_truth (t, r, "trigger_delay_ms");
       g_test_message ("%s  %5.1f %5.1f    %5.1f %5.1f    %5.1f %5.1f    %.2f %.2f    %5.1f %5.1f",
                       name, hr, v->hr_bpm, qrs, v->qrs_ms, edv, v->lvedv_ml, ef, v->lvef, td,
                       v->offset_ms);

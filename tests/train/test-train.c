@@ -17,17 +17,8 @@ dataset (void)
   static char *path;
   if (path != NULL)
     return path;
-  HpCohortOptions o;
-  hp_cohort_options_init (&o);
-  o.seed = 404;
-  o.n_subjects = 16;
-  o.n_frames = 20;
-  o.n_slices = 6;
-  o.rows = o.columns = 96;
-  o.pixel_mm = 3.9;
-  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "cohort", NULL);
+  g_autofree char *dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
   g_autoptr (GError) error = NULL;
-  g_assert_true (hp_cohort_write (&o, dir, NULL, &error));
   path = g_build_filename (hp_test_tmpdir (), "cohort.h5", NULL);
   g_assert_true (hp_dataset_build (dir, path, 0, NULL, &error));
   g_assert_no_error (error);

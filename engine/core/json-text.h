@@ -1,0 +1,14 @@
+/* JSON text from a json-glib builder, for everything Heartphase writes as JSON (the CLI's output,
+ * project files, checkpoint headers, the trainer's config and events). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* The builder's finished value as JSON text (free it). json-glib 1.6 writes a double such as
+ * 1e-08 as "1e-08.0", which no JSON reader takes: the stray ".0" after an exponent is taken out
+ * here, once for every writer. */
+char *hp_json_text (JsonBuilder *b, gboolean pretty);
+
+G_END_DECLS
