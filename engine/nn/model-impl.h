@@ -1,6 +1,17 @@
 /* The contrastive model's forward and backward passes, written once over `real` (nn-real.h):
  * model.c includes this file as float and as double, after defining HpModel and its layout.
- * No include guard, on purpose. Private to nn/. */
+ * The float passes also run on the GPU (HP_MODEL_GPU set by model.c, m->cuda): the ops then come
+ * from nn-cuda.h, and the few loops of the model's own run as kernels there too, since the host
+ * must not touch the model's memory while the GPU works on it. No include guard, on purpose.
+ * Private to nn/. */
+
+#undef OP
+#if HP_MODEL_GPU
+/* nn.h's op or its nn-cuda.h twin (the same signature), by where the model lives. */
+#define OP(name) (m->cuda ? hp_nn_cuda_##name : hp_nn_##name)
+#else
+#define OP(name) NN (hp_nn_##name)
+#endif
 
 static inline real *
 NN (model_param) (HpModel *m, int i)
@@ -15,17 +26,78 @@ NN (model_grad) (HpModel *m, int i)
 }
 
 static inline void
-NN (model_zero) (gpointer p, gsize count)
+NN (model_zero) (HpModel *m, gpointer p, gsize count)
 {
+#if HP_MODEL_GPU
+  if (m->cuda)
+    {
+      hp_nn_cuda_memzero (p, count * sizeof (real));
+      return;
+    }
+#endif
+  (void) m;
   memset (p, 0, count * sizeof (real));
 }
 
 static inline void
-NN (model_scale) (gpointer p, gsize count, double by)
+NN (model_scale) (HpModel *m, gpointer p, gsize count, double by)
 {
+#if HP_MODEL_GPU
+  if (m->cuda)
+    {
+      hp_nn_cuda_scale (p, (gint64) count, by);
+      return;
+    }
+#endif
+  (void) m;
   real *x = p;
   for (gsize i = 0; i < count; i++)
     x[i] *= (real) by;
+}
+
+/* A scalar parameter's value on the host (the GPU's copy waited for). */
+static inline double
+NN (model_read_scalar) (HpModel *m, const real *p)
+{
+#if HP_MODEL_GPU
+  if (m->cuda)
+    {
+      real v = 0;
+      hp_nn_cuda_memcpy (&v, p, sizeof v);
+      return v;
+    }
+#endif
+  (void) m;
+  return *p;
+}
+
+static inline void
+NN (model_add_scalar) (HpModel *m, real *p, real by)
+{
+#if HP_MODEL_GPU
+  if (m->cuda)
+    {
+      hp_nn_cuda_add_scalar (p, by);
+      return;
+    }
+#endif
+  (void) m;
+  *p += by;
+}
+
+/* Into the caller's (host) memory. */
+static inline void
+NN (model_copy_out) (HpModel *m, gpointer dst, gconstpointer src, gsize bytes)
+{
+#if HP_MODEL_GPU
+  if (m->cuda)
+    {
+      hp_nn_cuda_memcpy (dst, src, bytes);
+      return;
+    }
+#endif
+  (void) m;
+  memcpy (dst, src, bytes);
 }
 
 /* ---- The cine's tubelets ----------------------------------------------------------------------
@@ -44,6 +116,13 @@ NN (model_gather_tubes) (HpModel *m, real *tubes, const real *cine, int n)
   const int Fn = F / tf, Ny = Y / ts, Nx = X / ts;
   const gsize K = m->enc[ENC_CINE].in_dim;
 
+#if HP_MODEL_GPU
+  if (m->cuda)
+    {
+      hp_nn_cuda_gather_tubes (tubes, cine, n, S, F, Y, tf, ts);
+      return;
+    }
+#endif
   for (int bi = 0; bi < n; bi++)
     for (int ti = 0; ti < Fn; ti++)
       for (int ri = 0; ri < Ny; ri++)
@@ -78,42 +157,42 @@ NN (model_encoder_forward) (HpModel *m, int e, int n, const real *input)
   if (e == ENC_CINE)
     {
       NN (model_gather_tubes) (m, en->tubes, input, n);
-      NN (hp_nn_linear_forward) (x, en->tubes, NN (model_param) (m, f + ENC_PATCH_W),
-                                 NN (model_param) (m, f + ENC_PATCH_B), rows, en->in_dim, W);
+      OP (linear_forward) (x, en->tubes, NN (model_param) (m, f + ENC_PATCH_W),
+                           NN (model_param) (m, f + ENC_PATCH_B), rows, en->in_dim, W);
       const real *pos = NN (model_param) (m, f + ENC_POS);
       for (int bi = 0; bi < n; bi++)
-        NN (hp_nn_add_forward) (x + (gsize) bi * T * W, x + (gsize) bi * T * W, pos,
-                                (gint64) T * W);
+        OP (add_forward) (x + (gsize) bi * T * W, x + (gsize) bi * T * W, pos,
+                          (gint64) T * W);
     }
   else
-    NN (hp_nn_patch_embed_forward) (x, input, NN (model_param) (m, f + ENC_PATCH_W),
-                                    NN (model_param) (m, f + ENC_PATCH_B),
-                                    NN (model_param) (m, f + ENC_POS), n, c->leads, en->samples,
-                                    en->patch, W);
+    OP (patch_embed_forward) (x, input, NN (model_param) (m, f + ENC_PATCH_W),
+                              NN (model_param) (m, f + ENC_PATCH_B),
+                              NN (model_param) (m, f + ENC_POS), n, c->leads, en->samples,
+                              en->patch, W);
 
   for (int l = 0; l < c->depth; l++)
     {
       BlockCache *b = &en->blocks[l];
 #define P(t) NN (model_param) (m, f + ENC_BLOCK (l, t))
-      NN (hp_nn_layernorm_forward) (b->ln1, b->ln1_mean, b->ln1_rstd, x, P (BLK_NORM1_W),
-                                    P (BLK_NORM1_B), rows, W);
-      NN (hp_nn_linear_forward) (b->qkv, b->ln1, P (BLK_QKV_W), P (BLK_QKV_B), rows, W, 3 * W);
-      NN (hp_nn_attention_forward) (b->atty, b->att, b->qkv, NULL, n, T, W, c->heads);
-      NN (hp_nn_linear_forward) (b->x_mid, b->atty, P (BLK_PROJ_W), P (BLK_PROJ_B), rows, W, W);
-      NN (hp_nn_add_forward) (b->x_mid, b->x_mid, x, (gint64) rows * W);
-      NN (hp_nn_layernorm_forward) (b->ln2, b->ln2_mean, b->ln2_rstd, b->x_mid, P (BLK_NORM2_W),
-                                    P (BLK_NORM2_B), rows, W);
-      NN (hp_nn_linear_forward) (b->h, b->ln2, P (BLK_FC1_W), P (BLK_FC1_B), rows, W, mW);
-      NN (hp_nn_gelu_forward) (b->gh, b->h, (gint64) rows * mW);
-      NN (hp_nn_linear_forward) (b->x_out, b->gh, P (BLK_FC2_W), P (BLK_FC2_B), rows, mW, W);
-      NN (hp_nn_add_forward) (b->x_out, b->x_out, b->x_mid, (gint64) rows * W);
+      OP (layernorm_forward) (b->ln1, b->ln1_mean, b->ln1_rstd, x, P (BLK_NORM1_W),
+                              P (BLK_NORM1_B), rows, W);
+      OP (linear_forward) (b->qkv, b->ln1, P (BLK_QKV_W), P (BLK_QKV_B), rows, W, 3 * W);
+      OP (attention_forward) (b->atty, b->att, b->qkv, NULL, n, T, W, c->heads);
+      OP (linear_forward) (b->x_mid, b->atty, P (BLK_PROJ_W), P (BLK_PROJ_B), rows, W, W);
+      OP (add_forward) (b->x_mid, b->x_mid, x, (gint64) rows * W);
+      OP (layernorm_forward) (b->ln2, b->ln2_mean, b->ln2_rstd, b->x_mid, P (BLK_NORM2_W),
+                              P (BLK_NORM2_B), rows, W);
+      OP (linear_forward) (b->h, b->ln2, P (BLK_FC1_W), P (BLK_FC1_B), rows, W, mW);
+      OP (gelu_forward) (b->gh, b->h, (gint64) rows * mW);
+      OP (linear_forward) (b->x_out, b->gh, P (BLK_FC2_W), P (BLK_FC2_B), rows, mW, W);
+      OP (add_forward) (b->x_out, b->x_out, b->x_mid, (gint64) rows * W);
 #undef P
       x = b->x_out;
     }
 
-  NN (hp_nn_layernorm_forward) (en->out, en->out_mean, en->out_rstd, x,
-                                NN (model_param) (m, f + ENC_NORM_W (c->depth)),
-                                NN (model_param) (m, f + ENC_NORM_B (c->depth)), rows, W);
+  OP (layernorm_forward) (en->out, en->out_mean, en->out_rstd, x,
+                          NN (model_param) (m, f + ENC_NORM_W (c->depth)),
+                          NN (model_param) (m, f + ENC_NORM_B (c->depth)), rows, W);
 }
 
 /* d_out: the gradient of the encoder's output (after its final norm) [n T, W]. Adds into the
@@ -131,11 +210,11 @@ NN (model_encoder_backward) (HpModel *m, int e, int n, const real *input, const 
   real *d_gh = m->d_gh;
 
   const real *x_last = depth > 0 ? (const real *) en->blocks[depth - 1].x_out : en->x0;
-  NN (model_zero) (dx, rw);
-  NN (hp_nn_layernorm_backward) (dx, NN (model_grad) (m, f + ENC_NORM_W (depth)),
-                                 NN (model_grad) (m, f + ENC_NORM_B (depth)), d_out, x_last,
-                                 NN (model_param) (m, f + ENC_NORM_W (depth)), en->out_mean,
-                                 en->out_rstd, rows, W);
+  NN (model_zero) (m, dx, rw);
+  OP (layernorm_backward) (dx, NN (model_grad) (m, f + ENC_NORM_W (depth)),
+                           NN (model_grad) (m, f + ENC_NORM_B (depth)), d_out, x_last,
+                           NN (model_param) (m, f + ENC_NORM_W (depth)), en->out_mean,
+                           en->out_rstd, rows, W);
 
   for (int l = depth - 1; l >= 0; l--)
     {
@@ -144,48 +223,48 @@ NN (model_encoder_backward) (HpModel *m, int e, int n, const real *input, const 
 #define P(t) NN (model_param) (m, f + ENC_BLOCK (l, t))
 #define G(t) NN (model_grad) (m, f + ENC_BLOCK (l, t))
       /* x_out = x_mid + fc2 (GELU (fc1 (norm2 (x_mid)))): dx reaches x_mid both ways. */
-      NN (model_zero) (d_gh, rmw);
-      NN (hp_nn_linear_backward) (d_gh, G (BLK_FC2_W), G (BLK_FC2_B), dx, b->gh, P (BLK_FC2_W),
-                                  rows, mW, W);
-      NN (model_zero) (d_h, rmw);
-      NN (hp_nn_gelu_backward) (d_h, d_gh, b->h, (gint64) rmw);
-      NN (model_zero) (d_ln, rw);
-      NN (hp_nn_linear_backward) (d_ln, G (BLK_FC1_W), G (BLK_FC1_B), d_h, b->ln2, P (BLK_FC1_W),
-                                  rows, W, mW);
-      NN (hp_nn_layernorm_backward) (dx, G (BLK_NORM2_W), G (BLK_NORM2_B), d_ln, b->x_mid,
-                                     P (BLK_NORM2_W), b->ln2_mean, b->ln2_rstd, rows, W);
+      NN (model_zero) (m, d_gh, rmw);
+      OP (linear_backward) (d_gh, G (BLK_FC2_W), G (BLK_FC2_B), dx, b->gh, P (BLK_FC2_W),
+                            rows, mW, W);
+      NN (model_zero) (m, d_h, rmw);
+      OP (gelu_backward) (d_h, d_gh, b->h, (gint64) rmw);
+      NN (model_zero) (m, d_ln, rw);
+      OP (linear_backward) (d_ln, G (BLK_FC1_W), G (BLK_FC1_B), d_h, b->ln2, P (BLK_FC1_W),
+                            rows, W, mW);
+      OP (layernorm_backward) (dx, G (BLK_NORM2_W), G (BLK_NORM2_B), d_ln, b->x_mid,
+                               P (BLK_NORM2_W), b->ln2_mean, b->ln2_rstd, rows, W);
 
       /* x_mid = x_in + proj (MHSA (qkv (norm1 (x_in)))): likewise down to x_in. */
-      NN (model_zero) (d_atty, rw);
-      NN (hp_nn_linear_backward) (d_atty, G (BLK_PROJ_W), G (BLK_PROJ_B), dx, b->atty,
-                                  P (BLK_PROJ_W), rows, W, W);
-      NN (model_zero) (d_qkv, 3 * rw);
-      NN (hp_nn_attention_backward) (d_qkv, d_atty, b->qkv, b->att, m->att_scratch, n, T, W,
-                                     c->heads);
-      NN (model_zero) (d_ln, rw);
-      NN (hp_nn_linear_backward) (d_ln, G (BLK_QKV_W), G (BLK_QKV_B), d_qkv, b->ln1,
-                                  P (BLK_QKV_W), rows, W, 3 * W);
-      NN (hp_nn_layernorm_backward) (dx, G (BLK_NORM1_W), G (BLK_NORM1_B), d_ln, x_in,
-                                     P (BLK_NORM1_W), b->ln1_mean, b->ln1_rstd, rows, W);
+      NN (model_zero) (m, d_atty, rw);
+      OP (linear_backward) (d_atty, G (BLK_PROJ_W), G (BLK_PROJ_B), dx, b->atty,
+                            P (BLK_PROJ_W), rows, W, W);
+      NN (model_zero) (m, d_qkv, 3 * rw);
+      OP (attention_backward) (d_qkv, d_atty, b->qkv, b->att, m->att_scratch, n, T, W,
+                               c->heads);
+      NN (model_zero) (m, d_ln, rw);
+      OP (linear_backward) (d_ln, G (BLK_QKV_W), G (BLK_QKV_B), d_qkv, b->ln1,
+                            P (BLK_QKV_W), rows, W, 3 * W);
+      OP (layernorm_backward) (dx, G (BLK_NORM1_W), G (BLK_NORM1_B), d_ln, x_in,
+                               P (BLK_NORM1_W), b->ln1_mean, b->ln1_rstd, rows, W);
 #undef P
 #undef G
     }
 
   if (e == ENC_CINE)
     {
-      NN (hp_nn_linear_backward) (NULL, NN (model_grad) (m, f + ENC_PATCH_W),
-                                  NN (model_grad) (m, f + ENC_PATCH_B), dx, en->tubes,
-                                  NN (model_param) (m, f + ENC_PATCH_W), rows, en->in_dim, W);
+      OP (linear_backward) (NULL, NN (model_grad) (m, f + ENC_PATCH_W),
+                            NN (model_grad) (m, f + ENC_PATCH_B), dx, en->tubes,
+                            NN (model_param) (m, f + ENC_PATCH_W), rows, en->in_dim, W);
       real *d_pos = NN (model_grad) (m, f + ENC_POS);
       for (int bi = 0; bi < n; bi++)
-        NN (hp_nn_add_forward) (d_pos, d_pos, dx + (gsize) bi * T * W, (gint64) T * W);
+        OP (add_forward) (d_pos, d_pos, dx + (gsize) bi * T * W, (gint64) T * W);
     }
   else
-    NN (hp_nn_patch_embed_backward) (NULL, NN (model_grad) (m, f + ENC_PATCH_W),
-                                     NN (model_grad) (m, f + ENC_PATCH_B),
-                                     NN (model_grad) (m, f + ENC_POS), dx, input,
-                                     NN (model_param) (m, f + ENC_PATCH_W), n, c->leads,
-                                     en->samples, en->patch, W);
+    OP (patch_embed_backward) (NULL, NN (model_grad) (m, f + ENC_PATCH_W),
+                               NN (model_grad) (m, f + ENC_PATCH_B),
+                               NN (model_grad) (m, f + ENC_POS), dx, input,
+                               NN (model_param) (m, f + ENC_PATCH_W), n, c->leads,
+                               en->samples, en->patch, W);
 }
 
 /* ---- The heads ------------------------------------------------------------------------------- */
@@ -195,9 +274,9 @@ static void
 NN (model_head_forward) (HpModel *m, int w, real *z, real *zn, real *nrm, const real *x, int rows)
 {
   const HpModelConfig *c = &m->c;
-  NN (hp_nn_linear_forward) (z, x, NN (model_param) (m, w), NN (model_param) (m, w + 1), rows,
-                             c->width, c->embed_dim);
-  NN (hp_nn_l2norm_forward) (zn, nrm, z, rows, c->embed_dim);
+  OP (linear_forward) (z, x, NN (model_param) (m, w), NN (model_param) (m, w + 1), rows,
+                       c->width, c->embed_dim);
+  OP (l2norm_forward) (zn, nrm, z, rows, c->embed_dim);
 }
 
 /* From d_zn to d_x (zeroed here first), through the normalisation and the linear. */
@@ -206,11 +285,11 @@ NN (model_head_backward) (HpModel *m, int w, real *d_x, real *d_z, const real *d
                           const real *z, const real *nrm, const real *x, int rows)
 {
   const HpModelConfig *c = &m->c;
-  NN (model_zero) (d_z, (gsize) rows * c->embed_dim);
-  NN (hp_nn_l2norm_backward) (d_z, d_zn, z, nrm, rows, c->embed_dim);
-  NN (model_zero) (d_x, (gsize) rows * c->width);
-  NN (hp_nn_linear_backward) (d_x, NN (model_grad) (m, w), NN (model_grad) (m, w + 1), d_z, x,
-                              NN (model_param) (m, w), rows, c->width, c->embed_dim);
+  NN (model_zero) (m, d_z, (gsize) rows * c->embed_dim);
+  OP (l2norm_backward) (d_z, d_zn, z, nrm, rows, c->embed_dim);
+  NN (model_zero) (m, d_x, (gsize) rows * c->width);
+  OP (linear_backward) (d_x, NN (model_grad) (m, w), NN (model_grad) (m, w + 1), d_z, x,
+                        NN (model_param) (m, w), rows, c->width, c->embed_dim);
 }
 
 /* The beat's phase tokens: token k of a subject is the mean over the leads of its tokens
@@ -219,6 +298,13 @@ static void
 NN (model_lead_mean_forward) (HpModel *m, real *out, const real *tok, int n)
 {
   const int L = m->c.leads, P = m->n_phase, W = m->c.width;
+#if HP_MODEL_GPU
+  if (m->cuda)
+    {
+      hp_nn_cuda_lead_mean_forward (out, tok, n, L, P, W);
+      return;
+    }
+#endif
   const real inv = (real) 1 / (real) L;
   for (int bi = 0; bi < n; bi++)
     for (int k = 0; k < P; k++)
@@ -241,6 +327,13 @@ static void
 NN (model_lead_mean_backward) (HpModel *m, real *d_tok, const real *d_out, int n)
 {
   const int L = m->c.leads, P = m->n_phase, W = m->c.width;
+#if HP_MODEL_GPU
+  if (m->cuda)
+    {
+      hp_nn_cuda_lead_mean_backward (d_tok, d_out, n, L, P, W);
+      return;
+    }
+#endif
   const real inv = (real) 1 / (real) L;
   for (int bi = 0; bi < n; bi++)
     for (int k = 0; k < P; k++)
@@ -278,9 +371,9 @@ NN (model_forward_ecg) (HpModel *m, int n, const real *strip)
   Encoder *en = &m->enc[ENC_STRIP], *eb = &m->enc[ENC_BEAT];
   const int W = m->c.width;
   NN (model_encoder_forward) (m, ENC_STRIP, n, strip);
-  NN (hp_nn_mean_pool_forward) (m->pool_ecg, en->out, n, en->n_tok, W);
-  NN (hp_nn_mean_pool_forward) (m->pool_beat, eb->out, n, eb->n_tok, W);
-  NN (hp_nn_add_forward) (m->pool_ecg, m->pool_ecg, m->pool_beat, (gint64) n * W);
+  OP (mean_pool_forward) (m->pool_ecg, en->out, n, en->n_tok, W);
+  OP (mean_pool_forward) (m->pool_beat, eb->out, n, eb->n_tok, W);
+  OP (add_forward) (m->pool_ecg, m->pool_ecg, m->pool_beat, (gint64) n * W);
   NN (model_head_forward) (m, m->head_first + HEAD_ECG_W, m->z_ecg, m->zn_ecg, m->nrm_ecg,
                            m->pool_ecg, n);
 }
@@ -291,19 +384,19 @@ NN (model_forward_cine) (HpModel *m, int n, const real *cine, gboolean frames)
 {
   Encoder *en = &m->enc[ENC_CINE];
   NN (model_encoder_forward) (m, ENC_CINE, n, cine);
-  NN (hp_nn_mean_pool_forward) (m->pool_cmr, en->out, n, en->n_tok, m->c.width);
+  OP (mean_pool_forward) (m->pool_cmr, en->out, n, en->n_tok, m->c.width);
   NN (model_head_forward) (m, m->head_first + HEAD_CMR_W, m->z_cmr, m->zn_cmr, m->nrm_cmr,
                            m->pool_cmr, n);
   if (!frames)
     return;
   /* Tokens are time-major: each frame token's spatial tokens lie together, a mean pool over
    * groups of n_space. */
-  NN (hp_nn_mean_pool_forward) (m->ph_cmr, en->out, n * m->n_frame, m->n_space, m->c.width);
+  OP (mean_pool_forward) (m->ph_cmr, en->out, n * m->n_frame, m->n_space, m->c.width);
   NN (model_head_forward) (m, m->head_first + PHASE_CMR_W, m->v, m->vn, m->nrm_v, m->ph_cmr,
                            n * m->n_frame);
 }
 
-/* Forward, loss and backward; the positives are already in pos_u and pos_v. */
+/* Forward, loss and backward; the positives are already in pos_u_ops and pos_v_ops. */
 static void
 NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
 {
@@ -312,8 +405,9 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
   const int P = m->n_phase, Fn = m->n_frame;
   const real *strip = batch->strip, *beat = batch->beat, *cine = batch->cine;
   const double pw = c->phase_weight;
-  const double tau = m->log_tau >= 0 ? exp ((double) *NN (model_param) (m, m->log_tau))
-                                     : c->temperature;
+  const double tau = m->log_tau >= 0
+                       ? exp (NN (model_read_scalar) (m, NN (model_param) (m, m->log_tau)))
+                       : c->temperature;
 
   NN (model_forward_beat) (m, n, beat, TRUE);
   NN (model_forward_ecg) (m, n, strip);
@@ -324,22 +418,23 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
   double dlt_global = 0, dlt_phase = 0;
   double *p_dlt_global = m->log_tau >= 0 ? &dlt_global : NULL;
   double *p_dlt_phase = m->log_tau >= 0 ? &dlt_phase : NULL;
-  NN (model_zero) (m->d_zn_ecg, (gsize) n * E);
-  NN (model_zero) (m->d_zn_cmr, (gsize) n * E);
-  const double l_global = NN (hp_nn_clip_loss) (m->d_zn_ecg, m->d_zn_cmr, p_dlt_global,
-                                                 m->zn_ecg, m->zn_cmr, n, E, tau,
-                                                 m->loss_scratch);
-  NN (model_zero) (m->d_un, (gsize) n * P * E);
-  NN (model_zero) (m->d_vn, (gsize) n * Fn * E);
-  const double l_phase = NN (hp_nn_phase_loss) (m->d_un, m->d_vn, p_dlt_phase, m->un, m->vn,
-                                                m->pos_u, m->pos_v, n, P, Fn, E, tau,
-                                                m->loss_scratch);
-  NN (model_scale) (m->d_zn_ecg, (gsize) n * E, 1 - pw);
-  NN (model_scale) (m->d_zn_cmr, (gsize) n * E, 1 - pw);
-  NN (model_scale) (m->d_un, (gsize) n * P * E, pw);
-  NN (model_scale) (m->d_vn, (gsize) n * Fn * E, pw);
+  NN (model_zero) (m, m->d_zn_ecg, (gsize) n * E);
+  NN (model_zero) (m, m->d_zn_cmr, (gsize) n * E);
+  const double l_global = OP (clip_loss) (m->d_zn_ecg, m->d_zn_cmr, p_dlt_global,
+                                           m->zn_ecg, m->zn_cmr, n, E, tau,
+                                           m->loss_scratch);
+  NN (model_zero) (m, m->d_un, (gsize) n * P * E);
+  NN (model_zero) (m, m->d_vn, (gsize) n * Fn * E);
+  const double l_phase = OP (phase_loss) (m->d_un, m->d_vn, p_dlt_phase, m->un, m->vn,
+                                          m->pos_u_ops, m->pos_v_ops, n, P, Fn, E, tau,
+                                          m->loss_scratch);
+  NN (model_scale) (m, m->d_zn_ecg, (gsize) n * E, 1 - pw);
+  NN (model_scale) (m, m->d_zn_cmr, (gsize) n * E, 1 - pw);
+  NN (model_scale) (m, m->d_un, (gsize) n * P * E, pw);
+  NN (model_scale) (m, m->d_vn, (gsize) n * Fn * E, pw);
   if (m->log_tau >= 0)
-    *NN (model_grad) (m, m->log_tau) += (real) ((1 - pw) * dlt_global + pw * dlt_phase);
+    NN (model_add_scalar) (m, NN (model_grad) (m, m->log_tau),
+                           (real) ((1 - pw) * dlt_global + pw * dlt_phase));
 
   loss->loss_global = l_global;
   loss->loss_phase = l_phase;
@@ -352,8 +447,8 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
   Encoder *en = &m->enc[ENC_STRIP];
   NN (model_head_backward) (m, m->head_first + HEAD_ECG_W, m->d_pool_ecg, m->d_z_ecg,
                             m->d_zn_ecg, m->z_ecg, m->nrm_ecg, m->pool_ecg, n);
-  NN (model_zero) (d_y, (gsize) n * en->n_tok * W);
-  NN (hp_nn_mean_pool_backward) (d_y, m->d_pool_ecg, n, en->n_tok, W);
+  NN (model_zero) (m, d_y, (gsize) n * en->n_tok * W);
+  OP (mean_pool_backward) (d_y, m->d_pool_ecg, n, en->n_tok, W);
   NN (model_encoder_backward) (m, ENC_STRIP, n, strip, d_y);
 
   /* beat: phase_ecg and the mean over the leads, and head_ecg's share through the mean over
@@ -361,9 +456,9 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
   en = &m->enc[ENC_BEAT];
   NN (model_head_backward) (m, m->head_first + PHASE_ECG_W, m->d_ph_ecg, m->d_u, m->d_un, m->u,
                             m->nrm_u, m->ph_ecg, n * P);
-  NN (model_zero) (d_y, (gsize) n * en->n_tok * W);
+  NN (model_zero) (m, d_y, (gsize) n * en->n_tok * W);
   NN (model_lead_mean_backward) (m, d_y, m->d_ph_ecg, n);
-  NN (hp_nn_mean_pool_backward) (d_y, m->d_pool_ecg, n, en->n_tok, W);
+  OP (mean_pool_backward) (d_y, m->d_pool_ecg, n, en->n_tok, W);
   NN (model_encoder_backward) (m, ENC_BEAT, n, beat, d_y);
 
   /* cine: both heads meet on the encoder's output. */
@@ -372,9 +467,9 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
                             m->d_zn_cmr, m->z_cmr, m->nrm_cmr, m->pool_cmr, n);
   NN (model_head_backward) (m, m->head_first + PHASE_CMR_W, m->d_ph_cmr, m->d_v, m->d_vn, m->v,
                             m->nrm_v, m->ph_cmr, n * Fn);
-  NN (model_zero) (d_y, (gsize) n * en->n_tok * W);
-  NN (hp_nn_mean_pool_backward) (d_y, m->d_pool_cmr, n, en->n_tok, W);
-  NN (hp_nn_mean_pool_backward) (d_y, m->d_ph_cmr, n * Fn, m->n_space, W);
+  NN (model_zero) (m, d_y, (gsize) n * en->n_tok * W);
+  OP (mean_pool_backward) (d_y, m->d_pool_cmr, n, en->n_tok, W);
+  OP (mean_pool_backward) (d_y, m->d_ph_cmr, n * Fn, m->n_space, W);
   NN (model_encoder_backward) (m, ENC_CINE, n, cine, d_y);
 }
 
@@ -387,11 +482,11 @@ NN (model_embed) (HpModel *m, int n, gconstpointer strip, gconstpointer beat, gc
     {
       NN (model_forward_beat) (m, n, beat, FALSE);
       NN (model_forward_ecg) (m, n, strip);
-      memcpy (z_ecg, m->zn_ecg, bytes);
+      NN (model_copy_out) (m, z_ecg, m->zn_ecg, bytes);
     }
   if (z_cmr)
     {
       NN (model_forward_cine) (m, n, cine, FALSE);
-      memcpy (z_cmr, m->zn_cmr, bytes);
+      NN (model_copy_out) (m, z_cmr, m->zn_cmr, bytes);
     }
 }

@@ -10,6 +10,10 @@
 #include "nn/model.h"
 #include <string.h>
 
+#if HP_HAVE_CUDA
+#include "nn/nn-cuda.h"
+#endif
+
 /* ---- Configuration --------------------------------------------------------------------------- */
 
 void
@@ -225,6 +229,7 @@ struct _HpModel
   gpointer ph_ecg, u, un, nrm_u; /* the lead means of the beat's tokens, then phase_ecg */
   gpointer ph_cmr, v, vn, nrm_v; /* the spatial means of the cine's tokens, then phase_cmr */
   int *pos_u, *pos_v;            /* the phase loss's positives */
+  int *pos_u_ops, *pos_v_ops;    /* where the loss reads them: pos_u and pos_v, or on the GPU */
   double *phase_tmp;             /* one subject's token phases (n_phase + n_frame) */
 
   /* The backward pass's working gradients: the heads' own, then one encoder's at a time. */
@@ -233,14 +238,61 @@ struct _HpModel
   gpointer d_y, d_x, d_ln, d_atty, d_qkv, d_h, d_gh, att_scratch, loss_scratch;
 
   GPtrArray *allocs; /* every activation and scratch buffer, freed together */
+
+  /* On the GPU: values, grads, activations and scratch are managed memory (the host reads them
+   * after a synchronize: checkpoints, tests); a batch's inputs are copied in first. */
+  gboolean cuda;
+  gpointer in_strip, in_beat, in_cine;
+  GError *alloc_error; /* the first failed GPU allocation */
+  GPtrArray *cuda_allocs;
 };
+
+#if HP_HAVE_CUDA
+/* Waits for the GPU, so that the host may use the model's memory. A failure on the way is
+ * returned in error, or warned about where the caller has no error to return (a fault inside a
+ * kernel shows up only here, so it must not be dropped). */
+static gboolean
+gpu_finish (GError **error)
+{
+  GError *local = NULL;
+  if (hp_nn_cuda_synchronize (&local))
+    return TRUE;
+  if (error != NULL)
+    g_propagate_error (error, local);
+  else
+    {
+      g_warning ("%s", local->message);
+      g_error_free (local);
+    }
+  return FALSE;
+}
+#endif
+
+/* Zeroed memory for count elements, freed with the model; on the GPU, managed memory, or NULL
+ * with the first failure kept in m->alloc_error. */
+static gpointer
+model_alloc_bytes (HpModel *m, gsize bytes)
+{
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    {
+      if (m->alloc_error != NULL)
+        return NULL;
+      gpointer p = hp_nn_cuda_alloc_managed (MAX (bytes, 1), &m->alloc_error);
+      if (p != NULL)
+        g_ptr_array_add (m->cuda_allocs, p);
+      return p;
+    }
+#endif
+  gpointer p = g_malloc0 (MAX (bytes, 1));
+  g_ptr_array_add (m->allocs, p);
+  return p;
+}
 
 static gpointer
 model_alloc (HpModel *m, gsize count)
 {
-  gpointer p = g_malloc0 (MAX (count, 1) * m->elsize);
-  g_ptr_array_add (m->allocs, p);
-  return p;
+  return model_alloc_bytes (m, MAX (count, 1) * m->elsize);
 }
 
 static void
@@ -389,6 +441,8 @@ alloc_activations (HpModel *m)
   m->nrm_v = model_alloc (m, BF);
   m->pos_u = g_new0 (int, BP);
   m->pos_v = g_new0 (int, BF);
+  m->pos_u_ops = m->cuda ? model_alloc_bytes (m, BP * sizeof (int)) : m->pos_u;
+  m->pos_v_ops = m->cuda ? model_alloc_bytes (m, BF * sizeof (int)) : m->pos_v;
   m->phase_tmp = g_new0 (double, m->n_phase + m->n_frame);
   g_ptr_array_add (m->allocs, m->pos_u);
   g_ptr_array_add (m->allocs, m->pos_v);
@@ -418,16 +472,30 @@ alloc_activations (HpModel *m)
   m->d_gh = model_alloc (m, rows * mW);
   gsize att = 0;
   for (int e = 0; e < N_ENC; e++)
-    att = MAX (att, hp_nn_attention_scratch (m->max_batch, m->enc[e].n_tok, c->width, c->heads));
+    {
+      gsize (*scratch_for) (int, int, int, int) = hp_nn_attention_scratch;
+#if HP_HAVE_CUDA
+      if (m->cuda)
+        scratch_for = hp_nn_cuda_attention_scratch;
+#endif
+      att = MAX (att, scratch_for (m->max_batch, m->enc[e].n_tok, c->width, c->heads));
+    }
   m->att_scratch = model_alloc (m, att);
   m->loss_scratch = model_alloc (m, MAX (2 * B * B, 2 * BP * BF));
+
+  if (m->cuda)
+    {
+      m->in_strip = model_alloc (m, B * c->leads * c->strip_samples);
+      m->in_beat = model_alloc (m, B * c->leads * c->beat_samples);
+      m->in_cine = model_alloc (m, B * c->cine_slices * c->cine_frames * c->cine_size
+                                       * c->cine_size);
+    }
 }
 
-HpModel *
-hp_model_new (const HpModelConfig *config, int max_batch, gboolean use_double, GError **error)
+static HpModel *
+model_new (const HpModelConfig *config, int max_batch, gboolean use_double, gboolean cuda,
+           GError **error)
 {
-  g_return_val_if_fail (config != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!hp_model_config_check (config, error))
     return NULL;
@@ -464,6 +532,18 @@ hp_model_new (const HpModelConfig *config, int max_batch, gboolean use_double, G
   m->use_double = use_double;
   m->elsize = use_double ? sizeof (double) : sizeof (float);
   m->allocs = g_ptr_array_new_with_free_func (g_free);
+#if HP_HAVE_CUDA
+  m->cuda_allocs = g_ptr_array_new_with_free_func (hp_nn_cuda_free);
+  /* The model holds its own reference on the runtime, given back by hp_model_free. */
+  if (cuda && !hp_nn_cuda_init (error))
+    {
+      hp_model_free (m);
+      return NULL;
+    }
+  m->cuda = cuda;
+#else
+  g_assert (!cuda);
+#endif
 
   m->enc[ENC_STRIP] = (Encoder) { .n_tok = strip_tok, .in_dim = c->strip_patch,
                                   .samples = c->strip_samples, .patch = c->strip_patch };
@@ -476,10 +556,47 @@ hp_model_new (const HpModelConfig *config, int max_batch, gboolean use_double, G
   m->max_tok = max_tok;
 
   build_table (m);
-  m->values = g_malloc0 (m->n_values * m->elsize);
-  m->grads = g_malloc0 (m->n_values * m->elsize);
+  m->values = model_alloc (m, m->n_values);
+  m->grads = model_alloc (m, m->n_values);
   alloc_activations (m);
+  if (m->alloc_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&m->alloc_error));
+      hp_model_free (m);
+      return NULL;
+    }
   return m;
+}
+
+HpModel *
+hp_model_new (const HpModelConfig *config, int max_batch, gboolean use_double, GError **error)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  return model_new (config, max_batch, use_double, FALSE, error);
+}
+
+HpModel *
+hp_model_new_on (const HpModelConfig *config, int max_batch, HpNnDevice device, GError **error)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (device == HP_NN_DEVICE_CPU)
+    return model_new (config, max_batch, FALSE, FALSE, error);
+#if HP_HAVE_CUDA
+  return model_new (config, max_batch, FALSE, TRUE, error);
+#else
+  g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
+               _("This build of Heartphase has no CUDA: the model cannot be put on the GPU"));
+  return NULL;
+#endif
+}
+
+HpNnDevice
+hp_model_get_device (const HpModel *m)
+{
+  g_return_val_if_fail (m != NULL, HP_NN_DEVICE_CPU);
+  return m->cuda ? HP_NN_DEVICE_CUDA : HP_NN_DEVICE_CPU;
 }
 
 void
@@ -490,9 +607,13 @@ hp_model_free (HpModel *m)
   for (int i = 0; i < m->n_tensors; i++)
     g_free (m->tensors[i].name);
   g_free (m->tensors);
-  g_free (m->values);
-  g_free (m->grads);
   g_ptr_array_unref (m->allocs);
+#if HP_HAVE_CUDA
+  g_ptr_array_unref (m->cuda_allocs);
+  if (m->cuda)
+    hp_nn_cuda_shutdown ();
+#endif
+  g_clear_error (&m->alloc_error);
   g_free (m);
 }
 
@@ -578,6 +699,13 @@ void
 hp_model_zero_grads (HpModel *m)
 {
   g_return_if_fail (m != NULL);
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    {
+      hp_nn_cuda_memzero (m->grads, m->n_values * m->elsize);
+      return;
+    }
+#endif
   memset (m->grads, 0, m->n_values * m->elsize);
 }
 
@@ -609,6 +737,11 @@ hp_model_init (HpModel *m, guint64 seed)
 {
   g_return_if_fail (m != NULL);
   guint64 state = seed;
+#if HP_HAVE_CUDA
+  /* The values are written here on the host: nothing of the GPU's may still run on them. */
+  if (m->cuda)
+    gpu_finish (NULL);
+#endif
 
   /* One stream through the table in order: the same seed gives the same model. */
   for (int i = 0; i < m->n_tensors; i++)
@@ -727,15 +860,51 @@ compute_positives (HpModel *m, const HpModelBatch *batch, GError **error)
 
 /* ---- Forward and backward, once per element type --------------------------------------------- */
 
+/* The float passes may run on the GPU (model-impl.h), the double ones (gradient checks) never. */
+#define HP_MODEL_GPU HP_HAVE_CUDA
 #include "nn/nn-real.h"
 #include "nn/model-impl.h"
+#undef HP_MODEL_GPU
 
+#define HP_MODEL_GPU 0
 #define HP_NN_DOUBLE
 #include "nn/nn-real.h"
 #include "nn/model-impl.h"
 #undef HP_NN_DOUBLE
+#undef HP_MODEL_GPU
 
 /* ---- Entry points ---------------------------------------------------------------------------- */
+
+#if HP_HAVE_CUDA
+/* The batch's inputs copied into the model's GPU buffers (those given, n subjects' worth): the
+ * batch the passes then see. */
+static HpModelBatch
+batch_to_device (HpModel *m, const HpModelBatch *batch)
+{
+  const HpModelConfig *c = &m->c;
+  const gsize n = batch->n;
+  HpModelBatch d = *batch;
+  if (batch->strip != NULL)
+    {
+      hp_nn_cuda_memcpy (m->in_strip, batch->strip,
+                         n * c->leads * c->strip_samples * sizeof (float));
+      d.strip = m->in_strip;
+    }
+  if (batch->beat != NULL)
+    {
+      hp_nn_cuda_memcpy (m->in_beat, batch->beat, n * c->leads * c->beat_samples * sizeof (float));
+      d.beat = m->in_beat;
+    }
+  if (batch->cine != NULL)
+    {
+      hp_nn_cuda_memcpy (m->in_cine, batch->cine,
+                         n * c->cine_slices * c->cine_frames * c->cine_size * c->cine_size
+                           * sizeof (float));
+      d.cine = m->in_cine;
+    }
+  return d;
+}
+#endif
 
 gboolean
 hp_model_step (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss, GError **error)
@@ -759,6 +928,21 @@ hp_model_step (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss, GError 
     return FALSE;
 
   HpModelLoss l;
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    {
+      const gsize BP = (gsize) batch->n * m->n_phase, BF = (gsize) batch->n * m->n_frame;
+      hp_nn_cuda_memcpy (m->pos_u_ops, m->pos_u, BP * sizeof (int));
+      hp_nn_cuda_memcpy (m->pos_v_ops, m->pos_v, BF * sizeof (int));
+      HpModelBatch d = batch_to_device (m, batch);
+      model_step (m, &d, &l);
+      if (!gpu_finish (error))
+        return FALSE;
+      if (loss)
+        *loss = l;
+      return TRUE;
+    }
+#endif
   if (m->use_double)
     model_step_d (m, batch, &l);
   else
@@ -776,6 +960,21 @@ hp_model_embed (HpModel *m, const HpModelBatch *batch, gpointer z_ecg, gpointer 
   g_return_if_fail (z_ecg == NULL || (batch->strip != NULL && batch->beat != NULL));
   g_return_if_fail (z_cmr == NULL || batch->cine != NULL);
 
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    {
+      /* Only what the wanted embeddings need goes to the GPU. */
+      HpModelBatch h = *batch;
+      if (z_ecg == NULL)
+        h.strip = h.beat = NULL;
+      if (z_cmr == NULL)
+        h.cine = NULL;
+      HpModelBatch d = batch_to_device (m, &h);
+      model_embed (m, d.n, d.strip, d.beat, d.cine, z_ecg, z_cmr);
+      gpu_finish (NULL);
+      return;
+    }
+#endif
   if (m->use_double)
     model_embed_d (m, batch->n, batch->strip, batch->beat, batch->cine, z_ecg, z_cmr);
   else
@@ -788,6 +987,16 @@ hp_model_embed_ecg (HpModel *m, int n, gconstpointer strip, gconstpointer beat, 
   g_return_if_fail (m != NULL && strip != NULL && beat != NULL && z_ecg != NULL);
   g_return_if_fail (n >= 1 && n <= m->max_batch);
 
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    {
+      HpModelBatch h = { .n = n, .strip = strip, .beat = beat };
+      HpModelBatch d = batch_to_device (m, &h);
+      model_embed (m, n, d.strip, d.beat, NULL, z_ecg, NULL);
+      gpu_finish (NULL);
+      return;
+    }
+#endif
   if (m->use_double)
     model_embed_d (m, n, strip, beat, NULL, z_ecg, NULL);
   else

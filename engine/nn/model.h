@@ -81,6 +81,16 @@ gboolean hp_model_config_check (const HpModelConfig *c, GError **error);
 typedef struct _HpModel HpModel;
 HpModel *hp_model_new (const HpModelConfig *config, int max_batch, gboolean use_double,
                        GError **error);
+/* A float model on a device: HP_NN_DEVICE_CPU is hp_model_new's; HP_NN_DEVICE_CUDA keeps every
+ * buffer (values, gradients, activations, scratch) in CUDA managed memory and runs the passes
+ * there (HP_ERROR_DEVICE when no GPU can be used, HP_ERROR_UNSUPPORTED in a build without CUDA).
+ * On the GPU, the pointers below (values, gradients, tensors) are managed memory: the host may
+ * read or write them only when the GPU is idle, which it is when hp_model_step, hp_model_embed
+ * and hp_model_embed_ecg return, and after hp_nn_cuda_synchronize (hp_model_zero_grads only
+ * queues its work); batches and embeddings stay in host memory (copied in and out). */
+HpModel *hp_model_new_on (const HpModelConfig *config, int max_batch, HpNnDevice device,
+                          GError **error);
+HpNnDevice hp_model_get_device (const HpModel *m);
 void hp_model_free (HpModel *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpModel, hp_model_free)
 const HpModelConfig *hp_model_get_config (const HpModel *m);

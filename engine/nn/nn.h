@@ -36,6 +36,13 @@ hp_nn_splitmix64 (guint64 *state)
   return z ^ (z >> 31);
 }
 
+/* Where a model's buffers live and its ops run (nn-cuda.h for the GPU, where built). */
+typedef enum
+{
+  HP_NN_DEVICE_CPU,
+  HP_NN_DEVICE_CUDA,
+} HpNnDevice;
+
 /* LayerNorm's epsilon, PyTorch's default. */
 #define HP_NN_LN_EPS 1e-5
 

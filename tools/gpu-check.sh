@@ -1,0 +1,186 @@
+#!/bin/sh
+# The checks of the CUDA training path that need a GPU, as one prepared run (about 5 minutes):
+# the gpu test suite (every CUDA op and a whole model step against the CPU), compute-sanitizer's
+# memcheck over one training step, and heartphase-train --device cuda for 50 steps on a small
+# synthetic cohort beside the same run on the CPU (cut after 150 s). Logs go to $OUT (or
+# ./gpu-check-logs).
+#
+# The GPU machines run another image than the development one (no GLib, DCMTK, biosig or HDF5
+# there, other system libraries), so the programs are built here and travel with their libraries:
+#   tools/gpu-check.sh bundle     here, no GPU needed: builds build-gpu/ (CUDA on; another
+#                                 folder with GPU_CHECK_BUILD=DIR) and packs the
+#                                 programs and every library they use but CUDA's into
+#                                 build-gpu-bundle/bundle.tar.xz (about 30 MB)
+#   tools/gpu-check.sh            on the GPU machine, e.g. through the device tool:
+#                                 run (command: "tools/gpu-check.sh", carry: ["build-gpu-bundle"],
+#                                      timeout_s: 540)
+# Without a bundle the GPU run builds build-gpu/ where it stands (needs the project's
+# dependencies there). Each stage has its own time limit; a failing stage does not stop the
+# others; the exit status is that of the first failure.
+set -u
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bundle_dir=build-gpu-bundle
+build=${GPU_CHECK_BUILD:-build-gpu}
+
+if [ "${1:-}" = bundle ]; then
+  set -e
+  export PATH="/usr/local/cuda/bin:$PATH"
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" -Dapp=false -Dcuda=enabled --buildtype=release
+  fi
+  ninja -C "$build" tests/test-nn-cuda tests/cuda-step src/heartphase-cli src/heartphase-train
+  stage=$(mktemp -d)
+  mkdir -p "$stage/gpu-check/bin" "$stage/gpu-check/lib" "$stage/gpu-check/libc"
+  progs="$build/tests/test-nn-cuda $build/tests/cuda-step $build/src/heartphase-cli
+         $build/src/heartphase-train"
+  cp $progs "$stage/gpu-check/bin/"
+  # Every library but CUDA's (the GPU image has its own, matching its driver). The C library
+  # and its loader go apart, used only where the GPU image's own are too old for the programs.
+  for p in $progs; do ldd "$p"; done \
+    | awk '$3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' | sort -u \
+    | while read -r lib; do
+      case "$lib" in
+        */libcuda*|*/libcublas*|*/libcudart*|*/libnvidia*) ;;
+        */ld-linux*|*/libc.so*|*/libm.so*|*/libpthread.so*|*/libdl.so*|*/librt.so*)
+          cp -L "$lib" "$stage/gpu-check/libc/" ;;
+        *) cp -L "$lib" "$stage/gpu-check/lib/" ;;
+      esac
+    done
+  mkdir -p "$bundle_dir"
+  tar -C "$stage" -cJf "$bundle_dir/bundle.tar.xz" gpu-check
+  rm -rf "$stage"
+  ls -l "$bundle_dir/bundle.tar.xz"
+  exit 0
+fi
+
+out=${OUT:-$root/gpu-check-logs}
+mkdir -p "$out"
+summary="$out/summary.txt"
+: >"$summary"
+status=0
+note () { echo "$*" | tee -a "$summary"; }
+fail () { note "FAIL: $*"; [ $status -ne 0 ] || status=1; }
+
+{
+  date -u
+  nvidia-smi 2>&1 | head -15
+  command -v nvcc compute-sanitizer meson ninja 2>&1
+} >"$out/env.txt" 2>&1
+
+# ---- the programs: unpacked from the bundle, or built here ---------------------------------------
+work=$(mktemp -d)
+# How the programs are started: directly, or through the bundle's loader (word-split on purpose).
+launch=""
+if [ -f "$bundle_dir/bundle.tar.xz" ]; then
+  tar -C "$work" -xJf "$bundle_dir/bundle.tar.xz"
+  bin="$work/gpu-check/bin"
+  # CUDA's libraries from this machine: the toolkit's, else the pip wheels'.
+  cuda_libs=""
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/lib /usr/local/cuda/targets/x86_64-linux/lib; do
+    [ -e "$d/libcublas.so.13" ] && cuda_libs="$cuda_libs:$d"
+  done
+  for f in $(find / -xdev \( -name 'libcublas.so.13' -o -name 'libcudart.so.13' \) 2>/dev/null \
+             | head -4); do
+    cuda_libs="$cuda_libs:$(dirname "$f")"
+  done
+  # Only our programs see the bundle's libraries: the image's own tools (compute-sanitizer,
+  # grep, tar) keep theirs.
+  libpath="$work/gpu-check/lib$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  launch="env LD_LIBRARY_PATH=$libpath"
+  # The image's C library if the programs start with it, else the bundle's through its loader.
+  if $launch "$bin/heartphase-cli" version >/dev/null 2>&1; then
+    note "programs: bundle, this machine's C library"
+  else
+    libc="$work/gpu-check/libc"
+    loader=$(ls "$libc"/ld-linux* | head -1)
+    launch="$loader --library-path $libc:$libpath"
+    if $launch "$bin/heartphase-cli" version >/dev/null 2>&1; then
+      note "programs: bundle, with the bundle's C library"
+    else
+      fail "the bundled programs do not start here: $($launch "$bin/heartphase-cli" version 2>&1 \
+                                                       | head -3)"
+    fi
+  fi
+else
+  export PATH="/usr/local/cuda/bin:$PATH"
+  if { [ -f "$build/build.ninja" ] \
+       || meson setup "$build" -Dapp=false -Dcuda=enabled --buildtype=release; } \
+     && ninja -C "$build" tests/test-nn-cuda tests/cuda-step src/heartphase-cli \
+          src/heartphase-train; then
+    note "programs: built here in $build"
+  else
+    fail "no bundle ($bundle_dir/bundle.tar.xz) and the build here failed"
+  fi >"$out/build.log" 2>&1
+  bin="$work/bin"
+  mkdir -p "$bin"
+  for p in tests/test-nn-cuda tests/cuda-step src/heartphase-cli src/heartphase-train; do
+    ln -sf "$root/$build/$p" "$bin/"
+  done
+fi
+
+# ---- 1. the gpu suite: every op and a model step against the CPU ---------------------------------
+note "== gpu suite"
+( LANGUAGE=en G_DEBUG=gc-friendly timeout 240 $launch "$bin/test-nn-cuda" --verbose ) \
+  >"$out/gpu-suite.log" 2>&1
+rc=$?
+grep "^#   \|^# peak\|^ok\|^not ok\|^SKIP" "$out/gpu-suite.log" | tee -a "$summary"
+case $rc in
+  0) ;;
+  77) fail "no usable GPU here (gpu-suite.log)" ;;
+  *) fail "test-nn-cuda exited $rc (gpu-suite.log)" ;;
+esac
+# every op waited for: a fault is pinned on the op that made it
+( HEARTPHASE_CUDA_DEBUG=1 timeout 60 $launch "$bin/cuda-step" ) >>"$out/gpu-suite.log" 2>&1
+rc=$?
+tail -1 "$out/gpu-suite.log" | tee -a "$summary"
+[ $rc -eq 0 ] || fail "cuda-step exited $rc"
+
+# ---- 2. memcheck over one training step ----------------------------------------------------------
+note "== compute-sanitizer memcheck (one step)"
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer \
+            /usr/local/cuda/compute-sanitizer/compute-sanitizer 2>/dev/null | head -1)
+if [ -n "$sanitizer" ]; then
+  # --target-processes all: the program runs under env or the loader, not as the first process
+  ( timeout 240 "$sanitizer" --tool memcheck --leak-check full --error-exitcode 3 \
+      --target-processes all $launch "$bin/cuda-step" ) >"$out/memcheck.log" 2>&1
+  rc=$?
+  tail -3 "$out/memcheck.log" | tee -a "$summary"
+  [ $rc -eq 0 ] || fail "memcheck exited $rc (memcheck.log)"
+else
+  note "no compute-sanitizer on this machine: memcheck not run"
+fi
+
+# ---- 3. a short training run on the GPU, and the same on the CPU ---------------------------------
+note "== heartphase-train --device cuda --max-steps 50"
+data="$work/cohort.h5"
+if ( timeout 180 $launch "$bin/heartphase-cli" synth --subjects 40 --seed 5 --small \
+       --out "$work/cohort" \
+     && timeout 180 $launch "$bin/heartphase-cli" dataset build "$work/cohort" --out "$data" ) \
+     >"$out/dataset.log" 2>&1; then
+  # The CPU run is the baseline of the losses (the same seed, data order, augmentations and
+  # schedule: the step events should agree to about 1e-3); it is cut at 150 s, which leaves its
+  # first step events for the comparison.
+  for dev in cuda cpu; do
+    limit=180
+    [ $dev = cuda ] || limit=150
+    t0=$(date +%s)
+    ( timeout $limit $launch "$bin/heartphase-train" --data "$data" --out "$work/run-$dev" \
+        --device $dev --max-steps 50 --quiet ) >"$out/train-$dev.log" 2>&1
+    rc=$?
+    [ $dev = cpu ] && [ $rc -eq 124 ] && note "cpu: cut at $limit s (as planned)" && rc=0
+    cat "$work/run-$dev/progress.jsonl" >>"$out/train-$dev.log" 2>/dev/null
+    note "$dev: exit $rc in $(( $(date +%s) - t0 )) s"
+    grep '"event":"\(start\|warning\|error\|done\)"\|"event":"step","step":\(10\|20\|50\),' \
+      "$out/train-$dev.log" \
+      | grep -v '"checkpoint"' | cut -c1-400 | tee -a "$summary"
+    [ $rc -eq 0 ] || fail "heartphase-train --device $dev exited $rc (train-$dev.log)"
+  done
+  grep -q '"device":"cuda"' "$out/train-cuda.log" || fail "the cuda run did not train on the GPU"
+else
+  fail "the synthetic dataset could not be made (dataset.log)"
+fi
+
+rm -rf "$work"
+note "== status $status"
+exit $status
