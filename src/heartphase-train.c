@@ -35,6 +35,7 @@ usage (FILE *out)
            "  --preset   quick (a small model for a laptop's CPU, the default) or reference\n"
            "  --config   a JSON object of settings over the preset (as RUN/config.json)\n"
            "  --resume   continue RUN from its checkpoint, with its own config\n"
+           "  --max-steps 0  only evaluates the freshly initialised model (a baseline)\n"
            "SIGINT or SIGTERM: a checkpoint is saved and the process exits.\n");
   return out == stderr ? 2 : 0;
 }
@@ -70,9 +71,10 @@ main (int argc, char **argv)
         {
           char *end = NULL;
           max_steps = g_ascii_strtoll (next, &end, 10);
-          if (end == next || *end != '\0' || max_steps < 1)
+          if (end == next || *end != '\0' || max_steps < 0)
             {
-              fprintf (stderr, "heartphase-train: --max-steps takes a positive number\n");
+              fprintf (stderr, "heartphase-train: --max-steps takes a number of steps, 0 or "
+                       "more\n");
               return 2;
             }
           i++;

@@ -12,6 +12,9 @@
 #include "analysis/analysis.h"
 #include "train.h"
 #include "core/json-text.h"
+#if HP_HAVE_CUDA
+#include "nn/nn-cuda.h"
+#endif
 
 #define CHECKPOINT_FILE "checkpoint.safetensors"
 #define CHECKPOINT_FORMAT "heartphase-checkpoint"
@@ -25,6 +28,15 @@ typedef struct
   FILE *progress;
   gboolean quiet;
   float *m, *v;            /* AdamW's moments, one per parameter value */
+  /* On the GPU (cuda): the model and the moments in managed memory, the optimiser's ops from
+   * nn-cuda.h; the host touches them only after a synchronize (host_access). */
+  gboolean cuda;
+  char *cpu_reason;        /* why "auto" found no GPU, for the start event; NULL otherwise */
+  double (*clip_grad_norm) (float *const *grads, const gint64 *counts, int n_arrays,
+                            double max_norm);
+  void (*adamw_step) (float *param, const float *grad, float *m, float *v, gint64 count,
+                      double lr, double beta1, double beta2, double eps, double weight_decay,
+                      gint64 t);
   int batch;
   /* batch buffers */
   float *strip, *beat, *cine, *phase, *rr;
@@ -34,11 +46,21 @@ typedef struct
 static void
 run_clear (Run *r)
 {
+#if HP_HAVE_CUDA
+  /* Before the model, which holds the runtime's last reference. */
+  if (r->cuda)
+    {
+      hp_nn_cuda_free (r->m);
+      hp_nn_cuda_free (r->v);
+      r->m = r->v = NULL;
+    }
+#endif
   g_clear_pointer (&r->model, hp_model_free);
   g_clear_pointer (&r->data, hp_train_data_free);
   if (r->progress != NULL)
     fclose (r->progress);
   g_free (r->dir);
+  g_free (r->cpu_reason);
   g_free (r->m);
   g_free (r->v);
   g_free (r->strip);
@@ -157,11 +179,27 @@ model_batch (Run *r, int n)
                           .frame_phase = r->phase, .rr_ms = r->rr };
 }
 
+/* The host is about to read or write the model's or the moments' memory: on the GPU, wait for
+ * the queued work first (and learn of any failure in it). */
+static gboolean
+host_access (Run *r, GError **error)
+{
+#if HP_HAVE_CUDA
+  if (r->cuda)
+    return hp_nn_cuda_synchronize (error);
+#endif
+  (void) r;
+  (void) error;
+  return TRUE;
+}
+
 /* ---- Checkpoints ---------------------------------------------------------------------------------- */
 
 static gboolean
 save_checkpoint (Run *r, GError **error)
 {
+  if (!host_access (r, error))
+    return FALSE;
   g_autoptr (HpSafetensorsWriter) w = hp_safetensors_writer_new ();
   int nt = hp_model_n_tensors (r->model);
   float *values = hp_model_values (r->model);
@@ -206,6 +244,8 @@ save_checkpoint (Run *r, GError **error)
 static gboolean
 load_checkpoint (Run *r, GError **error)
 {
+  if (!host_access (r, error))
+    return FALSE;
   g_autofree char *path = g_build_filename (r->dir, CHECKPOINT_FILE, NULL);
   g_autoptr (HpSafetensors) st = hp_safetensors_load (path, error);
   if (st == NULL)
@@ -256,11 +296,13 @@ embed_rows (Run *r, const int *rows, int n, float *z_ecg, float *z_cmr, GError *
   return TRUE;
 }
 
+/* Evaluates the model on a held-out split (the validation split every eval_every steps, the test
+ * split once at the end) as the event name says: losses, ECG->CMR retrieval, ridge probes. */
 static gboolean
-evaluate (Run *r, GError **error)
+evaluate (Run *r, HpDatasetSplit split, const char *name, GError **error)
 {
   int nv, nt;
-  const int *val = hp_train_data_rows (r->data, HP_DATASET_VALIDATION, &nv);
+  const int *val = hp_train_data_rows (r->data, split, &nv);
   const int *train = hp_train_data_rows (r->data, HP_DATASET_TRAIN, &nt);
   if (nv < 2)
     return TRUE;
@@ -292,7 +334,7 @@ evaluate (Run *r, GError **error)
   int tops[] = { 1, 5 };
   double frac[2];
   hp_retrieval_topk (ze, zc, nv, e, tops, 2, frac);
-  JsonBuilder *b = event ("eval");
+  JsonBuilder *b = event (name);
   add_int (b, "step", r->step);
   add_num (b, "loss", counted > 0 ? loss / counted : NAN);
   add_num (b, "loss_global", counted > 0 ? lg / counted : NAN);
@@ -300,9 +342,9 @@ evaluate (Run *r, GError **error)
   add_num (b, "top1", frac[0]);
   add_num (b, "top5", frac[1]);
   add_num (b, "chance_top1", 1.0 / nv);
-  add_int (b, "n_validation", nv);
+  add_int (b, "n_subjects", nv);
   /* ridge probes of phenotypes from the frozen ECG embeddings: fitted on the training split,
-   * scored on the validation split */
+   * scored on the held-out one */
   static const char *const probes[] = { "lvm_g", "lvedv_ml", "lvef" };
   g_autofree float *zt = g_new (float, (gsize) nt * e);
   gboolean have_train = nt >= 10 && embed_rows (r, train, nt, zt, NULL, error);
@@ -352,6 +394,62 @@ write_config (Run *r, GError **error)
   return TRUE;
 }
 
+/* The model and AdamW's moments on the device the config asks for: "cuda" and "auto" take the GPU
+ * where this build has CUDA and a GPU is usable. "cuda" without one falls back to the CPU with a
+ * warning naming the reason; "auto" falls back quietly (the start event says why), as a machine
+ * without a GPU is what "auto" is for. */
+static gboolean
+make_model (Run *r, GError **error)
+{
+  const HpTrainConfig *c = r->c;
+  const char *want = c->device != NULL ? c->device : "auto";
+  const gboolean explicit_cuda = strcmp (want, "cuda") == 0;
+  r->cuda = FALSE;
+  r->clip_grad_norm = hp_nn_clip_grad_norm;
+  r->adamw_step = hp_nn_adamw_step;
+#if HP_HAVE_CUDA
+  if (strcmp (want, "cpu") != 0)
+    {
+      g_autofree char *why = NULL;
+      g_autoptr (GError) local = NULL;
+      if (hp_nn_cuda_available (&why))
+        {
+          r->model = hp_model_new_on (&c->model, r->batch, HP_NN_DEVICE_CUDA, &local);
+          if (r->model == NULL)
+            why = g_strdup (local->message);
+        }
+      if (r->model != NULL)
+        {
+          gint64 nv = hp_model_n_values (r->model);
+          r->cuda = TRUE;
+          r->clip_grad_norm = hp_nn_cuda_clip_grad_norm;
+          r->adamw_step = hp_nn_cuda_adamw_step;
+          r->m = hp_nn_cuda_alloc_managed (nv * sizeof (float), error);
+          r->v = r->m != NULL ? hp_nn_cuda_alloc_managed (nv * sizeof (float), error) : NULL;
+          return r->v != NULL;
+        }
+      if (explicit_cuda)
+        {
+          g_autofree char *msg = g_strdup_printf (_("CUDA is not usable (%s): training on the "
+                                                    "CPU"), why);
+          emit_message (r, "warning", msg);
+        }
+      else
+        r->cpu_reason = g_steal_pointer (&why);
+    }
+#else
+  if (explicit_cuda)
+    emit_message (r, "warning", _("This build has no CUDA: training on the CPU"));
+#endif
+  r->model = hp_model_new (&c->model, r->batch, FALSE, error);
+  if (r->model == NULL)
+    return FALSE;
+  gint64 nv = hp_model_n_values (r->model);
+  r->m = g_new0 (float, nv);
+  r->v = g_new0 (float, nv);
+  return TRUE;
+}
+
 static gboolean
 train (Run *r, gboolean resume, volatile int *stop, GError **error)
 {
@@ -373,14 +471,9 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
       emit_message (r, "warning", msg);
       r->batch = nt;
     }
-  if (c->device != NULL && strcmp (c->device, "cuda") == 0)
-    emit_message (r, "warning", _("This build has no CUDA: training on the CPU"));
-  r->model = hp_model_new (&c->model, r->batch, FALSE, error);
-  if (r->model == NULL)
+  if (!make_model (r, error))
     return FALSE;
   gint64 nv = hp_model_n_values (r->model);
-  r->m = g_new0 (float, nv);
-  r->v = g_new0 (float, nv);
   const HpModelConfig *mc = &c->model;
   r->strip = g_new (float, (gsize) r->batch * mc->leads * mc->strip_samples);
   r->beat = g_new (float, (gsize) r->batch * mc->leads * mc->beat_samples);
@@ -401,7 +494,9 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
   add_int (b, "parameters", nv);
   add_int (b, "train_subjects", nt);
   add_int (b, "batch", r->batch);
-  add_str (b, "device", "cpu");
+  add_str (b, "device", r->cuda ? "cuda" : "cpu");
+  if (r->cpu_reason != NULL)
+    add_str (b, "cuda_unavailable", r->cpu_reason);
   json_builder_end_object (b);
   emit (r, b);
   g_object_unref (b);
@@ -433,16 +528,16 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
           return FALSE;
         }
       if (c->clip_norm > 0)
-        hp_nn_clip_grad_norm (&grads, &nv, 1, c->clip_norm);
+        r->clip_grad_norm (&grads, &nv, 1, c->clip_norm);
       double lr = hp_nn_lr_at (r->step, c->warmup_steps, c->max_steps, c->lr, c->lr_min);
       for (int i = 0; i < ntensors; i++)
         {
           float *p = hp_model_tensor_data (r->model, i);
           gint64 count = hp_model_tensor_shape (r->model, i, NULL, NULL);
           gint64 at = p - values;
-          hp_nn_adamw_step (p, grads + at, r->m + at, r->v + at, count, lr, c->beta1, c->beta2,
-                            c->eps, hp_model_tensor_decays (r->model, i) ? c->weight_decay : 0,
-                            r->step + 1);
+          r->adamw_step (p, grads + at, r->m + at, r->v + at, count, lr, c->beta1, c->beta2,
+                         c->eps, hp_model_tensor_decays (r->model, i) ? c->weight_decay : 0,
+                         r->step + 1);
         }
       r->step++;
       window_steps++;
@@ -460,7 +555,12 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
           add_num (b, "loss_phase", sum.loss_phase / window_steps);
           add_num (b, "lr", lr);
           add_num (b, "samples_per_s", seconds > 0 ? window_steps * r->batch / seconds : NAN);
-          add_num (b, "gpu_mem_mb", 0);
+          double gpu_mb = 0;
+#if HP_HAVE_CUDA
+          if (r->cuda)
+            gpu_mb = hp_nn_cuda_peak_mem_mb ();
+#endif
+          add_num (b, "gpu_mem_mb", gpu_mb);
           json_builder_end_object (b);
           emit (r, b);
           g_object_unref (b);
@@ -468,7 +568,8 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
           window_steps = 0;
           sum = (HpModelLoss) { 0 };
         }
-      if (c->eval_every > 0 && r->step % c->eval_every == 0 && !evaluate (r, error))
+      if (c->eval_every > 0 && r->step % c->eval_every == 0
+          && !evaluate (r, HP_DATASET_VALIDATION, "eval", error))
         return FALSE;
       gboolean stopping = stop != NULL && *stop;
       if ((c->checkpoint_every > 0 && r->step % c->checkpoint_every == 0 && r->step < c->max_steps)
@@ -485,7 +586,11 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
           return TRUE;
         }
     }
-  if (c->eval_every > 0 && r->step % c->eval_every != 0 && !evaluate (r, error))
+  if (c->eval_every > 0 && r->step % c->eval_every != 0
+      && !evaluate (r, HP_DATASET_VALIDATION, "eval", error))
+    return FALSE;
+  /* the test split once, at the end: what a run reports as its result */
+  if (!evaluate (r, HP_DATASET_TEST, "test", error))
     return FALSE;
   if (!save_checkpoint (r, error))
     return FALSE;

@@ -104,7 +104,7 @@ test_config (void)
   } out_of_range[] = {
     { "{\"lr\": -0.001}", "lr" },
     { "{\"batch\": 1}", "batch" },
-    { "{\"max_steps\": 0}", "max_steps" },
+    { "{\"max_steps\": -1}", "max_steps" },
     { "{\"warmup_steps\": 100000}", "warmup_steps" },
     { "{\"model\": {\"heads\": 5}}", "heads" },
   };

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""It learns: a synthetic paired cohort of 2000 subjects, built into a dataset through the ECG, CMR
+and synchronisation pipelines, and a CPU run of a few minutes with the quick preset. On the test
+split (subjects the run never saw, neither in training nor in choosing settings) the trained ECG
+embeddings must find their own subject's cine above chance (top-1 >= 2x and top-5 >= 2.5x chance,
+bounds set below the 4x and 3.2x of the run this test was written from, since top-1 counts only a
+handful of the 198 subjects; the issue's target is 10x, which an oracle knowing the generator's
+truth only just reaches on this cohort: tests/reference/oracle_retrieval.py, printed beside the
+model's figure), and the
+ridge probes of LV mass and LV end-diastolic volume from the trained ECG embeddings must beat the
+same probes on the randomly initialised encoder (a run of 0 steps from the same seed).
+
+Usage: test-learns.py HEARTPHASE_CLI HEARTPHASE_TRAIN [WORK_DIR]
+WORK_DIR (default: a temporary folder) keeps the cohort and the dataset between runs; a dataset
+already there is used again.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+CLI, TRAIN = sys.argv[1], sys.argv[2]
+SUBJECTS, SEED = 2000, 78
+ORACLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference",
+                      "oracle_retrieval.py")
+failures = []
+
+
+def events(run):
+    with open(os.path.join(run, "progress.jsonl")) as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def train(data, run, config):
+    path = run + ".json"
+    with open(path, "w") as fh:
+        json.dump(config, fh)
+    t0 = time.time()
+    r = subprocess.run([TRAIN, "--data", data, "--out", run, "--config", path, "--quiet"],
+                       capture_output=True, text=True, timeout=3600)
+    if r.returncode != 0:
+        sys.exit(f"heartphase-train failed ({r.returncode}): {r.stderr[-500:]}")
+    test = [e for e in events(run) if e["event"] == "test"]
+    if not test:
+        sys.exit(f"{run}: no test event in progress.jsonl")
+    return test[-1], time.time() - t0
+
+
+def main(work):
+    cohort, data = os.path.join(work, "cohort"), os.path.join(work, "cohort.h5")
+    if not os.path.exists(data):
+        t0 = time.time()
+        subprocess.run([CLI, "synth", "--subjects", str(SUBJECTS), "--seed", str(SEED), "--small",
+                        "--frames", "20", "--slices", "8", "--out", cohort], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
+        t1 = time.time()
+        subprocess.run([CLI, "dataset", "build", cohort, "--out", data], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
+        print(f"cohort of {SUBJECTS} subjects in {t1 - t0:.0f} s, dataset in {time.time() - t1:.0f} s")
+
+    trained, seconds = train(data, os.path.join(work, "trained"), {"seed": 1, "eval_every": 300})
+    random, _ = train(data, os.path.join(work, "random"),
+                      {"seed": 1, "max_steps": 0, "warmup_steps": 0})
+    chance = trained["chance_top1"]
+    print(f"test split: {trained['n_subjects']} subjects; run of {trained['step']} steps in "
+          f"{seconds:.0f} s")
+    print(f"ECG->CMR retrieval top-1 {trained['top1']:.3f} ({trained['top1'] / chance:.1f}x chance "
+          f"{chance:.4f}), top-5 {trained['top5']:.3f} ({trained['top5'] / (5 * chance):.1f}x "
+          f"chance); random encoder top-1 {random['top1']:.3f}")
+    oracle = subprocess.run(["/usr/bin/python3", ORACLE, cohort, data], capture_output=True,
+                            text=True, timeout=600)
+    if oracle.returncode == 0:
+        o = json.loads(oracle.stdout)
+        print(f"oracle from the generator's truth: top-1 {o['top1']:.3f} "
+              f"({o['top1'] / o['chance_top1']:.1f}x chance), top-5 {o['top5']:.3f}; the model "
+              f"reaches {trained['top1'] / max(o['top1'], 1e-9):.2f} of its top-1")
+    else:
+        print(f"oracle not run (it needs python3-numpy and python3-h5py): {oracle.stderr[-200:]}")
+    if not trained["top1"] >= 2 * chance:
+        failures.append(f"top-1 {trained['top1']:.4f} is below 2x chance ({2 * chance:.4f})")
+    if not trained["top5"] >= 2.5 * 5 * chance:
+        failures.append(f"top-5 {trained['top5']:.4f} is below 2.5x chance "
+                        f"({2.5 * 5 * chance:.4f})")
+    for key in ("r2_lvm_g", "r2_lvedv_ml", "r2_lvef"):
+        print(f"ridge probe {key[3:]}: R2 {trained.get(key, float('nan')):.3f} trained, "
+              f"{random.get(key, float('nan')):.3f} random encoder")
+    for key in ("r2_lvm_g", "r2_lvedv_ml"):
+        if not trained.get(key, float("-inf")) > random.get(key, float("inf")):
+            failures.append(f"{key}: trained {trained.get(key)} does not beat the random "
+                            f"encoder's {random.get(key)}")
+
+
+if len(sys.argv) > 3:
+    os.makedirs(sys.argv[3], exist_ok=True)
+    main(sys.argv[3])
+else:
+    with tempfile.TemporaryDirectory() as tmp:
+        main(tmp)
+print(f"{len(failures)} problems")
+for f in failures:
+    print("FAIL:", f)
+sys.exit(1 if failures else 0)
