@@ -156,3 +156,15 @@ hp_test_truth (const HpCohortTable *t, guint row, const char *column)
   g_assert_cmpint (c, >=, 0);
   return hp_cohort_table_number (t, row, c);
 }
+
+void
+hp_test_random_cycle (GRand *rng, int n, int frames, float *frame_phase, float *rr_ms)
+{
+  for (int i = 0; i < n; i++)
+    {
+      const double start = g_rand_double (rng);
+      for (int f = 0; f < frames; f++)
+        frame_phase[i * frames + f] = (float) fmod (start + (double) f / frames, 1.0);
+      rr_ms[i] = (float) g_rand_double_range (rng, 700, 1100);
+    }
+}

@@ -32,5 +32,9 @@ char *hp_test_write_cohort (const char *name, guint32 seed, guint n, int frames,
                             int size, double pixel_mm);
 /* Row's value in cohort.csv's column, asserting the column is there. */
 double hp_test_truth (const HpCohortTable *t, guint row, const char *column);
+/* A random batch's cardiac cycle for the model's tests: each of n subjects' frames spread evenly
+ * over one cycle from the subject's own random start (frame_phase [n, frames], 0..1) and an R-R
+ * of 700-1100 ms (rr_ms [n]), drawn from rng subject by subject. */
+void hp_test_random_cycle (GRand *rng, int n, int frames, float *frame_phase, float *rr_ms);
 /* printf to stdout and to f alike: a scorer's table for the log and for its file. */
 void hp_test_print (FILE *f, const char *format, ...) G_GNUC_PRINTF (2, 3);

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 
+#include "hp-test.h"
 #include "nn/model.h"
 #include "nn/nn-cuda.h"
 
@@ -551,14 +552,7 @@ batch_new (const HpModelConfig *c, int n, guint32 seed)
                                   * c->cine_size, -1, 1);
   b->frame_phase = g_new (float, (gsize) n * c->cine_frames);
   b->rr_ms = g_new (float, n);
-  for (int i = 0; i < n; i++)
-    {
-      const double start = g_rand_double (rng);
-      for (int f = 0; f < c->cine_frames; f++)
-        b->frame_phase[i * c->cine_frames + f] = (float) fmod (start + (double) f / c->cine_frames,
-                                                               1.0);
-      b->rr_ms[i] = (float) g_rand_double_range (rng, 700, 1100);
-    }
+  hp_test_random_cycle (rng, n, c->cine_frames, b->frame_phase, b->rr_ms);
   return b;
 }
 

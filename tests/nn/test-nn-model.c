@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "hp-test.h"
 #include "nn/model.h"
 
 #define FD_H 1e-5
@@ -85,15 +86,7 @@ batch_new (const HpModelConfig *c, int n, guint32 seed)
   b->cine_f = to_float (b->cine, b->n_cine);
   b->frame_phase = g_new (float, (gsize) n * c->cine_frames);
   b->rr_ms = g_new (float, n);
-  for (int i = 0; i < n; i++)
-    {
-      /* Each subject's cine starts at its own point of the cycle. */
-      const double start = g_rand_double (rng);
-      for (int f = 0; f < c->cine_frames; f++)
-        b->frame_phase[i * c->cine_frames + f] = (float) fmod (start + (double) f / c->cine_frames,
-                                                               1.0);
-      b->rr_ms[i] = (float) g_rand_double_range (rng, 700, 1100);
-    }
+  hp_test_random_cycle (rng, n, c->cine_frames, b->frame_phase, b->rr_ms);
   return b;
 }
 
