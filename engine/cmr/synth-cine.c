@@ -388,6 +388,7 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
       || !(o.ef >= 0 && o.ef < 1) || !(o.rr_ms >= 0 && o.rr_ms < 5000) || !(o.es_ms >= 0)
       || !(o.trigger_delay_ms >= 0) || !(o.wall_mm >= 0 && o.wall_mm < 40)
       || o.mi_sector < 0 || o.mi_sector > 6
+      || !(o.rv_direction_deg == 0 || (o.rv_direction_deg >= 108 && o.rv_direction_deg <= 252))
       || (o.rr_ms > 0 && o.es_ms > 0
           && (o.es_ms < IVC_MS + 100 || o.es_ms + IVR_MS + 100 > o.rr_ms
               || o.trigger_delay_ms >= o.rr_ms)))
@@ -406,7 +407,9 @@ hp_synth_cine_new (const HpSynthCineOptions *options, GError **error)
   sj.rr_ms = 60000 / hr;
   /* frame 0 sits at the R wave, which falls a little before or after the volume's peak */
   sj.phase0 = g_rand_double_range (rng, -0.06, 0.03);
-  sj.theta = g_rand_double_range (rng, 0.6, 1.4) * G_PI;
+  sj.theta = g_rand_double_range (rng, 0.6, 1.4) * G_PI;   /* drawn anyway: the stream stays */
+  if (o.rv_direction_deg > 0)
+    sj.theta = o.rv_direction_deg * G_PI / 180;
   double fov_x = o.columns * o.pixel_mm, fov_y = o.rows * o.pixel_mm;
   sj.body_a = 0.44 * fov_x;
   sj.body_b = 0.34 * fov_y;

@@ -33,6 +33,10 @@ typedef struct
    * inferoseptal, inferior, inferolateral, anterolateral) whose wall is thinned to half and
    * akinetic from the base to 80 % of the way to the apex */
   int mi_sector;
+  /* where the RV lies around the LV in the short-axis image, 108 to 252 degrees from the
+   * direction of rising column towards that of rising row (180: to the left of the LV); 0 draws
+   * it from the seed in that range */
+  double rv_direction_deg;
 } HpSynthCineOptions;
 
 /* 25 frames, 10 slices of 208 x 210 pixels of 1.8 mm, 10 mm apart, noise 0.04; the physiology

@@ -65,7 +65,7 @@ onset_to_r_ms (const HpSynthEcg *e)
 
 static const char *const columns[] = {
   "subject", "seed", "age", "sex", "bsa_m2", "hr_ecg_bpm", "hr_cmr_bpm", "trigger_delay_ms",
-  "pr_ms", "qrs_ms", "lbbb", "qt_ms", "qtc_ms", "axis_deg", "t_end_ms", "es_ms", "es_frame", "ed_frame",
+  "pr_ms", "qrs_ms", "lbbb", "qt_ms", "qtc_ms", "axis_deg", "rotation_deg", "t_end_ms", "es_ms", "es_frame", "ed_frame",
   "n_frames", "lvedv_ml", "lvesv_ml", "lvef", "lvm_g", "wall_mm", "rvedv_ml", "rvesv_ml",
   "mi_sector", "lvh", "dcm", "mi", "af",
 };
@@ -151,6 +151,7 @@ hp_cohort_make_subject (const HpCohortOptions *o, guint index, const char *dir, 
   co.trigger_delay_ms = p.trigger_delay_ms;
   co.wall_mm = p.wall_mm;
   co.mi_sector = p.mi_sector;
+  co.rv_direction_deg = 180 + p.rotation_deg;
   g_autoptr (HpSynthCine) cine = hp_synth_cine_new (&co, error);
   if (cine == NULL)
     return FALSE;
@@ -181,6 +182,7 @@ hp_cohort_make_subject (const HpCohortOptions *o, guint index, const char *dir, 
       csv_number (row, ecg->qt_ms, 1);
       csv_number (row, p.qtc_ms, 1);
       csv_number (row, ecg->axis_deg, 1);
+      csv_number (row, p.rotation_deg, 1);
       csv_number (row, t_end_ms, 1);
       csv_number (row, es_ms, 1);
       g_string_append_printf (row, ",%d,%d,%d", cine->es_frame, cine->ed_frame, o->n_frames);

@@ -40,6 +40,9 @@ typedef struct
                                1 % of the others (more with age) */
   double qtc_ms;            /* QT corrected with Fridericia's cube root (hp_physiology_qt_ms) */
   double axis_deg;          /* frontal QRS axis */
+  double rotation_deg;      /* how the heart lies, from the typical, -60 to 60: it moves the RV
+                               around the LV in the short-axis cine (to 180 + rotation_deg) and
+                               the frontal axis by as much */
   /* the left ventricle as the cine model takes it (its mass and RV follow from the model) */
   double lvedv_ml, lvef, wall_mm;
 } HpPhysiology;

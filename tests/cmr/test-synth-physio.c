@@ -1,7 +1,7 @@
 /* The cine generator driven by a subject's physiology (as the paired cohort drives it): the
  * volume curve on the ECG's clock (isovolumic contraction after the R peak, end of ejection at
  * es_ms, frame 0 trigger_delay_ms after the R peak), the volumes given, a thicker wall, an
- * akinetic thinned infarct sector; bad options. */
+ * akinetic thinned infarct sector, the RV where it is asked to lie; bad options. */
 #include <math.h>
 #include <string.h>
 
@@ -125,11 +125,72 @@ test_infarct (void)
     }
 }
 
+static HpSynthCine *
+make_rv (double direction_deg)
+{
+  HpSynthCineOptions o;
+  hp_synth_cine_options_init (&o);
+  o.seed = 21;
+  o.n_frames = 10;
+  o.rows = o.columns = 128;
+  o.pixel_mm = 2.9;
+  o.edv_ml = 150;
+  o.rv_direction_deg = direction_deg;
+  g_autoptr (GError) error = NULL;
+  HpSynthCine *sy = hp_synth_cine_new (&o, &error);
+  g_assert_no_error (error);
+  return sy;
+}
+
+/* The RV lies where the caller puts it (the cohort ties it to the ECG's axis). The same heart
+ * with its RV elsewhere differs only there, so the blood that one cine has and the other lacks
+ * is the RV's, and the blood both have near the LV's axis is the LV's: the direction from the
+ * one to the other follows rv_direction_deg. */
+static void
+test_rv_direction (void)
+{
+  const double wanted[] = { 120, 180, 235 };
+  for (guint k = 0; k < G_N_ELEMENTS (wanted); k++)
+    {
+      g_autoptr (HpSynthCine) sy = make_rv (wanted[k]);
+      g_autoptr (HpSynthCine) other = make_rv (wanted[k] == 120 ? 235 : 120);
+      const HpCine *c = sy->sax;
+      int s = c->n_slices / 3;
+      const float *img = hp_cine_image (c, sy->ed_frame, s);
+      const float *ref = hp_cine_image (other->sax, sy->ed_frame, s);
+      double thr = c->window_center;   /* half the blood's signal */
+      double lv[3] = { 0 }, rv[3] = { 0 };
+      for (int r = 0; r < c->rows; r++)
+        for (int col = 0; col < c->columns; col++)
+          {
+            gboolean a = img[r * c->columns + col] > thr, b = ref[r * c->columns + col] > thr;
+            /* the LV's blood near the axis, not the bright fat of the chest wall */
+            gboolean near = hypot (col - sy->centre_px[0], r - sy->centre_px[1])
+                            * c->spacing_mm[0] < 35;
+            double *acc = a && b && near ? lv : a && !b ? rv : NULL;
+            if (acc != NULL)
+              {
+                acc[0] += col;
+                acc[1] += r;
+                acc[2]++;
+              }
+          }
+      g_assert_cmpfloat (lv[2], >, 50);
+      g_assert_cmpfloat (rv[2], >, 50);
+      double found = atan2 (rv[1] / rv[2] - lv[1] / lv[2], rv[0] / rv[2] - lv[0] / lv[2]);
+      found = fmod (found * 180 / G_PI + 360, 360);
+      double off = fabs (found - wanted[k]);
+      g_test_message ("RV asked at %.0f degrees: found at %.0f (%.0f LV and %.0f RV pixels)",
+                      wanted[k], found, lv[2], rv[2]);
+      g_assert_cmpfloat (MIN (off, 360 - off), <=, 15);
+    }
+}
+
 static void
 test_bad_options (void)
 {
   HpSynthCineOptions o;
-  for (int k = 0; k < 5; k++)
+  for (int k = 0; k < 7; k++)
     {
       hp_synth_cine_options_init (&o);
       o.rr_ms = 800;
@@ -140,6 +201,8 @@ test_bad_options (void)
         case 1: o.es_ms = 750; break;              /* no time to fill */
         case 2: o.trigger_delay_ms = 800; break;   /* frame 0 in the next beat */
         case 3: o.mi_sector = 7; break;
+        case 4: o.rv_direction_deg = 90; break;    /* outside the range the model draws */
+        case 5: o.rv_direction_deg = NAN; break;
         default: o.ef = 1.2; break;
         }
       g_autoptr (GError) error = NULL;
@@ -156,6 +219,7 @@ main (int argc, char **argv)
   g_test_add_func ("/synth-cine/physiology/timing", test_timing);
   g_test_add_func ("/synth-cine/physiology/volumes", test_volumes);
   g_test_add_func ("/synth-cine/physiology/infarct", test_infarct);
+  g_test_add_func ("/synth-cine/physiology/rv-direction", test_rv_direction);
   g_test_add_func ("/synth-cine/physiology/bad-options", test_bad_options);
   return g_test_run ();
 }

@@ -3,8 +3,9 @@
 truth. The ECG side is what an ECG shows of the latent physiology (heart rate, QRS, QT, axis,
 LBBB, AF, age, sex, and each lead's measured QRS voltage from the dataset's representative beat);
 the CMR side is what the cine shows (LV volumes, EF, mass, wall, RV volume, the end-systolic
-frame, MI, DCM, LVH). A ridge map fitted on the training split carries the CMR side into the ECG
-side's standardised space; retrieval on the test split by cosine, as the trainer scores it.
+frame, MI, DCM, LVH, and where the RV lies around the LV). A ridge map fitted on the training
+split carries the CMR side into the ECG side's standardised space; retrieval on the test split by
+cosine, as the trainer scores it.
 A learned model cannot know more than the two modalities share, so this is the yardstick for its
 top-1.
 
@@ -35,7 +36,8 @@ def col(key):
 ecg = np.column_stack([col(k) for k in ("hr_ecg_bpm", "qrs_ms", "qt_ms", "axis_deg", "lbbb", "af",
                                         "age", "sex")] + [volts])
 cmr = np.column_stack([col(k) for k in ("lvedv_ml", "lvesv_ml", "lvef", "lvm_g", "wall_mm",
-                                        "rvedv_ml", "es_frame", "mi", "dcm", "lvh")])
+                                        "rvedv_ml", "es_frame", "mi", "dcm", "lvh",
+                                        "rotation_deg")])
 train, test = split == 0, split == 2
 
 

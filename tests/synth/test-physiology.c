@@ -1,6 +1,7 @@
 /* The latent physiology of the synthetic cohort: deterministic per seed and index, prevalences
  * and sex differences as documented, the diseases shifting what they should, no ECG-side
- * feature alone giving a label away, Fridericia's QT. */
+ * feature alone giving a label away, Fridericia's QT, and the ties between what the ECG and the
+ * cine show. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,62 @@ test_no_single_giveaway (void)
   g_free (v);
 }
 
+/* Pearson's r of n pairs */
+static double
+pearson (const double *x, const double *y, guint n)
+{
+  double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      mx += x[i] / n;
+      my += y[i] / n;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      sxy += (x[i] - mx) * (y[i] - my);
+      sxx += (x[i] - mx) * (x[i] - mx);
+      syy += (y[i] - my) * (y[i] - my);
+    }
+  return sxy / sqrt (sxx * syy);
+}
+
+/* What the two modalities share beyond the labels: the heart's lie sets the frontal axis and
+ * the RV's place in the cine, and the heart's size lengthens QRS. Without such ties an ECG
+ * says little about which cine is its subject's (the learning test's retrieval). */
+static void
+test_shared (void)
+{
+  const guint n = 20000;
+  double *rot = g_new (double, n), *axis = g_new (double, n), *qrs = g_new (double, n);
+  double *edv = g_new (double, n);
+  guint m = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      HpPhysiology p;
+      hp_physiology_draw (9, i, &p);
+      g_assert_true (p.rotation_deg >= -60 && p.rotation_deg <= 60);
+      /* the cine takes the RV's direction from 108 to 252 degrees */
+      g_assert_true (180 + p.rotation_deg >= 108 && 180 + p.rotation_deg <= 252);
+      if (p.lvh || p.dcm || p.mi || p.af || p.lbbb)
+        continue;
+      rot[m] = p.rotation_deg;
+      axis[m] = p.axis_deg;
+      qrs[m] = p.qrs_ms;
+      edv[m] = p.lvedv_ml;
+      m++;
+    }
+  double r_axis = pearson (rot, axis, m), r_qrs = pearson (edv, qrs, m);
+  g_test_message ("healthy subjects: r (rotation, axis) %.2f, r (EDV, QRS) %.2f", r_axis, r_qrs);
+  g_assert_cmpfloat (r_axis, >, 0.85);
+  g_assert_cmpfloat (r_axis, <, 0.98);   /* the axis keeps a part of its own */
+  g_assert_cmpfloat (r_qrs, >, 0.5);
+  g_assert_cmpfloat (r_qrs, <, 0.95);
+  g_free (rot);
+  g_free (axis);
+  g_free (qrs);
+  g_free (edv);
+}
+
 static void
 test_qt (void)
 {
@@ -216,5 +273,6 @@ main (int argc, char **argv)
   g_test_add_func ("/synth/physiology/deterministic", test_deterministic);
   g_test_add_func ("/synth/physiology/cohort", test_cohort);
   g_test_add_func ("/synth/physiology/qt", test_qt);
+  g_test_add_func ("/synth/physiology/shared", test_shared);
   return g_test_run ();
 }
