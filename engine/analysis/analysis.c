@@ -1,9 +1,10 @@
-/* Retrieval and ridge probes over embeddings (see analysis.h). */
+/* Retrieval, phase-level retrieval and ridge probes over embeddings (see analysis.h). */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analysis.h"
@@ -49,6 +50,40 @@ hp_retrieval_topk (const float *q, const float *k, int n, int e, const int *k_to
     }
   for (int t = 0; t < n_ks; t++)
     fraction[t] = (double) hits[t] / n;
+}
+
+void
+hp_phase_retrieval (const float *u, const float *v, const int *pos, int n, int p, int f, int e,
+                    double *exact, double *near)
+{
+  g_return_if_fail (u != NULL && v != NULL && pos != NULL && n > 0 && p > 0 && f > 0 && e > 0);
+  g_autofree double *nu = row_norms (u, n * p, e), *nv = row_norms (v, n * f, e);
+  int hits = 0, close = 0;
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < p; k++)
+      {
+        const float *q = u + ((gsize) i * p + k) * e;
+        int best = 0;
+        double best_s = -G_MAXDOUBLE;
+        for (int j = 0; j < f; j++)
+          {
+            const float *key = v + ((gsize) i * f + j) * e;
+            double s = 0;
+            for (int c = 0; c < e; c++)
+              s += (double) q[c] * key[c];
+            s /= nu[i * p + k] * nv[i * f + j];
+            if (s > best_s)
+              best = j, best_s = s;
+          }
+        int d = abs (best - pos[i * p + k]);
+        d = MIN (d, f - d);   /* the cycle wraps */
+        hits += d == 0;
+        close += d <= 1;
+      }
+  if (exact != NULL)
+    *exact = (double) hits / ((double) n * p);
+  if (near != NULL)
+    *near = (double) close / ((double) n * p);
 }
 
 void

@@ -1,7 +1,8 @@
-/* Heartphase analysis stage: what a set of embeddings says. Cross-modal retrieval (does an ECG's
- * embedding find its own subject's cine among all the others?) and ridge regression probes of
- * phenotypes from frozen embeddings, the measures the trainer's evaluation and the results page
- * report. Depends on core/ (and LAPACK). */
+/* Heartphase analysis stage: what a set of embeddings says, the measures the trainer's evaluation
+ * and the results page report. Cross-modal retrieval (does an ECG's embedding find its own
+ * subject's cine among all the others?), phase-level retrieval (does a beat's phase token find
+ * its cine's frame at the same phase?) and ridge regression probes of phenotypes from frozen
+ * embeddings. Depends on core/ (and LAPACK). */
 #pragma once
 
 #include "core/core.h"
@@ -15,6 +16,13 @@ G_BEGIN_DECLS
 void hp_retrieval_topk (const float *q, const float *k, int n, int e, const int *k_top, int n_ks,
                         double *fraction);
 
+/* Phase-level retrieval within each subject: for each of the P phase tokens u[n, P, e] of
+ * subject i, the most cosine-similar of its own F frame tokens v[n, F, e] (the lowest index on a
+ * tie), against the positive pos[n, P] (the frame token at the same cardiac phase). exact: the
+ * fraction that pick the positive (chance 1 / F); near: within one token either way on the
+ * cycle (chance 3 / F). Either may be NULL. */
+void hp_phase_retrieval (const float *u, const float *v, const int *pos, int n, int p, int f,
+                         int e, double *exact, double *near);
 /* A ridge regression y ~ x w + b fitted in closed form on the training rows: w = (Xc^T Xc +
  * lambda I)^-1 Xc^T yc on centred columns (the intercept unpenalised), solved by Cholesky. */
 typedef struct

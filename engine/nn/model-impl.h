@@ -490,3 +490,15 @@ NN (model_embed) (HpModel *m, int n, gconstpointer strip, gconstpointer beat, gc
       NN (model_copy_out) (m, z_cmr, m->zn_cmr, bytes);
     }
 }
+
+/* The phase tokens (un) and the frame tokens (vn), copied out. */
+static void
+NN (model_embed_phases) (HpModel *m, int n, gconstpointer beat, gconstpointer cine, gpointer u,
+                         gpointer v)
+{
+  const gsize E = m->c.embed_dim;
+  NN (model_forward_beat) (m, n, beat, TRUE);
+  NN (model_copy_out) (m, u, m->un, (gsize) n * m->n_phase * E * sizeof (real));
+  NN (model_forward_cine) (m, n, cine, TRUE);
+  NN (model_copy_out) (m, v, m->vn, (gsize) n * m->n_frame * E * sizeof (real));
+}

@@ -1002,3 +1002,48 @@ hp_model_embed_ecg (HpModel *m, int n, gconstpointer strip, gconstpointer beat, 
   else
     model_embed (m, n, strip, beat, NULL, z_ecg, NULL);
 }
+
+int
+hp_model_n_phase_tokens (const HpModel *m)
+{
+  g_return_val_if_fail (m != NULL, 0);
+  return m->n_phase;
+}
+
+int
+hp_model_n_frame_tokens (const HpModel *m)
+{
+  g_return_val_if_fail (m != NULL, 0);
+  return m->n_frame;
+}
+
+gboolean
+hp_model_embed_phases (HpModel *m, const HpModelBatch *batch, gpointer u, gpointer v, int *pos,
+                       GError **error)
+{
+  g_return_val_if_fail (m != NULL && batch != NULL && u != NULL && v != NULL, FALSE);
+  g_return_val_if_fail (batch->n >= 1 && batch->n <= m->max_batch, FALSE);
+  g_return_val_if_fail (batch->beat != NULL && batch->cine != NULL, FALSE);
+  g_return_val_if_fail (batch->frame_phase != NULL && batch->rr_ms != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!compute_positives (m, batch, error))
+    return FALSE;
+  if (pos != NULL)
+    memcpy (pos, m->pos_u, (gsize) batch->n * m->n_phase * sizeof (int));
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    {
+      HpModelBatch h = *batch;
+      h.strip = NULL;
+      HpModelBatch d = batch_to_device (m, &h);
+      model_embed_phases (m, d.n, d.beat, d.cine, u, v);
+      return gpu_finish (error);
+    }
+#endif
+  if (m->use_double)
+    model_embed_phases_d (m, batch->n, batch->beat, batch->cine, u, v);
+  else
+    model_embed_phases (m, batch->n, batch->beat, batch->cine, u, v);
+  return TRUE;
+}

@@ -141,5 +141,15 @@ void hp_model_embed (HpModel *m, const HpModelBatch *batch, gpointer z_ecg, gpoi
  * beat_samples], both needed by z_ecg), for embedding ECGs without a cine. */
 void hp_model_embed_ecg (HpModel *m, int n, gconstpointer strip, gconstpointer beat,
                          gpointer z_ecg);
+/* Forward only, the phase level: the L2-normalised phase tokens of the beat u [n, P, E] and
+ * frame tokens of the cine v [n, F, E] (P = hp_model_n_phase_tokens, F =
+ * hp_model_n_frame_tokens), in the model's element type, and where pos is not NULL the positive
+ * of each phase token as the phase loss takes it, pos [n, P]: the index of its subject's frame
+ * token nearest in phase. The batch needs beat, cine, frame_phase and rr_ms; n from 1 to
+ * max_batch. FALSE with HP_ERROR_INVALID when a subject's R-R or a frame's phase is not usable. */
+gboolean hp_model_embed_phases (HpModel *m, const HpModelBatch *batch, gpointer u, gpointer v,
+                                int *pos, GError **error);
+int hp_model_n_phase_tokens (const HpModel *m);
+int hp_model_n_frame_tokens (const HpModel *m);
 
 G_END_DECLS

@@ -296,8 +296,30 @@ embed_rows (Run *r, const int *rows, int n, float *z_ecg, float *z_cmr, GError *
   return TRUE;
 }
 
+/* The phase and frame tokens of the rows, and each phase token's positive (hp_model_embed_phases),
+ * batch by batch. */
+static gboolean
+phase_rows (Run *r, const int *rows, int n, float *u, float *v, int *pos, GError **error)
+{
+  const gsize E = r->c->model.embed_dim;
+  const gsize P = hp_model_n_phase_tokens (r->model), F = hp_model_n_frame_tokens (r->model);
+  for (int at = 0; at < n; at += r->batch)
+    {
+      int k = MIN (r->batch, n - at);
+      if (!hp_train_data_read (r->data, rows + at, k, r->c, FALSE, 0, r->strip, r->beat, r->cine,
+                               r->phase, r->rr, error))
+        return FALSE;
+      HpModelBatch b = model_batch (r, k);
+      if (!hp_model_embed_phases (r->model, &b, u + at * P * E, v + at * F * E, pos + at * P,
+                                  error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Evaluates the model on a held-out split (the validation split every eval_every steps, the test
- * split once at the end) as the event name says: losses, ECG->CMR retrieval, ridge probes. */
+ * split once at the end) as the event name says: losses, ECG->CMR retrieval, phase-level
+ * retrieval, ridge probes. */
 static gboolean
 evaluate (Run *r, HpDatasetSplit split, const char *name, GError **error)
 {
@@ -334,6 +356,15 @@ evaluate (Run *r, HpDatasetSplit split, const char *name, GError **error)
   int tops[] = { 1, 5 };
   double frac[2];
   hp_retrieval_topk (ze, zc, nv, e, tops, 2, frac);
+  /* the phase level: each beat phase token against its own cine's frame tokens */
+  const int P = hp_model_n_phase_tokens (r->model), F = hp_model_n_frame_tokens (r->model);
+  g_autofree float *u = g_new (float, (gsize) nv * P * e);
+  g_autofree float *v = g_new (float, (gsize) nv * F * e);
+  g_autofree int *pos = g_new (int, (gsize) nv * P);
+  if (!phase_rows (r, val, nv, u, v, pos, error))
+    return FALSE;
+  double phase_exact, phase_near;
+  hp_phase_retrieval (u, v, pos, nv, P, F, e, &phase_exact, &phase_near);
   JsonBuilder *b = event (name);
   add_int (b, "step", r->step);
   add_num (b, "loss", counted > 0 ? loss / counted : NAN);
@@ -343,6 +374,9 @@ evaluate (Run *r, HpDatasetSplit split, const char *name, GError **error)
   add_num (b, "top5", frac[1]);
   add_num (b, "chance_top1", 1.0 / nv);
   add_int (b, "n_subjects", nv);
+  add_num (b, "phase_top1", phase_exact);
+  add_num (b, "phase_near", phase_near);
+  add_num (b, "chance_phase_top1", 1.0 / F);
   /* ridge probes of phenotypes from the frozen ECG embeddings: fitted on the training split,
    * scored on the held-out one */
   static const char *const probes[] = { "lvm_g", "lvedv_ml", "lvef" };

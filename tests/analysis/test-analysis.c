@@ -1,5 +1,6 @@
 /* Retrieval and ridge probes: perfect, hopeless and chance-level retrieval, ties counted against
- * the query; ridge recovering known coefficients, shrinking to the mean under a huge penalty,
+ * the query; phase-level retrieval finding the positive, its neighbour on the wrapping cycle, or
+ * chance; ridge recovering known coefficients, shrinking to the mean under a huge penalty,
  * skipping unknown targets, refusing too few rows; cross-validation choosing a small penalty for
  * a clean signal and a large one for noise; R^2 against hand-worked values. */
 #include <math.h>
@@ -60,6 +61,52 @@ test_retrieval (void)
     memcpy (k + (gsize) (i ^ 1) * e, q + (gsize) i * e, sizeof (float) * e);
   hp_retrieval_topk (q, k, n, e, tops, 2, f);
   g_assert_cmpfloat (f[0], ==, 0);
+}
+
+/* Each subject's frame tokens are random; its phase tokens copy the frame token at their
+ * positive, then its neighbour, then are unrelated. */
+static void
+test_phase_retrieval (void)
+{
+  const int n = 40, p = 12, f = 10, e = 16;
+  g_autoptr (GRand) r = g_rand_new_with_seed (11);
+  g_autofree float *u = g_new (float, n * p * e), *v = g_new (float, n * f * e);
+  g_autofree int *pos = g_new (int, n * p);
+  for (int i = 0; i < n * f * e; i++)
+    v[i] = (float) gauss (r);
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < p; k++)
+      pos[i * p + k] = (k * f / p + i) % f;   /* every frame, the wrap included */
+  double exact, near;
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < p; k++)
+      for (int c = 0; c < e; c++)
+        u[((gsize) i * p + k) * e + c] = 2 * v[((gsize) i * f + pos[i * p + k]) * e + c];
+  hp_phase_retrieval (u, v, pos, n, p, f, e, &exact, &near);
+  g_assert_cmpfloat (exact, ==, 1);
+  g_assert_cmpfloat (near, ==, 1);
+  /* one token later on the cycle (the last frame's neighbour is frame 0): near, never exact */
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < p; k++)
+      for (int c = 0; c < e; c++)
+        u[((gsize) i * p + k) * e + c] = v[((gsize) i * f + (pos[i * p + k] + 1) % f) * e + c];
+  hp_phase_retrieval (u, v, pos, n, p, f, e, &exact, &near);
+  g_assert_cmpfloat (exact, ==, 0);
+  g_assert_cmpfloat (near, ==, 1);
+  /* another subject's frame tokens: chance, 1/f and 3/f */
+  double ex = 0, ne = 0;
+  for (int rep = 0; rep < 20; rep++)
+    {
+      for (int i = 0; i < n * p * e; i++)
+        u[i] = (float) gauss (r);
+      hp_phase_retrieval (u, v, pos, n, p, f, e, &exact, &near);
+      ex += exact / 20;
+      ne += near / 20;
+    }
+  g_test_message ("unrelated: exact %.3f (chance %.3f), near %.3f (chance %.3f)", ex, 1.0 / f,
+                  ne, 3.0 / f);
+  g_assert_cmpfloat (fabs (ex - 1.0 / f), <, 0.02);
+  g_assert_cmpfloat (fabs (ne - 3.0 / f), <, 0.03);
 }
 
 static void
@@ -134,6 +181,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/analysis/retrieval", test_retrieval);
+  g_test_add_func ("/analysis/phase-retrieval", test_phase_retrieval);
   g_test_add_func ("/analysis/ridge", test_ridge);
   g_test_add_func ("/analysis/r2", test_r2);
   return g_test_run ();

@@ -926,6 +926,50 @@ test_embed (void)
   g_assert_cmpfloat (moved, >, 1e-6);
   g_assert_cmpmem (zonly + E, (n - 1) * E * sizeof (double), ze + E,
                    (n - 1) * E * sizeof (double));
+
+  /* The phase level: unit tokens, each phase token's positive among its cine's frame tokens,
+   * and a subject's tokens the same alone as within the batch. */
+  const int P = hp_model_n_phase_tokens (m), F = hp_model_n_frame_tokens (m);
+  g_assert_cmpint (P, ==, c.beat_samples / c.beat_patch);
+  g_assert_cmpint (F, ==, c.cine_frames / c.tube_frames);
+  g_autofree double *u = g_new (double, n * P * E), *v = g_new (double, n * F * E);
+  g_autofree double *u1 = g_new (double, P * E), *v1 = g_new (double, F * E);
+  g_autofree int *pos = g_new (int, n * P), *pos1 = g_new (int, P);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_model_embed_phases (m, &mb, u, v, pos, &error));
+  g_assert_no_error (error);
+  for (int t = 0; t < n * P; t++)
+    {
+      double nu = 0;
+      for (int k = 0; k < E; k++)
+        nu += u[t * E + k] * u[t * E + k];
+      g_assert_cmpfloat_with_epsilon (nu, 1, 1e-12);
+      g_assert_true (pos[t] >= 0 && pos[t] < F);
+    }
+  for (int t = 0; t < n * F; t++)
+    {
+      double nv = 0;
+      for (int k = 0; k < E; k++)
+        nv += v[t * E + k] * v[t * E + k];
+      g_assert_cmpfloat_with_epsilon (nv, 1, 1e-12);
+    }
+  HpModelBatch last = {
+    .n = 1,
+    .beat = b->beat + (gsize) (n - 1) * c.leads * c.beat_samples,
+    .cine = b->cine + (gsize) (n - 1) * c.cine_slices * c.cine_frames * c.cine_size * c.cine_size,
+    .frame_phase = b->frame_phase + (gsize) (n - 1) * c.cine_frames,
+    .rr_ms = b->rr_ms + (n - 1),
+  };
+  g_assert_true (hp_model_embed_phases (m, &last, u1, v1, pos1, &error));
+  for (int k = 0; k < P * E; k++)
+    g_assert_cmpfloat_with_epsilon (u1[k], u[(n - 1) * P * E + k], 1e-12);
+  for (int k = 0; k < F * E; k++)
+    g_assert_cmpfloat_with_epsilon (v1[k], v[(n - 1) * F * E + k], 1e-12);
+  g_assert_cmpmem (pos1, P * sizeof (int), pos + (n - 1) * P, P * sizeof (int));
+  /* a frame without a phase is refused with a reason */
+  b->frame_phase[0] = NAN;
+  g_assert_false (hp_model_embed_phases (m, &mb, u, v, pos, &error));
+  g_assert_error (error, HP_ERROR, HP_ERROR_INVALID);
 }
 
 /* ---- (5) AdamW learns the fixed batch ------------------------------------------------------------ */

@@ -218,6 +218,21 @@ test_run (void)
   g_assert_cmpint (count_kind (ev, "checkpoint"), ==, 2);
   g_assert_cmpint (count_kind (ev, "done"), ==, 1);
   g_assert_nonnull (strstr (ev->pdata[ev->len - 1], "done"));
+  /* the evaluations score the phase level too: fractions, against a chance of one frame token
+   * in the cine's (8 frames in tubelets of 2) */
+  for (guint i = 0; i < ev->len; i++)
+    {
+      const char *line = ev->pdata[i];
+      if (!g_str_has_prefix (line, "{\"event\":\"eval\"")
+          && !g_str_has_prefix (line, "{\"event\":\"test\""))
+        continue;
+      const char *ex = strstr (line, "\"phase_top1\":"), *ne = strstr (line, "\"phase_near\":");
+      const char *ch = strstr (line, "\"chance_phase_top1\":");
+      g_assert_true (ex != NULL && ne != NULL && ch != NULL);
+      double exact = g_ascii_strtod (ex + 13, NULL), near = g_ascii_strtod (ne + 13, NULL);
+      g_assert_true (exact >= 0 && exact <= near && near <= 1);
+      g_assert_cmpfloat (g_ascii_strtod (ch + 20, NULL), ==, 0.25);
+    }
   /* the checkpoint: every weight and both moments, the config in the metadata */
   g_autofree char *ck = g_build_filename (run, "checkpoint.safetensors", NULL);
   g_autoptr (HpSafetensors) st = hp_safetensors_load (ck, &error);
