@@ -2,8 +2,9 @@
  * (hp_dataset_build): its configuration (presets, JSON), batches read from the file with
  * augmentation, the loop (AdamW, warm-up and cosine schedule, gradient clipping), evaluation on
  * the validation split (losses, ECG->CMR retrieval, ridge probes of phenotypes), checkpoints
- * (safetensors, written atomically) and resuming, and the run's events as JSON lines
- * (RUN/progress.jsonl). Depends on nn/, analysis/, cohort/ and core/. */
+ * (safetensors, written atomically) and resuming, the run's events as JSON lines
+ * (RUN/progress.jsonl) and a follower of them for the app. Depends on nn/, analysis/, cohort/ and
+ * core/. */
 #pragma once
 
 #include "core/core.h"
@@ -81,5 +82,92 @@ gboolean hp_train_data_read (HpTrainData *d, const int *rows, int n, const HpTra
  * run after the current step with a checkpoint. */
 gboolean hp_train_run (const HpTrainConfig *config, const char *data_path, const char *run_dir,
                        gboolean resume, gboolean quiet, volatile int *stop, GError **error);
+
+/* ---- Following a run (RUN/progress.jsonl) ------------------------------------------------------- */
+
+typedef enum
+{
+  HP_RUN_STATUS_EMPTY,    /* no event yet (or no file) */
+  HP_RUN_STATUS_RUNNING,  /* after start or resume: see hp_run_log_process_alive */
+  HP_RUN_STATUS_DONE,
+  HP_RUN_STATUS_STOPPED,  /* stopped on request, with a checkpoint: can be resumed */
+  HP_RUN_STATUS_FAILED,   /* after an error event: hp_run_log_error says why */
+} HpRunStatus;
+
+/* Times are seconds since the run's first event (across resumes); NaN where the event has no
+ * "time" (files written before it was added) and wherever a number is absent or JSON null. */
+typedef struct
+{
+  gint64 step;
+  gint64 epoch;           /* -1 where absent */
+  double time_s;
+  double loss, loss_global, loss_phase, lr, samples_per_s, gpu_mem_mb;
+} HpRunStep;
+
+typedef struct
+{
+  gint64 step;
+  double time_s;
+  gboolean test;          /* the test split at the end, not the validation split */
+  int n_subjects;         /* 0 where absent */
+  double loss, loss_global, loss_phase, top1, top5, chance_top1;
+  double phase_top1, phase_near, chance_phase_top1, r2_lvm_g, r2_lvedv_ml, r2_lvef;
+} HpRunEval;
+
+/* Every event but "step", in order, resumed-over ones included. kind is the event's name, or
+ * "garbage" for a line that is not a JSON object with an "event" string and well-typed members
+ * (message then says what is wrong with which line). message is a warning's or an error's text,
+ * a checkpoint's path, else NULL. */
+typedef struct
+{
+  char *kind;
+  char *message;
+  gint64 step;            /* -1 where absent */
+  double time_s;
+  guint line;             /* 1-based line of progress.jsonl */
+} HpRunEvent;
+
+typedef struct _HpRunLog HpRunLog;
+
+/* A follower of the run folder run_dir, which need not exist yet. Nothing is read until
+ * hp_run_log_update. */
+HpRunLog *hp_run_log_new (const char *run_dir);
+void hp_run_log_free (HpRunLog *log);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpRunLog, hp_run_log_free)
+/* Reads the lines appended to RUN/progress.jsonl since the last call (and RUN/config.json when
+ * it changed) and returns how many events they held, garbage lines included: 0 when the file is
+ * missing or nothing is new, -1 with HP_ERROR_IO naming the file when it cannot be read. A last
+ * line without its newline waits for the rest. A file that shrank or was replaced is read again
+ * from its beginning, everything before forgotten: a caller that keeps copies compares the
+ * lengths of the arrays with its own. The arrays below stay valid until the next update. */
+int hp_run_log_update (HpRunLog *log, GError **error);
+/* The training steps, in order; a resume at step S drops the steps (and evaluations) after S
+ * logged before it, which the resumed run does again. */
+const HpRunStep *hp_run_log_steps (const HpRunLog *log, guint *n);
+const HpRunEval *hp_run_log_evals (const HpRunLog *log, guint *n);
+const HpRunEvent *hp_run_log_events (const HpRunLog *log, guint *n);
+/* The status the last events say. The log cannot tell a run in progress from one whose process
+ * died without a word (killed, out of memory, the machine rebooted): a RUNNING run for which
+ * hp_run_log_process_alive is 0 is the caller's to call dead. */
+HpRunStatus hp_run_log_status (const HpRunLog *log);
+/* The message of the last error event, or NULL. */
+const char *hp_run_log_error (const HpRunLog *log);
+guint hp_run_log_n_garbage (const HpRunLog *log);
+/* The step of the last event that has one (a step, an evaluation, a resume...); 0 before any. */
+gint64 hp_run_log_last_step (const HpRunLog *log);
+/* max_steps of RUN/config.json; -1 while the file is missing or unreadable. */
+gint64 hp_run_log_max_steps (const HpRunLog *log);
+/* The device of the last start or resume ("cpu", "cuda"), or NULL. */
+const char *hp_run_log_device (const HpRunLog *log);
+/* Whether the process that wrote the last start or resume is alive: 1 yes, 0 no (this host, no
+ * such process), -1 cannot tell (another host, no start yet, or a log without "pid"). A pid
+ * reused by another process since reads as alive. */
+int hp_run_log_process_alive (const HpRunLog *log);
+/* Seconds from the first event to the last; NaN without times. */
+double hp_run_log_elapsed_s (const HpRunLog *log);
+/* Seconds still to go after the last step event, at the step rate of about the last minute of
+ * the current start or resume and up to max_steps: 0 when done, NaN when it cannot be told (not
+ * running, no max_steps, no step yet). */
+double hp_run_log_eta_s (const HpRunLog *log);
 
 G_END_DECLS

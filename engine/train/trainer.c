@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/analysis.h"
 #include "train.h"
@@ -95,6 +96,9 @@ event (const char *name)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "event");
   json_builder_add_string_value (b, name);
+  /* wall-clock time, so that a follower can tell elapsed time and rates across restarts */
+  json_builder_set_member_name (b, "time");
+  json_builder_add_double_value (b, g_get_real_time () / 1e6);
   return b;
 }
 
@@ -525,6 +529,9 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
 
   JsonBuilder *b = event (resume ? "resume" : "start");
   add_int (b, "step", r->step);
+  /* who writes the run, so that a follower can tell a live run from one that died */
+  add_int (b, "pid", getpid ());
+  add_str (b, "host", g_get_host_name ());
   add_int (b, "parameters", nv);
   add_int (b, "train_subjects", nt);
   add_int (b, "batch", r->batch);
