@@ -43,6 +43,10 @@ typedef enum
   HP_NN_DEVICE_CUDA,
 } HpNnDevice;
 
+/* Whether this build has the CUDA path (nn-cuda.h, built where meson found the toolkit); whether
+ * a GPU can be used at run time is hp_nn_cuda_available's to say, there. */
+gboolean hp_nn_built_with_cuda (void);
+
 /* LayerNorm's epsilon, PyTorch's default. */
 #define HP_NN_LN_EPS 1e-5
 

@@ -287,12 +287,58 @@ hp_train_config_check (const HpTrainConfig *c, GError **error)
     return refuse (error, "eps", _("must be positive"));
   if (!(c->clip_norm >= 0))
     return refuse (error, "clip_norm", _("must not be negative (0: no clipping)"));
-  if (c->log_every < 1 || c->eval_every < 0 || c->checkpoint_every < 0)
-    return refuse (error, "log_every", _("and eval_every, checkpoint_every must not be negative"));
+  if (c->log_every < 1)
+    return refuse (error, "log_every", _("must be at least 1"));
+  if (c->eval_every < 0)
+    return refuse (error, "eval_every", _("must not be negative (0: no evaluation)"));
+  if (c->checkpoint_every < 0)
+    return refuse (error, "checkpoint_every", _("must not be negative (0: only at the end)"));
   if (!(c->ecg_scale >= 0 && c->ecg_scale < 1) || !(c->ecg_noise_mv >= 0)
       || !(c->cine_rotate_deg >= 0 && c->cine_rotate_deg <= 180)
       || !(c->cine_flip >= 0 && c->cine_flip <= 1)
       || !(c->cine_intensity >= 0 && c->cine_intensity < 1))
     return refuse (error, "augment", _("values are out of range"));
+  return TRUE;
+}
+
+gboolean
+hp_train_config_check_run (const HpTrainConfig *c, const char *data_path, GError **error)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  if (!hp_train_config_check (c, error))
+    return FALSE;
+  if (c->device != NULL && strcmp (c->device, "cpu") != 0 && strcmp (c->device, "cuda") != 0
+      && strcmp (c->device, "auto") != 0)
+    return refuse (error, "device", _("must be cpu, cuda or auto"));
+#if !HP_HAVE_CUDA
+  /* a GPU that is missing at run time is the trainer's to fall back from; a build without
+   * CUDA can never honour the request */
+  if (c->device != NULL && strcmp (c->device, "cuda") == 0)
+    return refuse (error, "device", _("is cuda, but this build of Heartphase has no CUDA: use "
+                                      "cpu or auto"));
+#endif
+  if (data_path == NULL || *data_path == '\0')
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("No dataset is chosen"));
+      return FALSE;
+    }
+  if (!g_file_test (data_path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: the dataset is not there (build it "
+                                                   "from a cohort first)"), data_path);
+      return FALSE;
+    }
+  g_autoptr (HpTrainData) d = hp_train_data_open (data_path, &c->model, error);
+  if (d == NULL)
+    return FALSE;
+  int nt;
+  hp_train_data_rows (d, HP_DATASET_TRAIN, &nt);
+  if (c->batch > nt)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("batch: %d is larger than the %d training subjects of %s"), c->batch, nt,
+                   data_path);
+      return FALSE;
+    }
   return TRUE;
 }

@@ -45,6 +45,11 @@ char *hp_train_config_to_json (const HpTrainConfig *c);
 /* Every field in range, with the reason naming the field (a negative learning rate, a batch of
  * one, sizes the model cannot take). */
 gboolean hp_train_config_check (const HpTrainConfig *c, GError **error);
+/* What is checked before a run is started for someone (the Training page): the config, a device
+ * this build can use, and the dataset: there, readable by a model of this config, with at least
+ * batch training subjects (the trainer itself would shrink the batch with a warning). */
+gboolean hp_train_config_check_run (const HpTrainConfig *c, const char *data_path,
+                                    GError **error);
 
 /* ---- The dataset, as the trainer reads it -------------------------------------------------------- */
 

@@ -198,6 +198,58 @@ count_kind (GPtrArray *events, const char *kind)
   return n;
 }
 
+/* What the Training page checks before it starts a run: each refusal names what is wrong. */
+static void
+test_config_run (void)
+{
+  HpTrainConfig c;
+  tiny (&c);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_train_config_check_run (&c, dataset (), &error));
+  g_assert_no_error (error);
+  struct
+  {
+    const char *what, *expect;
+  } cases[] = {
+    { "lr", "lr" }, { "batch", "batch" }, { "missing", "/nonexistent/cohort.h5" },
+    { "none", "No dataset" }, { "device", "device" }, { "cuda", "device" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      HpTrainConfig b;
+      tiny (&b);
+      const char *path = dataset ();
+      const char *w = cases[i].what;
+      if (strcmp (w, "lr") == 0)
+        b.lr = -1e-3;
+      else if (strcmp (w, "batch") == 0)
+        b.batch = 100000;
+      else if (strcmp (w, "missing") == 0)
+        path = "/nonexistent/cohort.h5";
+      else if (strcmp (w, "none") == 0)
+        path = "";
+      else
+        {
+          g_free (b.device);
+          b.device = g_strdup (strcmp (w, "cuda") == 0 ? "cuda" : "tpu");
+        }
+      gboolean ok = hp_train_config_check_run (&b, path, &error);
+      /* a CUDA build takes "cuda" (a missing GPU is the trainer's to fall back from) */
+      if (strcmp (w, "cuda") == 0 && hp_nn_built_with_cuda ())
+        {
+          g_assert_true (ok);
+          hp_train_config_clear (&b);
+          continue;
+        }
+      g_assert_false (ok);
+      g_test_message ("%s: %s", w, error->message);
+      g_assert_nonnull (strstr (error->message, cases[i].expect));
+      g_clear_error (&error);
+      hp_train_config_clear (&b);
+    }
+  hp_train_config_clear (&c);
+}
+
 static void
 test_run (void)
 {
@@ -399,6 +451,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/train/config", test_config);
   g_test_add_func ("/train/data", test_data);
+  g_test_add_func ("/train/config-run", test_config_run);
   g_test_add_func ("/train/run", test_run);
   g_test_add_func ("/train/resume", test_resume);
   g_test_add_func ("/train/checkpoint-in-pytorch", test_checkpoint_in_pytorch);
