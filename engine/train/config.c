@@ -50,7 +50,10 @@ hp_train_config_init (HpTrainConfig *c, const char *preset)
     .weight_decay = 0.05, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .clip_norm = 1.0,
     .seed = 1, .log_every = 10, .eval_every = 100, .checkpoint_every = 100, .augment = TRUE,
     /* amplitude varies little: QRS voltage is what ties the ECG to LV mass */
-    .ecg_scale = 0.05, .ecg_noise_mv = 0.02, .cine_rotate_deg = 10, .cine_flip = 0.5,
+    .ecg_scale = 0.05, .ecg_noise_mv = 0.02, .cine_rotate_deg = 10,
+    /* off unless asked for: a mirrored short-axis image puts the RV on the other side of the LV,
+     * where no heart has it and where the ECG's axis does not follow it */
+    .cine_flip = 0,
     .cine_intensity = 0.1, .device = g_strdup ("auto"),
   };
   if (quick)
