@@ -28,6 +28,8 @@ struct _HpWindow
   /* template children */
   AdwToastOverlay *toast_overlay;
   AdwWindowTitle *window_title;
+  AdwViewStack *view_stack;
+  HpTrainPage *train_page;
   GtkRevealer *cohort_revealer;
   HpCohortSidebar *cohort_sidebar;
   GtkRevealer *cycle_revealer;
@@ -359,6 +361,28 @@ show_error (HpWindow *self, const char *message)
   adw_toast_set_action_target_value (toast, g_variant_new_string (message));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+on_train_problem (HpWindow *self, const char *message)
+{
+  show_error (self, message);
+}
+
+/* Alt+1, Alt+2: the Subjects and Training views */
+static void
+action_show_view (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  HpWindow *self = HP_WINDOW (widget);
+  adw_view_stack_set_visible_child_name (self->view_stack, g_variant_get_string (param, NULL));
+}
+
+HpTrainPage *
+hp_window_get_train_page (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->train_page;
 }
 
 static char *
@@ -1976,10 +2000,13 @@ hp_window_class_init (HpWindowClass *klass)
   g_type_ensure (HP_TYPE_CINE_PAGE);
   g_type_ensure (HP_TYPE_COHORT_SIDEBAR);
   g_type_ensure (HP_TYPE_CYCLE_VIEW);
+  g_type_ensure (HP_TYPE_TRAIN_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/heartphase/Heartphase/hp-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HpWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, train_page);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, cohort_revealer);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, cohort_sidebar);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, cycle_revealer);
@@ -2020,6 +2047,11 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, action_cancel_load);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", action_open_recent);
   gtk_widget_class_install_action (widget_class, "win.show-error", "s", action_show_error);
+  gtk_widget_class_install_action (widget_class, "win.show-view", "s", action_show_view);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-view", "s",
+                                       "subjects");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-view", "s",
+                                       "training");
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_forward_to_view);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_forward_to_view);
   gtk_widget_class_install_action (widget_class, "win.gain-up", NULL, action_forward_to_view);
@@ -2072,6 +2104,8 @@ hp_window_init (HpWindow *self)
   g_signal_connect_object (self->cine_page, "notify::busy", G_CALLBACK (on_cine_busy), self, 0);
   g_signal_connect_object (self->cohort_sidebar, "subject-selected",
                            G_CALLBACK (on_subject_selected), self, 0);
+  g_signal_connect_object (self->train_page, "problem", G_CALLBACK (on_train_problem), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->offset_scale, "value-changed", G_CALLBACK (on_offset_changed),
                            self, 0);
   g_signal_connect_object (hp_cine_page_get_view (self->cine_page), "notify::frame",

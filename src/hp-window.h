@@ -10,6 +10,7 @@
 #include "hp-cohort-sidebar.h"
 #include "hp-cycle-view.h"
 #include "hp-ecg-view.h"
+#include "hp-train-page.h"
 
 G_BEGIN_DECLS
 
@@ -66,5 +67,7 @@ GMenuModel *hp_window_get_recent_menu (HpWindow *self);
 /* The record's heart rate and intervals as the measurements panel shows them; FALSE when no
  * beats were found (or no record is open). */
 gboolean hp_window_get_intervals (HpWindow *self, HpIntervals *out);
+/* The Training view (Alt+2; win.show-view with "subjects" or "training" switches views). */
+HpTrainPage *hp_window_get_train_page (HpWindow *self);
 
 G_END_DECLS

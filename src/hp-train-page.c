@@ -1,0 +1,1241 @@
+/* The Training page: a checked configuration, heartphase-train started as a child process (never
+ * in the app's own process, so that a crash of either leaves the other alive), and every
+ * followed run's progress.jsonl read on a timer into charts, a status line and a log. */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "heartphase.h"
+#include "hp-train-chart.h"
+#include "core/json-text.h"
+#include "hp-train-page.h"
+#include "nn/nn.h"
+#include "train/train.h"
+
+#if HP_HAVE_CUDA
+#include "nn/nn-cuda.h"
+#endif
+
+/* How often the followed runs' files are read: a chart that moves about 4 times a second. */
+#define POLL_MS 250
+/* Runs remembered for re-attaching when the app starts again. */
+#define MAX_REMEMBERED 8
+
+enum
+{
+  CHART_LOSS,
+  CHART_LR,
+  CHART_SPEED,
+  CHART_GPU_MEM,
+  CHART_RETRIEVAL,
+  CHART_PROBES,
+  N_CHARTS
+};
+
+/* One setting of the "All settings" form: its row and the JSON type the config gives it. */
+typedef struct
+{
+  AdwEntryRow *row;
+  char *key;           /* "lr", or "model.width" */
+  JsonNodeType kind;   /* JSON_NODE_VALUE (with value_type) */
+  GType value_type;
+} Field;
+
+/* One run folder the page follows, with its series in the charts. */
+typedef struct
+{
+  char *dir;
+  char *name;
+  HpRunLog *log;
+  guint steps_seen, evals_seen, events_seen;
+  int colour;
+  guint series[8];
+} Followed;
+
+enum
+{
+  S_GLOBAL,
+  S_PHASE,
+  S_LR,
+  S_SPEED,
+  S_GPU_MEM,
+  S_TOP1,
+  S_PHASE_TOP1,
+  S_R2_LVM,
+};
+
+struct _HpTrainPage
+{
+  GtkWidget parent_instance;
+
+  GtkWidget *paned;
+  AdwActionRow *dataset_row;
+  AdwActionRow *dataset_info_row;
+  AdwComboRow *device_row;
+  AdwComboRow *preset_row;
+  AdwExpanderRow *fields_row;
+  GtkLabel *problem_label;
+  AdwEntryRow *run_dir_row;
+  GtkLabel *status_label;
+  GtkGrid *chart_grid;
+  GtkListBox *log_list;
+  HpTrainChart *charts[N_CHARTS];
+
+  char *dataset;
+  GPtrArray *fields;          /* Field */
+  gboolean filling;           /* the form is being filled in: no validation per row */
+  HpTrainConfig config;       /* valid when problem is NULL */
+  char *problem;
+
+  GSubprocess *child;
+  char *child_config;         /* the temporary --config file of the child */
+  GCancellable *child_cancellable;
+
+  GPtrArray *runs;            /* Followed */
+  Followed *current;
+  int next_colour;
+  guint poll_id;
+  GSettings *settings;
+};
+
+G_DEFINE_FINAL_TYPE (HpTrainPage, hp_train_page, GTK_TYPE_WIDGET)
+
+enum
+{
+  SIGNAL_PROBLEM,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void validate (HpTrainPage *self);
+
+/* ---- Helpers --------------------------------------------------------------------------------- */
+
+static void
+field_free (gpointer data)
+{
+  Field *f = data;
+  g_free (f->key);
+  g_free (f);
+}
+
+static void
+followed_free (gpointer data)
+{
+  Followed *f = data;
+  g_free (f->dir);
+  g_free (f->name);
+  hp_run_log_free (f->log);
+  g_free (f);
+}
+
+static void
+report (HpTrainPage *self, const char *message)
+{
+  g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, message);
+}
+
+/* heartphase-train: where HEARTPHASE_TRAIN says, beside this program (the build tree and an
+ * installation alike), or on PATH. */
+static char *
+find_trainer (void)
+{
+  const char *env = g_getenv ("HEARTPHASE_TRAIN");
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (self_exe != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self_exe);
+      char *beside = g_build_filename (dir, "heartphase-train", NULL);
+      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+        return beside;
+      g_free (beside);
+    }
+  return g_find_program_in_path ("heartphase-train");
+}
+
+static const char *
+preset_name (HpTrainPage *self)
+{
+  return adw_combo_row_get_selected (self->preset_row) == 1 ? "reference" : "quick";
+}
+
+static const char *
+device_name (HpTrainPage *self)
+{
+  switch (adw_combo_row_get_selected (self->device_row))
+    {
+    case 1:
+      return "cpu";
+    case 2:
+      return "cuda";
+    default:
+      return "auto";
+    }
+}
+
+static char *
+format_duration (double s)
+{
+  if (!isfinite (s))
+    return g_strdup ("–");
+  if (s < 60)
+    return g_strdup_printf (_("%.0f s"), s);
+  if (s < 3600)
+    return g_strdup_printf (_("%d min %02d s"), (int) (s / 60), (int) fmod (s, 60));
+  return g_strdup_printf (_("%d h %02d min"), (int) (s / 3600), (int) fmod (s / 60, 60));
+}
+
+/* ---- The device -------------------------------------------------------------------------------- */
+
+/* What the device row says under its title: the CPU's cores and the GPUs, or plainly why there
+ * is no GPU to train on. */
+static void
+describe_devices (HpTrainPage *self)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+  g_string_append_printf (s, _("CPU: %u cores"), g_get_num_processors ());
+  if (!hp_nn_built_with_cuda ())
+    g_string_append (s, _(" · no GPU: this build of Heartphase has no CUDA"));
+#if HP_HAVE_CUDA
+  else
+    {
+      g_autofree char *why = NULL;
+      if (hp_nn_cuda_available (&why))
+        g_string_append (s, _(" · a CUDA GPU is available"));
+      else
+        g_string_append_printf (s, _(" · no GPU can be used: %s"), why != NULL ? why : "");
+    }
+#endif
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->device_row), s->str);
+}
+
+/* ---- The configuration form -------------------------------------------------------------------- */
+
+static char *
+value_text (JsonNode *node)
+{
+  GType t = json_node_get_value_type (node);
+  if (t == G_TYPE_BOOLEAN)
+    return g_strdup (json_node_get_boolean (node) ? "true" : "false");
+  if (t == G_TYPE_INT64)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+  if (t == G_TYPE_DOUBLE)
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.10g", json_node_get_double (node)));
+    }
+  if (t == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (node));
+  return g_strdup ("");
+}
+
+static void
+on_field_changed (GtkEditable *editable, HpTrainPage *self)
+{
+  (void) editable;
+  if (!self->filling)
+    validate (self);
+}
+
+static void
+add_fields (HpTrainPage *self, JsonObject *o, const char *prefix)
+{
+  g_autoptr (GList) members = json_object_get_members (o);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *node = json_object_get_member (o, name);
+      g_autofree char *key = prefix != NULL ? g_strconcat (prefix, ".", name, NULL)
+                                            : g_strdup (name);
+      if (JSON_NODE_HOLDS_OBJECT (node))
+        {
+          add_fields (self, json_node_get_object (node), key);
+          continue;
+        }
+      /* the device has its own row */
+      if (!JSON_NODE_HOLDS_VALUE (node) || strcmp (key, "device") == 0)
+        continue;
+      Field *f = g_new0 (Field, 1);
+      f->key = g_strdup (key);
+      f->value_type = json_node_get_value_type (node);
+      f->row = ADW_ENTRY_ROW (adw_entry_row_new ());
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (f->row), key);
+      g_autofree char *text = value_text (node);
+      gtk_editable_set_text (GTK_EDITABLE (f->row), text);
+      g_signal_connect (f->row, "changed", G_CALLBACK (on_field_changed), self);
+      adw_expander_row_add_row (self->fields_row, GTK_WIDGET (f->row));
+      g_ptr_array_add (self->fields, f);
+    }
+}
+
+/* Fills the form with a config's values (all of them, the model's as "model.x"). */
+static void
+fill_fields (HpTrainPage *self, const HpTrainConfig *c)
+{
+  self->filling = TRUE;
+  for (guint i = 0; i < self->fields->len; i++)
+    {
+      Field *f = g_ptr_array_index (self->fields, i);
+      adw_expander_row_remove (self->fields_row, GTK_WIDGET (f->row));
+    }
+  g_ptr_array_set_size (self->fields, 0);
+  g_autofree char *json = hp_train_config_to_json (c);
+  g_autoptr (JsonNode) root = json_from_string (json, NULL);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+    add_fields (self, json_node_get_object (root), NULL);
+  self->filling = FALSE;
+}
+
+/* The form as a JSON object of overrides; NULL with the reason when a value does not parse. */
+static char *
+form_json (HpTrainPage *self, char **problem)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  gboolean in_model = FALSE;
+  /* the model's fields come together (the form was filled in the config's own order) */
+  for (guint i = 0; i < self->fields->len; i++)
+    {
+      Field *f = g_ptr_array_index (self->fields, i);
+      const gboolean model = g_str_has_prefix (f->key, "model.");
+      if (model && !in_model)
+        {
+          json_builder_set_member_name (b, "model");
+          json_builder_begin_object (b);
+        }
+      else if (!model && in_model)
+        json_builder_end_object (b);
+      in_model = model;
+      const char *name = model ? f->key + 6 : f->key;
+      g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (f->row))));
+      json_builder_set_member_name (b, name);
+      if (f->value_type == G_TYPE_INT64)
+        {
+          gint64 v;
+          if (!g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, &v, NULL))
+            {
+              *problem = g_strdup_printf (_("Setting “%s”: “%s” is not a whole number"), f->key,
+                                          text);
+              return NULL;
+            }
+          json_builder_add_int_value (b, v);
+        }
+      else if (f->value_type == G_TYPE_DOUBLE)
+        {
+          char *end = NULL;
+          double v = g_ascii_strtod (text, &end);
+          if (*text == '\0' || end == NULL || *end != '\0' || !isfinite (v))
+            {
+              *problem = g_strdup_printf (_("Setting “%s”: “%s” is not a number"), f->key, text);
+              return NULL;
+            }
+          json_builder_add_double_value (b, v);
+        }
+      else if (f->value_type == G_TYPE_BOOLEAN)
+        {
+          if (strcmp (text, "true") != 0 && strcmp (text, "false") != 0)
+            {
+              *problem = g_strdup_printf (_("Setting “%s”: “%s” is not true or false"), f->key,
+                                          text);
+              return NULL;
+            }
+          json_builder_add_boolean_value (b, strcmp (text, "true") == 0);
+        }
+      else
+        json_builder_add_string_value (b, text);
+    }
+  if (in_model)
+    json_builder_end_object (b);
+  json_builder_end_object (b);
+  return hp_json_text (b, FALSE);
+}
+
+/* The dataset's subjects per split, shown under the dataset. */
+static void
+describe_dataset (HpTrainPage *self)
+{
+  if (self->dataset == NULL || !g_file_test (self->dataset, G_FILE_TEST_IS_REGULAR))
+    {
+      adw_action_row_set_subtitle (self->dataset_info_row,
+                                   _("No dataset: build one with “heartphase-cli dataset build "
+                                     "COHORT --out cohort.h5”"));
+      return;
+    }
+  HpTrainConfig c;
+  hp_train_config_init (&c, "quick");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpTrainData) d = hp_train_data_open (self->dataset, &c.model, &error);
+  hp_train_config_clear (&c);
+  if (d == NULL)
+    {
+      adw_action_row_set_subtitle (self->dataset_info_row, error->message);
+      return;
+    }
+  int nt, nv, ns;
+  hp_train_data_rows (d, HP_DATASET_TRAIN, &nt);
+  hp_train_data_rows (d, HP_DATASET_VALIDATION, &nv);
+  hp_train_data_rows (d, HP_DATASET_TEST, &ns);
+  g_autofree char *text = g_strdup_printf (_("%d subjects: %d training, %d validation, %d test"),
+                                           hp_train_data_n_subjects (d), nt, nv, ns);
+  adw_action_row_set_subtitle (self->dataset_info_row, text);
+}
+
+/* Builds the config from the preset and the form and checks it against the dataset and this
+ * build; Start is possible only without a problem, which is shown under the form. */
+static void
+validate (HpTrainPage *self)
+{
+  g_clear_pointer (&self->problem, g_free);
+  hp_train_config_clear (&self->config);
+  hp_train_config_init (&self->config, preset_name (self));
+  g_autofree char *problem = NULL;
+  g_autofree char *json = form_json (self, &problem);
+  g_autoptr (GError) error = NULL;
+  if (json == NULL)
+    self->problem = g_steal_pointer (&problem);
+  else if (!hp_train_config_apply_json (&self->config, json, _("the form"), &error))
+    self->problem = g_strdup (error->message);
+  else
+    {
+      g_free (self->config.device);
+      self->config.device = g_strdup (device_name (self));
+      if (!hp_train_config_check_run (&self->config, self->dataset, &error))
+        self->problem = g_strdup (error->message);
+    }
+  gtk_label_set_text (self->problem_label, self->problem != NULL ? self->problem : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->problem_label), self->problem != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.start",
+                                 self->problem == NULL && self->child == NULL);
+}
+
+static void
+on_preset_changed (HpTrainPage *self)
+{
+  HpTrainConfig c;
+  hp_train_config_init (&c, preset_name (self));
+  fill_fields (self, &c);
+  hp_train_config_clear (&c);
+  /* the reference size is for a GPU; the quick demo runs anywhere */
+  validate (self);
+}
+
+/* ---- Following runs ---------------------------------------------------------------------------- */
+
+static void
+remember_run (HpTrainPage *self, const char *dir)
+{
+  if (self->settings == NULL)
+    return;
+  g_auto (GStrv) old = g_settings_get_strv (self->settings, "training-runs");
+  g_autoptr (GPtrArray) list = g_ptr_array_new ();
+  g_ptr_array_add (list, (gpointer) dir);
+  for (int i = 0; old[i] != NULL && list->len < MAX_REMEMBERED; i++)
+    if (strcmp (old[i], dir) != 0)
+      g_ptr_array_add (list, old[i]);
+  g_ptr_array_add (list, NULL);
+  g_settings_set_strv (self->settings, "training-runs", (const char *const *) list->pdata);
+}
+
+static Followed *
+find_run (HpTrainPage *self, const char *dir)
+{
+  for (guint i = 0; i < self->runs->len; i++)
+    {
+      Followed *f = g_ptr_array_index (self->runs, i);
+      if (strcmp (f->dir, dir) == 0)
+        return f;
+    }
+  return NULL;
+}
+
+static void
+add_run_series (HpTrainPage *self, Followed *f)
+{
+  /* with one run the legend would only repeat the chart's title: the series say what they are */
+  g_autofree char *global = g_strdup_printf (_("%s global"), f->name);
+  g_autofree char *phase = g_strdup_printf (_("%s phase"), f->name);
+  g_autofree char *top1 = g_strdup_printf (_("%s top-1"), f->name);
+  g_autofree char *ptop1 = g_strdup_printf (_("%s phase top-1"), f->name);
+  g_autofree char *lvm = g_strdup_printf (_("%s LV mass"), f->name);
+  f->series[S_GLOBAL] = hp_train_chart_add_series (self->charts[CHART_LOSS], global, f->colour,
+                                                   FALSE);
+  f->series[S_PHASE] = hp_train_chart_add_series (self->charts[CHART_LOSS], phase, f->colour,
+                                                  TRUE);
+  f->series[S_LR] = hp_train_chart_add_series (self->charts[CHART_LR], f->name, f->colour, FALSE);
+  f->series[S_SPEED] = hp_train_chart_add_series (self->charts[CHART_SPEED], f->name, f->colour,
+                                                  FALSE);
+  f->series[S_GPU_MEM] = hp_train_chart_add_series (self->charts[CHART_GPU_MEM], f->name,
+                                                    f->colour, FALSE);
+  f->series[S_TOP1] = hp_train_chart_add_series (self->charts[CHART_RETRIEVAL], top1, f->colour,
+                                                 FALSE);
+  f->series[S_PHASE_TOP1] = hp_train_chart_add_series (self->charts[CHART_RETRIEVAL], ptop1,
+                                                       f->colour, TRUE);
+  f->series[S_R2_LVM] = hp_train_chart_add_series (self->charts[CHART_PROBES], lvm, f->colour,
+                                                   FALSE);
+}
+
+static void
+remove_run_series (HpTrainPage *self, Followed *f)
+{
+  static const int chart_of[] = { CHART_LOSS, CHART_LOSS, CHART_LR, CHART_SPEED, CHART_GPU_MEM,
+                                  CHART_RETRIEVAL, CHART_RETRIEVAL, CHART_PROBES };
+  for (guint k = 0; k < G_N_ELEMENTS (chart_of); k++)
+    if (f->series[k] != 0)
+      hp_train_chart_remove_series (self->charts[chart_of[k]], f->series[k]);
+  memset (f->series, 0, sizeof f->series);
+}
+
+static void
+log_row (HpTrainPage *self, Followed *f, const HpRunEvent *e)
+{
+  g_autoptr (GString) line = g_string_new (f->name);
+  if (isfinite (e->time_s))
+    {
+      g_autofree char *when = format_duration (e->time_s);
+      g_string_append_printf (line, " · %s", when);
+    }
+  if (e->step >= 0)
+    g_string_append_printf (line, _(" · step %lld"), (long long) e->step);
+  g_string_append_printf (line, " · %s", e->kind);
+  if (e->message != NULL)
+    g_string_append_printf (line, ": %s", e->message);
+  const char *text = line->str;
+  GtkWidget *label = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_set_margin_start (label, 6);
+  gtk_widget_set_margin_end (label, 6);
+  gboolean bad = strcmp (e->kind, "error") == 0 || strcmp (e->kind, "garbage") == 0;
+  if (bad)
+    gtk_widget_add_css_class (label, "error");
+  else if (strcmp (e->kind, "warning") == 0)
+    gtk_widget_add_css_class (label, "warning");
+  gtk_list_box_prepend (self->log_list, label);
+  if (strcmp (e->kind, "error") == 0 && e->message != NULL)
+    report (self, e->message);
+}
+
+/* Appends to f's series what its log holds beyond what was shown; a log that shrank (read again
+ * from its start, or a resume dropping redone steps) is shown again from the start. */
+static void
+show_new (HpTrainPage *self, Followed *f)
+{
+  guint ns, ne, nev;
+  const HpRunStep *steps = hp_run_log_steps (f->log, &ns);
+  const HpRunEval *evals = hp_run_log_evals (f->log, &ne);
+  const HpRunEvent *events = hp_run_log_events (f->log, &nev);
+  if (ns < f->steps_seen || ne < f->evals_seen || nev < f->events_seen)
+    {
+      remove_run_series (self, f);
+      add_run_series (self, f);
+      f->steps_seen = f->evals_seen = 0;
+      if (nev < f->events_seen)
+        f->events_seen = 0;
+    }
+  guint n = ns - f->steps_seen;
+  if (n > 0)
+    {
+      g_autofree double *x = g_new (double, n), *y = g_new (double, n);
+      struct
+      {
+        int series;
+        gsize offset;
+      } cols[] = {
+        { S_GLOBAL, G_STRUCT_OFFSET (HpRunStep, loss_global) },
+        { S_PHASE, G_STRUCT_OFFSET (HpRunStep, loss_phase) },
+        { S_LR, G_STRUCT_OFFSET (HpRunStep, lr) },
+        { S_SPEED, G_STRUCT_OFFSET (HpRunStep, samples_per_s) },
+        { S_GPU_MEM, G_STRUCT_OFFSET (HpRunStep, gpu_mem_mb) },
+      };
+      /* a run on the CPU writes a GPU memory of 0: no line rather than a flat one */
+      const char *device = hp_run_log_device (f->log);
+      const gboolean gpu = device != NULL && strcmp (device, "cuda") == 0;
+      for (guint c = 0; c < G_N_ELEMENTS (cols); c++)
+        {
+          if (cols[c].series == S_GPU_MEM && !gpu)
+            continue;
+          for (guint i = 0; i < n; i++)
+            {
+              const HpRunStep *s = &steps[f->steps_seen + i];
+              x[i] = (double) s->step;
+              y[i] = G_STRUCT_MEMBER (double, s, cols[c].offset);
+            }
+          hp_train_chart_append (self->charts[cols[c].series == S_GLOBAL || cols[c].series == S_PHASE
+                                                ? CHART_LOSS
+                                              : cols[c].series == S_LR      ? CHART_LR
+                                              : cols[c].series == S_SPEED   ? CHART_SPEED
+                                                                            : CHART_GPU_MEM],
+                                 f->series[cols[c].series], x, y, n);
+        }
+      f->steps_seen = ns;
+    }
+  for (; f->evals_seen < ne; f->evals_seen++)
+    {
+      const HpRunEval *e = &evals[f->evals_seen];
+      if (e->test)
+        continue;   /* the test split's figures are the run's result, in the log */
+      double x = (double) e->step;
+      hp_train_chart_append (self->charts[CHART_RETRIEVAL], f->series[S_TOP1], &x, &e->top1, 1);
+      hp_train_chart_append (self->charts[CHART_RETRIEVAL], f->series[S_PHASE_TOP1], &x,
+                             &e->phase_top1, 1);
+      hp_train_chart_append (self->charts[CHART_PROBES], f->series[S_R2_LVM], &x, &e->r2_lvm_g,
+                             1);
+    }
+  for (; f->events_seen < nev; f->events_seen++)
+    log_row (self, f, &events[f->events_seen]);
+}
+
+static const char *
+status_word (HpTrainPage *self, Followed *f)
+{
+  switch (hp_run_log_status (f->log))
+    {
+    case HP_RUN_STATUS_EMPTY:
+      return "waiting";
+    case HP_RUN_STATUS_DONE:
+      return "done";
+    case HP_RUN_STATUS_STOPPED:
+      return "stopped";
+    case HP_RUN_STATUS_FAILED:
+      return "failed";
+    default:
+      /* a run whose writer is gone without a word: killed, out of memory, a reboot. The page's
+       * own child is alive until its exit is reaped. */
+      if (f == self->current && self->child != NULL)
+        return "running";
+      return hp_run_log_process_alive (f->log) == 0 ? "died" : "running";
+    }
+}
+
+static void
+update_status (HpTrainPage *self)
+{
+  Followed *f = self->current;
+  if (f == NULL)
+    return;
+  const char *word = status_word (self, f);
+  const char *shown = strcmp (word, "waiting") == 0   ? _("waiting for its first event")
+                      : strcmp (word, "done") == 0    ? _("done")
+                      : strcmp (word, "stopped") == 0 ? _("stopped (can be resumed)")
+                      : strcmp (word, "failed") == 0  ? _("failed")
+                      : strcmp (word, "died") == 0    ? _("died without a word (no process)")
+                                                      : _("running");
+  g_autofree char *elapsed = format_duration (hp_run_log_elapsed_s (f->log));
+  g_autofree char *eta = format_duration (hp_run_log_eta_s (f->log));
+  gint64 max = hp_run_log_max_steps (f->log);
+  const long long last = hp_run_log_last_step (f->log);
+  g_autofree char *steps = max >= 0 ? g_strdup_printf (_("step %lld of %lld"), last,
+                                                       (long long) max)
+                                    : g_strdup_printf (_("step %lld"), last);
+  const char *device = hp_run_log_device (f->log);
+  g_autofree char *text =
+    g_strdup_printf (_("%s: %s · %s · %s elapsed · %s to go%s%s"), f->name, shown, steps, elapsed,
+                     eta, device != NULL ? " · " : "", device != NULL ? device : "");
+  gtk_label_set_text (self->status_label, text);
+  if (hp_run_log_n_garbage (f->log) > 0)
+    {
+      g_autofree char *tip = g_strdup_printf (
+        ngettext ("%u line of progress.jsonl could not be read", "%u lines of progress.jsonl could "
+                                                                 "not be read",
+                  hp_run_log_n_garbage (f->log)),
+        hp_run_log_n_garbage (f->log));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), tip);
+    }
+}
+
+void
+hp_train_page_poll (HpTrainPage *self)
+{
+  g_return_if_fail (HP_IS_TRAIN_PAGE (self));
+  for (guint i = 0; i < self->runs->len; i++)
+    {
+      Followed *f = g_ptr_array_index (self->runs, i);
+      g_autoptr (GError) error = NULL;
+      if (hp_run_log_update (f->log, &error) < 0)
+        {
+          gtk_label_set_text (self->status_label, error->message);
+          continue;
+        }
+      show_new (self, f);
+    }
+  update_status (self);
+}
+
+static gboolean
+poll_cb (gpointer data)
+{
+  hp_train_page_poll (HP_TRAIN_PAGE (data));
+  return G_SOURCE_CONTINUE;
+}
+
+void
+hp_train_page_attach (HpTrainPage *self, const char *run_dir)
+{
+  g_return_if_fail (HP_IS_TRAIN_PAGE (self));
+  g_return_if_fail (run_dir != NULL);
+  Followed *f = find_run (self, run_dir);
+  if (f == NULL)
+    {
+      f = g_new0 (Followed, 1);
+      f->dir = g_strdup (run_dir);
+      f->name = g_path_get_basename (run_dir);
+      f->log = hp_run_log_new (run_dir);
+      f->colour = self->next_colour++ % 8;
+      add_run_series (self, f);
+      g_ptr_array_add (self->runs, f);
+    }
+  self->current = f;
+  remember_run (self, run_dir);
+  hp_train_page_poll (self);
+}
+
+/* ---- The child process ------------------------------------------------------------------------- */
+
+static void
+update_actions (HpTrainPage *self)
+{
+  gboolean running = self->child != NULL;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.start",
+                                 !running && self->problem == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.resume", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.kill", running);
+}
+
+static void
+child_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GSubprocess *child = G_SUBPROCESS (source);
+  g_autofree char *err_text = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_subprocess_communicate_utf8_finish (child, result, NULL, &err_text, &error);
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the page is gone */
+  HpTrainPage *self = HP_TRAIN_PAGE (user_data);
+  if (self->child != child)
+    return;
+  hp_train_page_poll (self);
+  /* the trainer writes its own error event; what it could not write (bad arguments, a crash)
+   * is in its stderr or its exit */
+  gboolean clean = g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) == 0;
+  gboolean logged = self->current != NULL
+                    && hp_run_log_status (self->current->log) == HP_RUN_STATUS_FAILED;
+  if (!clean && !logged)
+    {
+      g_autofree char *msg = NULL;
+      if (g_subprocess_get_if_signaled (child))
+        msg = g_strdup_printf (_("heartphase-train ended by signal %d"),
+                               g_subprocess_get_term_sig (child));
+      else if (err_text != NULL && *g_strstrip (err_text) != '\0')
+        msg = g_strdup_printf (_("heartphase-train failed: %s"), err_text);
+      else
+        msg = g_strdup (_("heartphase-train failed without a message"));
+      report (self, msg);
+    }
+  if (self->child_config != NULL)
+    g_unlink (self->child_config);
+  g_clear_pointer (&self->child_config, g_free);
+  g_clear_object (&self->child);
+  update_actions (self);
+  update_status (self);
+}
+
+static gboolean
+spawn (HpTrainPage *self, const char *run_dir, gboolean resume, GError **error)
+{
+  g_autofree char *trainer = find_trainer ();
+  if (trainer == NULL)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
+                   _("heartphase-train is not installed beside Heartphase nor on PATH"));
+      return FALSE;
+    }
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, trainer);
+  g_ptr_array_add (argv, "--data");
+  g_ptr_array_add (argv, self->dataset);
+  g_ptr_array_add (argv, "--out");
+  g_ptr_array_add (argv, (gpointer) run_dir);
+  g_autofree char *config_path = NULL;
+  if (resume)
+    g_ptr_array_add (argv, "--resume");
+  else
+    {
+      g_autofree char *json = hp_train_config_to_json (&self->config);
+      int fd = g_file_open_tmp ("heartphase-config-XXXXXX.json", &config_path, error);
+      if (fd < 0)
+        return FALSE;
+      close (fd);
+      if (!g_file_set_contents (config_path, json, -1, error))
+        return FALSE;
+      g_ptr_array_add (argv, "--config");
+      g_ptr_array_add (argv, config_path);
+    }
+  g_ptr_array_add (argv, "--quiet");
+  g_ptr_array_add (argv, NULL);
+  GSubprocess *child = g_subprocess_newv ((const char *const *) argv->pdata,
+                                          G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                            | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                          error);
+  if (child == NULL)
+    {
+      if (config_path != NULL)
+        g_unlink (config_path);
+      return FALSE;
+    }
+  self->child = child;
+  self->child_config = g_steal_pointer (&config_path);
+  g_subprocess_communicate_utf8_async (child, NULL, self->child_cancellable, child_done, self);
+  hp_train_page_attach (self, run_dir);
+  update_actions (self);
+  return TRUE;
+}
+
+gboolean
+hp_train_page_start (HpTrainPage *self, GError **error)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  if (self->child != NULL)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("A run is going: stop it first"));
+      return FALSE;
+    }
+  validate (self);
+  if (self->problem != NULL)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, "%s", self->problem);
+      return FALSE;
+    }
+  const char *dir = hp_train_page_get_run_dir (self);
+  if (dir == NULL || *dir == '\0')
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("No run folder is chosen"));
+      return FALSE;
+    }
+  g_autofree char *progress = g_build_filename (dir, "progress.jsonl", NULL);
+  if (g_file_test (progress, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("%s already holds a run: resume it, or choose another run folder"), dir);
+      return FALSE;
+    }
+  g_autofree char *copy = g_strdup (dir);
+  return spawn (self, copy, FALSE, error);
+}
+
+gboolean
+hp_train_page_resume (HpTrainPage *self, GError **error)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  if (self->child != NULL)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("A run is going: stop it first"));
+      return FALSE;
+    }
+  const char *dir = self->current != NULL ? self->current->dir : hp_train_page_get_run_dir (self);
+  g_autofree char *checkpoint = g_build_filename (dir, "checkpoint.safetensors", NULL);
+  if (!g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s has no checkpoint to resume from"),
+                   dir);
+      return FALSE;
+    }
+  if (self->dataset == NULL || !g_file_test (self->dataset, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("Choose the dataset the run was trained on"));
+      return FALSE;
+    }
+  if (self->current != NULL && hp_run_log_process_alive (self->current->log) == 1
+      && hp_run_log_status (self->current->log) == HP_RUN_STATUS_RUNNING)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("%s is still being trained by another process"), dir);
+      return FALSE;
+    }
+  g_autofree char *copy = g_strdup (dir);
+  return spawn (self, copy, TRUE, error);
+}
+
+gboolean
+hp_train_page_stop (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  if (self->child == NULL)
+    return FALSE;
+  g_subprocess_send_signal (self->child, SIGTERM);
+  return TRUE;
+}
+
+gboolean
+hp_train_page_kill (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  if (self->child == NULL)
+    return FALSE;
+  g_subprocess_force_exit (self->child);
+  return TRUE;
+}
+
+gboolean
+hp_train_page_is_running (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  return self->child != NULL;
+}
+
+/* ---- Actions ----------------------------------------------------------------------------------- */
+
+static void
+start_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  HpTrainPage *self = HP_TRAIN_PAGE (widget);
+  g_autoptr (GError) error = NULL;
+  if (!hp_train_page_start (self, &error))
+    report (self, error->message);
+}
+
+static void
+resume_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  HpTrainPage *self = HP_TRAIN_PAGE (widget);
+  g_autoptr (GError) error = NULL;
+  if (!hp_train_page_resume (self, &error))
+    report (self, error->message);
+}
+
+static void
+stop_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  hp_train_page_stop (HP_TRAIN_PAGE (widget));
+}
+
+static void
+kill_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  hp_train_page_kill (HP_TRAIN_PAGE (widget));
+}
+
+static void
+on_chosen (GtkNativeDialog *dialog, int response, gpointer data)
+{
+  HpTrainPage *self = HP_TRAIN_PAGE (data);
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path != NULL)
+        {
+          if (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog))
+              == GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER)
+            hp_train_page_attach (self, path);
+          else
+            hp_train_page_set_dataset (self, path);
+        }
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+choose (HpTrainPage *self, gboolean folder)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+    folder ? _("Attach to a Run Folder") : _("Choose a Dataset"),
+    GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+    folder ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_OPEN,
+    folder ? _("_Attach") : _("_Choose"), _("_Cancel"));
+  if (!folder)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, _("Training datasets (HDF5)"));
+      gtk_file_filter_add_pattern (filter, "*.h5");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+      g_object_unref (filter);
+    }
+  g_signal_connect (chooser, "response", G_CALLBACK (on_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+attach_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  choose (HP_TRAIN_PAGE (widget), TRUE);
+}
+
+static void
+choose_dataset_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  choose (HP_TRAIN_PAGE (widget), FALSE);
+}
+
+/* ---- Public ------------------------------------------------------------------------------------ */
+
+void
+hp_train_page_set_dataset (HpTrainPage *self, const char *path)
+{
+  g_return_if_fail (HP_IS_TRAIN_PAGE (self));
+  g_free (self->dataset);
+  self->dataset = g_strdup (path);
+  adw_action_row_set_subtitle (self->dataset_row, path != NULL ? path : _("none chosen"));
+  describe_dataset (self);
+  validate (self);
+}
+
+const char *
+hp_train_page_get_dataset (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
+  return self->dataset;
+}
+
+void
+hp_train_page_set_run_dir (HpTrainPage *self, const char *path)
+{
+  g_return_if_fail (HP_IS_TRAIN_PAGE (self));
+  gtk_editable_set_text (GTK_EDITABLE (self->run_dir_row), path != NULL ? path : "");
+}
+
+const char *
+hp_train_page_get_run_dir (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
+  return gtk_editable_get_text (GTK_EDITABLE (self->run_dir_row));
+}
+
+gboolean
+hp_train_page_set_config (HpTrainPage *self, const char *preset, const char *json,
+                          GError **error)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  HpTrainConfig c;
+  if (!hp_train_config_init (&c, preset))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("No preset is called “%s”"), preset);
+      return FALSE;
+    }
+  if (json != NULL && !hp_train_config_apply_json (&c, json, _("the config given"), error))
+    {
+      hp_train_config_clear (&c);
+      return FALSE;
+    }
+  self->filling = TRUE;
+  adw_combo_row_set_selected (self->preset_row, strcmp (preset, "reference") == 0 ? 1 : 0);
+  adw_combo_row_set_selected (self->device_row, c.device == NULL || strcmp (c.device, "auto") == 0
+                                                  ? 0
+                                                : strcmp (c.device, "cpu") == 0 ? 1
+                                                                                : 2);
+  self->filling = FALSE;
+  fill_fields (self, &c);
+  hp_train_config_clear (&c);
+  validate (self);
+  return TRUE;
+}
+
+const char *
+hp_train_page_get_problem (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
+  return self->problem;
+}
+
+gint64
+hp_train_page_get_step (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), 0);
+  return self->current != NULL ? hp_run_log_last_step (self->current->log) : 0;
+}
+
+const char *
+hp_train_page_get_status (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
+  return self->current != NULL ? status_word (self, self->current) : "none";
+}
+
+GtkWidget *
+hp_train_page_get_loss_chart (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
+  return GTK_WIDGET (self->charts[CHART_LOSS]);
+}
+
+GtkWidget *
+hp_train_page_new (void)
+{
+  return g_object_new (HP_TYPE_TRAIN_PAGE, NULL);
+}
+
+/* ---- The class --------------------------------------------------------------------------------- */
+
+static void
+on_device_changed (HpTrainPage *self)
+{
+  if (!self->filling)
+    validate (self);
+}
+
+/* Runs remembered from an earlier session that are still going: followed again. */
+static void
+reattach (HpTrainPage *self)
+{
+  if (self->settings == NULL)
+    return;
+  g_auto (GStrv) dirs = g_settings_get_strv (self->settings, "training-runs");
+  for (int i = g_strv_length (dirs) - 1; i >= 0; i--)
+    {
+      g_autoptr (HpRunLog) log = hp_run_log_new (dirs[i]);
+      if (hp_run_log_update (log, NULL) > 0 && hp_run_log_status (log) == HP_RUN_STATUS_RUNNING
+          && hp_run_log_process_alive (log) != 0)
+        hp_train_page_attach (self, dirs[i]);
+    }
+}
+
+static void
+hp_train_page_init (HpTrainPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->fields = g_ptr_array_new_with_free_func (field_free);
+  self->runs = g_ptr_array_new_with_free_func (followed_free);
+  self->child_cancellable = g_cancellable_new ();
+  static const struct
+  {
+    const char *title, *unit;
+    gboolean log_y;
+  } charts[N_CHARTS] = {
+    [CHART_LOSS] = { N_("Loss"), NULL, FALSE },
+    [CHART_LR] = { N_("Learning rate"), NULL, FALSE },
+    [CHART_SPEED] = { N_("Throughput"), N_("samples/s"), FALSE },
+    [CHART_GPU_MEM] = { N_("GPU memory"), N_("MB"), FALSE },
+    [CHART_RETRIEVAL] = { N_("Retrieval (validation)"), N_("fraction"), FALSE },
+    [CHART_PROBES] = { N_("Ridge probe R² (validation)"), NULL, FALSE },
+  };
+  for (int k = 0; k < N_CHARTS; k++)
+    {
+      self->charts[k] = HP_TRAIN_CHART (hp_train_chart_new (_(charts[k].title),
+                                                            charts[k].unit != NULL
+                                                              ? _(charts[k].unit)
+                                                              : NULL));
+      hp_train_chart_set_x_label (self->charts[k], _("step"));
+      if (k == CHART_LOSS)
+        hp_train_chart_set_smoothing (self->charts[k], 0.8);
+      gtk_grid_attach (self->chart_grid, GTK_WIDGET (self->charts[k]), k % 3, k / 3, 1, 1);
+    }
+
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema =
+    source != NULL ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+  if (schema != NULL && g_settings_schema_has_key (schema, "training-runs"))
+    self->settings = g_settings_new (APP_ID);
+
+  g_autofree char *runs = g_build_filename (g_get_user_data_dir (), "heartphase", "runs", NULL);
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "run-%Y%m%d-%H%M%S");
+  g_autofree char *run_dir = g_build_filename (runs, stamp, NULL);
+  hp_train_page_set_run_dir (self, run_dir);
+
+  g_signal_connect_swapped (self->preset_row, "notify::selected", G_CALLBACK (on_preset_changed),
+                            self);
+  g_signal_connect_swapped (self->device_row, "notify::selected", G_CALLBACK (on_device_changed),
+                            self);
+  describe_devices (self);
+  on_preset_changed (self);
+  hp_train_page_set_dataset (self, NULL);
+  update_actions (self);
+  reattach (self);
+  self->poll_id = g_timeout_add (POLL_MS, poll_cb, self);
+}
+
+static void
+hp_train_page_dispose (GObject *object)
+{
+  HpTrainPage *self = HP_TRAIN_PAGE (object);
+  g_clear_handle_id (&self->poll_id, g_source_remove);
+  /* a run going on is left to go on: the page can attach to it again */
+  if (self->child_cancellable != NULL)
+    g_cancellable_cancel (self->child_cancellable);
+  g_clear_object (&self->child_cancellable);
+  g_clear_object (&self->child);
+  if (self->child_config != NULL)
+    g_unlink (self->child_config);
+  g_clear_pointer (&self->child_config, g_free);
+  g_clear_pointer (&self->paned, gtk_widget_unparent);
+  g_clear_pointer (&self->fields, g_ptr_array_unref);
+  g_clear_pointer (&self->runs, g_ptr_array_unref);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (hp_train_page_parent_class)->dispose (object);
+}
+
+static void
+hp_train_page_finalize (GObject *object)
+{
+  HpTrainPage *self = HP_TRAIN_PAGE (object);
+  g_free (self->dataset);
+  g_free (self->problem);
+  hp_train_config_clear (&self->config);
+  G_OBJECT_CLASS (hp_train_page_parent_class)->finalize (object);
+}
+
+static void
+hp_train_page_class_init (HpTrainPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  object_class->dispose = hp_train_page_dispose;
+  object_class->finalize = hp_train_page_finalize;
+
+  /* a problem to show the person (a toast in the window): the message */
+  signals[SIGNAL_PROBLEM] = g_signal_new ("problem", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/heartphase/Heartphase/hp-train-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, paned);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, dataset_row);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, dataset_info_row);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, device_row);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, preset_row);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, fields_row);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, problem_label);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, run_dir_row);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, chart_grid);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, log_list);
+
+  gtk_widget_class_install_action (widget_class, "train.start", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "train.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "train.kill", NULL, kill_action);
+  gtk_widget_class_install_action (widget_class, "train.resume", NULL, resume_action);
+  gtk_widget_class_install_action (widget_class, "train.attach", NULL, attach_action);
+  gtk_widget_class_install_action (widget_class, "train.choose-dataset", NULL,
+                                   choose_dataset_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                       "train.start", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK,
+                                       "train.stop", NULL);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "trainpage");
+}

@@ -1,0 +1,50 @@
+/* HpTrainPage: the Training page. Starts heartphase-train as a child process on a dataset with a
+ * checked configuration, stops, kills and resumes it, attaches to any run folder, and follows
+ * each run's progress.jsonl live: charts of the losses, learning rate, throughput and evaluation
+ * metrics, the step, elapsed time and ETA, and the log of events. */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define HP_TYPE_TRAIN_PAGE (hp_train_page_get_type ())
+G_DECLARE_FINAL_TYPE (HpTrainPage, hp_train_page, HP, TRAIN_PAGE, GtkWidget)
+
+GtkWidget *hp_train_page_new (void);
+
+/* The dataset (cohort.h5) a run trains on. */
+void hp_train_page_set_dataset (HpTrainPage *self, const char *path);
+const char *hp_train_page_get_dataset (HpTrainPage *self);
+/* The folder the next run is started in. */
+void hp_train_page_set_run_dir (HpTrainPage *self, const char *path);
+const char *hp_train_page_get_run_dir (HpTrainPage *self);
+/* Chooses a preset ("quick" or "reference") and then overrides fields from a JSON object as
+ * heartphase-train's --config takes it (NULL: none). FALSE with the reason when refused. */
+gboolean hp_train_page_set_config (HpTrainPage *self, const char *preset, const char *json,
+                                   GError **error);
+/* Why Start is refused now (the config or the dataset), or NULL when a run can start. */
+const char *hp_train_page_get_problem (HpTrainPage *self);
+
+/* Start, Stop (SIGTERM: the trainer checkpoints and exits), Kill and Resume, as the buttons do.
+ * FALSE with the reason when the action is not possible now. */
+gboolean hp_train_page_start (HpTrainPage *self, GError **error);
+gboolean hp_train_page_stop (HpTrainPage *self);
+gboolean hp_train_page_kill (HpTrainPage *self);
+gboolean hp_train_page_resume (HpTrainPage *self, GError **error);
+/* Follows a run folder written by anyone (a terminal, a cluster job). */
+void hp_train_page_attach (HpTrainPage *self, const char *run_dir);
+/* Whether the child process started by the page is running. */
+gboolean hp_train_page_is_running (HpTrainPage *self);
+
+/* The followed run shown in the status line (the last one started or attached): its last step,
+ * and its status as a word ("running", "done", "stopped", "failed", "died", "waiting"). */
+gint64 hp_train_page_get_step (HpTrainPage *self);
+const char *hp_train_page_get_status (HpTrainPage *self);
+/* Reads what the followed runs appended now (the page does this on a timer). */
+void hp_train_page_poll (HpTrainPage *self);
+
+/* The loss chart (for tests that render it). */
+GtkWidget *hp_train_page_get_loss_chart (HpTrainPage *self);
+
+G_END_DECLS

@@ -1,0 +1,300 @@
+/* The Training page under Xvfb: the configuration refused field by field before anything starts;
+ * a quick run started from the page on a small synthetic cohort with steps arriving in the loss
+ * chart (the rendered PNG shows its line), stopped with a checkpoint, resumed from the same step
+ * and killed (then shown as died); attaching to a run written by a separately started
+ * heartphase-train, and to a progress.jsonl with a torn last line, garbage and no end. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "heartphase.h"
+#include "hp-render.h"
+#include "hp-test.h"
+#include "hp-train-chart.h"
+#include "hp-train-page.h"
+#include "nn/nn.h"
+
+/* A model that trains a step in milliseconds: the run must still be going when it is stopped. */
+static const char *const TINY =
+  "{\"batch\": 4, \"max_steps\": 100000, \"warmup_steps\": 2, \"log_every\": 1, "
+  "\"eval_every\": 40, \"checkpoint_every\": 0, \"device\": \"cpu\", \"model\": {"
+  "\"strip_samples\": 500, \"strip_patch\": 50, \"beat_patch\": 60, \"cine_frames\": 8, "
+  "\"cine_size\": 16, \"tube_frames\": 2, \"tube_size\": 8, \"width\": 16, \"depth\": 1, "
+  "\"heads\": 2, \"mlp_ratio\": 2, \"embed_dim\": 8}}";
+
+static const char *
+dataset (void)
+{
+  static char *path;
+  if (path != NULL)
+    return path;
+  g_autofree char *dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
+  g_autoptr (GError) error = NULL;
+  path = g_build_filename (hp_test_tmpdir (), "cohort.h5", NULL);
+  g_assert_true (hp_dataset_build (dir, path, 0, NULL, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+/* TINY with one text replaced (the device, the step count). */
+static char *
+tiny_with (const char *from, const char *to)
+{
+  g_auto (GStrv) parts = g_strsplit (TINY, from, -1);
+  g_assert_cmpint (g_strv_length (parts), ==, 2);
+  return g_strjoinv (to, parts);
+}
+
+static HpTrainPage *
+new_page (GtkWidget **window_out)
+{
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+  GtkWidget *page = hp_train_page_new ();
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  gtk_window_present (GTK_WINDOW (window));
+  hp_render_wait_drawn (window);
+  *window_out = window;
+  return HP_TRAIN_PAGE (page);
+}
+
+/* Polls the page and runs the main loop until cond holds or timeout_ms pass. */
+typedef gboolean (*Cond) (HpTrainPage *page, gpointer data);
+
+static gboolean
+wait_for (HpTrainPage *page, Cond cond, gpointer data, int timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (g_get_monotonic_time () < end)
+    {
+      hp_train_page_poll (page);
+      if (cond (page, data))
+        return TRUE;
+      gboolean never = FALSE;
+      hp_render_iterate_until (&never, 50);
+    }
+  return FALSE;
+}
+
+static gboolean
+step_at_least (HpTrainPage *page, gpointer data)
+{
+  return hp_train_page_get_step (page) >= GPOINTER_TO_INT (data);
+}
+
+static gboolean
+child_gone (HpTrainPage *page, gpointer data)
+{
+  (void) data;
+  return !hp_train_page_is_running (page);
+}
+
+/* Every problem is named before anything starts. */
+static void
+test_validation (void)
+{
+  GtkWidget *window;
+  HpTrainPage *page = new_page (&window);
+  g_autoptr (GError) error = NULL;
+  hp_train_page_set_dataset (page, dataset ());
+  g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
+  g_assert_null (hp_train_page_get_problem (page));
+  struct
+  {
+    const char *json, *expect;
+  } cases[] = {
+    { "{\"lr\": -0.001}", "lr" },
+    { "{\"batch\": 5000}", "batch" },
+    { "{\"eval_every\": -3}", "eval_every" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
+      g_assert_true (hp_train_page_set_config (page, "quick", cases[i].json, &error));
+      const char *problem = hp_train_page_get_problem (page);
+      g_test_message ("%s: %s", cases[i].json, problem);
+      g_assert_nonnull (problem);
+      g_assert_nonnull (strstr (problem, cases[i].expect));
+      /* Start is refused with that reason */
+      g_assert_false (hp_train_page_start (page, &error));
+      g_assert_nonnull (strstr (error->message, cases[i].expect));
+      g_clear_error (&error);
+    }
+  /* a dataset that is not there */
+  g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
+  hp_train_page_set_dataset (page, "/nonexistent/cohort.h5");
+  g_assert_nonnull (strstr (hp_train_page_get_problem (page), "/nonexistent/cohort.h5"));
+  hp_train_page_set_dataset (page, dataset ());
+  g_assert_null (hp_train_page_get_problem (page));
+  /* CUDA asked for: refused only where this build has none */
+  g_autofree char *cuda = tiny_with ("\"cpu\"", "\"cuda\"");
+  g_assert_true (hp_train_page_set_config (page, "quick", cuda, &error));
+  const char *problem = hp_train_page_get_problem (page);
+  g_test_message ("cuda: %s", problem != NULL ? problem : "accepted (a CUDA build)");
+  if (hp_nn_built_with_cuda ())
+    g_assert_null (problem);
+  else
+    g_assert_nonnull (strstr (problem, "device"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Pixels of a saturated colour (a series' line; the axes, text and background are grey) inside
+ * the chart's plot area. */
+static int
+coloured_pixels (const HpImage *im, const graphene_rect_t *area)
+{
+  int n = 0;
+  for (int y = (int) area->origin.y; y < (int) (area->origin.y + area->size.height); y++)
+    for (int x = (int) area->origin.x; x < (int) (area->origin.x + area->size.width); x++)
+      {
+        const guchar *p = hp_image_pixel (im, x, y);
+        int hi = MAX (p[0], MAX (p[1], p[2])), lo = MIN (p[0], MIN (p[1], p[2]));
+        n += hi - lo > 80;
+      }
+  return n;
+}
+
+static void
+test_start_stop_resume (void)
+{
+  GtkWidget *window;
+  HpTrainPage *page = new_page (&window);
+  g_autoptr (GError) error = NULL;
+  hp_train_page_set_dataset (page, dataset ());
+  g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
+  g_autofree char *run = g_build_filename (hp_test_tmpdir (), "page-run", NULL);
+  hp_train_page_set_run_dir (page, run);
+  g_assert_true (hp_train_page_start (page, &error));
+  g_assert_no_error (error);
+  g_assert_true (hp_train_page_is_running (page));
+  /* a second start while it runs is refused */
+  g_assert_false (hp_train_page_start (page, &error));
+  g_clear_error (&error);
+
+  g_assert_true (wait_for (page, step_at_least, GINT_TO_POINTER (30), 120000));
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "running");
+  GtkWidget *chart = hp_train_page_get_loss_chart (page);
+  hp_render_wait_drawn (window);
+  graphene_rect_t area;
+  g_assert_true (hp_train_chart_get_plot_area (HP_TRAIN_CHART (chart), &area));
+  g_autoptr (HpImage) im = hp_render_widget (chart, "train-page-loss.png");
+  int coloured = coloured_pixels (im, &area);
+  g_test_message ("step %" G_GINT64_FORMAT ": %d coloured pixels in the loss chart",
+                  hp_train_page_get_step (page), coloured);
+  g_assert_cmpint (coloured, >, 50);
+
+  /* Stop: the trainer checkpoints and exits */
+  g_assert_true (hp_train_page_stop (page));
+  g_assert_true (wait_for (page, child_gone, NULL, 60000));
+  hp_train_page_poll (page);
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "stopped");
+  gint64 stopped_at = hp_train_page_get_step (page);
+  g_autofree char *checkpoint = g_build_filename (run, "checkpoint.safetensors", NULL);
+  g_assert_true (g_file_test (checkpoint, G_FILE_TEST_IS_REGULAR));
+  g_test_message ("stopped at step %" G_GINT64_FORMAT, stopped_at);
+
+  /* Resume: it continues from the same step */
+  g_assert_true (hp_train_page_resume (page, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (page, step_at_least, GINT_TO_POINTER ((int) stopped_at + 10), 120000));
+  g_autofree char *progress = g_build_filename (run, "progress.jsonl", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (progress, &text, NULL, NULL));
+  const char *r = strstr (text, "{\"event\":\"resume\",");
+  g_assert_nonnull (r);
+  g_autofree char *at = g_strdup_printf ("\"step\":%" G_GINT64_FORMAT ",", stopped_at);
+  const char *eol = strchr (r, '\n');
+  g_autofree char *line = g_strndup (r, eol != NULL ? (gsize) (eol - r) : strlen (r));
+  g_test_message ("%s", line);
+  g_assert_nonnull (strstr (line, at));
+
+  /* Kill: no checkpoint, no end event; the run is shown as died */
+  g_assert_true (hp_train_page_kill (page));
+  g_assert_true (wait_for (page, child_gone, NULL, 60000));
+  hp_train_page_poll (page);
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "died");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A run started elsewhere (here heartphase-train itself, as from a terminal), then a hand-made
+ * progress.jsonl with garbage, a torn last line and a writer that is gone. */
+static void
+test_attach (void)
+{
+  const char *build = g_getenv ("HP_BUILD_ROOT");
+  g_assert_nonnull (build);
+  g_autofree char *trainer = g_build_filename (build, "src", "heartphase-train", NULL);
+  g_autofree char *run = g_build_filename (hp_test_tmpdir (), "terminal-run", NULL);
+  g_autofree char *config = g_build_filename (hp_test_tmpdir (), "terminal.json", NULL);
+  g_autofree char *json = tiny_with ("100000", "12");
+  g_assert_true (g_file_set_contents (config, json, -1, NULL));
+  const char *argv[] = { trainer, "--data", dataset (), "--out", run, "--config", config,
+                         "--quiet", NULL };
+  int status = -1;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                               NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  GtkWidget *window;
+  HpTrainPage *page = new_page (&window);
+  hp_train_page_attach (page, run);
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "done");
+  g_assert_cmpint (hp_train_page_get_step (page), ==, 12);
+
+  /* garbage, a torn last line, and a pid that no longer runs */
+  g_autofree char *bad = g_build_filename (hp_test_tmpdir (), "bad-run", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (bad, 0755), ==, 0);
+  g_autofree char *bad_progress = g_build_filename (bad, "progress.jsonl", NULL);
+  GPid pid;
+  const char *true_argv[] = { "/bin/true", NULL };
+  g_assert_true (g_spawn_async (NULL, (char **) true_argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                NULL, &pid, NULL));
+  int wstatus;
+  g_assert_cmpint (waitpid (pid, &wstatus, 0), ==, pid);
+  g_autofree char *lines = g_strdup_printf (
+    "{\"event\":\"start\",\"time\":1700000000.0,\"step\":0,\"device\":\"cpu\",\"pid\":%d,"
+    "\"host\":\"%s\"}\n"
+    "not json at all\n"
+    "[1, 2, 3]\n"
+    "{\"event\":\"step\",\"time\":1700000001.0,\"step\":1,\"loss\":4.2,\"loss_global\":4.0,"
+    "\"loss_phase\":4.5,\"lr\":0.001,\"samples_per_s\":10,\"gpu_mem_mb\":0}\n"
+    "{\"event\":\"step\",\"time\":1700000002.0,\"step\":2,\"loss\":\"many\"}\n"
+    "{\"event\":\"step\",\"time\":1700000003.0,\"step\":3,\"loss\":4.1,\"loss_glo",
+    (int) pid, g_get_host_name ());
+  g_assert_true (g_file_set_contents (bad_progress, lines, -1, NULL));
+  hp_train_page_attach (page, bad);
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "died");
+  g_assert_cmpint (hp_train_page_get_step (page), ==, 1);
+  hp_render_wait_drawn (window);
+  g_autoptr (HpImage) im = hp_render_widget (window, "train-page-attached.png");
+  g_assert_nonnull (im);
+  /* the rest of the torn line arrives: read, and the page goes on */
+  g_autofree char *more = g_strconcat (lines, "bal\":3.9,\"loss_phase\":4.4,\"lr\":0.001}\n",
+                                       NULL);
+  g_assert_true (g_file_set_contents (bad_progress, more, -1, NULL));
+  hp_train_page_poll (page);
+  g_assert_cmpint (hp_train_page_get_step (page), ==, 3);
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "died");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  /* the page starts the trainer of this build, not one on PATH */
+  const char *build = g_getenv ("HP_BUILD_ROOT");
+  if (build != NULL)
+    {
+      g_autofree char *trainer = g_build_filename (build, "src", "heartphase-train", NULL);
+      g_setenv ("HEARTPHASE_TRAIN", trainer, TRUE);
+    }
+  g_test_add_func ("/train-page/validation", test_validation);
+  g_test_add_func ("/train-page/start-stop-resume", test_start_stop_resume);
+  g_test_add_func ("/train-page/attach", test_attach);
+  return g_test_run ();
+}
