@@ -198,6 +198,7 @@ typedef struct
   guint n_subjects;
   guint n_split[3];      /* by HpDatasetSplit */
   guint n_hand_tuned;
+  guint n_label[HP_DATASET_N_LABELS];   /* subjects with each label (lvh, dcm, mi, af) */
   char **skipped;        /* NULL-terminated, never NULL */
   char *cohort;          /* the cohort folder it was built from */
 } HpDatasetInfo;

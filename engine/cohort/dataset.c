@@ -1003,6 +1003,27 @@ read_info (hid_t file, HpDatasetInfo *info)
         return FALSE;
       info->n_split[split[i]]++;
     }
+  /* the label balance: subjects with each label */
+  if (dims[0] == 0)
+    return TRUE;
+  d = H5Dopen2 (file, "labels", H5P_DEFAULT);
+  if (d < 0)
+    return FALSE;
+  g_autofree guint8 *labels = g_new0 (guint8, dims[0] * HP_DATASET_N_LABELS);
+  space = H5Dget_space (d);
+  hsize_t ldims[2] = { 0, 0 };
+  ok = space >= 0 && H5Sget_simple_extent_ndims (space) == 2
+       && H5Sget_simple_extent_dims (space, ldims, NULL) >= 0 && ldims[0] == dims[0]
+       && ldims[1] == HP_DATASET_N_LABELS
+       && H5Dread (d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) >= 0;
+  if (space >= 0)
+    H5Sclose (space);
+  H5Dclose (d);
+  if (!ok)
+    return FALSE;
+  for (hsize_t i = 0; i < dims[0]; i++)
+    for (int l = 0; l < HP_DATASET_N_LABELS; l++)
+      info->n_label[l] += labels[i * HP_DATASET_N_LABELS + l] != 0;
   return TRUE;
 }
 

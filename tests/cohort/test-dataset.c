@@ -355,6 +355,14 @@ test_build (void)
     counts[split[r]]++;
   for (int k = 0; k < 3; k++)
     g_assert_cmpuint (info.n_split[k], ==, counts[k]);
+  /* the label balance, from the file's labels */
+  for (int k = 0; k < 4; k++)
+    {
+      guint with = 0;
+      for (guint r = 0; r < n; r++)
+        with += labels[r * 4 + k] != 0;
+      g_assert_cmpuint (info.n_label[k], ==, with);
+    }
   g_assert_cmpuint (info.n_hand_tuned, ==, 1);
   g_assert_cmpuint (g_strv_length (info.skipped), ==, 0);
   g_assert_cmpstr (info.cohort, ==, t->dir);
