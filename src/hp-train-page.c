@@ -86,7 +86,16 @@ struct _HpTrainPage
   GtkLabel *status_label;
   GtkGrid *chart_grid;
   GtkListBox *log_list;
+  GtkWidget *build_box;
+  GtkProgressBar *build_bar;
   HpTrainChart *charts[N_CHARTS];
+
+  /* the dataset being built, if one is */
+  GCancellable *build_cancellable;
+  GMutex build_lock;
+  double build_fraction;
+  char *build_message;
+  guint build_timer;
 
   char *dataset;
   GPtrArray *fields;          /* Field */
@@ -359,34 +368,33 @@ form_json (HpTrainPage *self, char **problem)
   return hp_json_text (b, FALSE);
 }
 
-/* The dataset's subjects per split, shown under the dataset. */
+/* The dataset's subjects per split, its label balance and its hand-tuned sync offsets, shown
+ * under the dataset. */
 static void
 describe_dataset (HpTrainPage *self)
 {
   if (self->dataset == NULL || !g_file_test (self->dataset, G_FILE_TEST_IS_REGULAR))
     {
       adw_action_row_set_subtitle (self->dataset_info_row,
-                                   _("No dataset: build one with “heartphase-cli dataset build "
-                                     "COHORT --out cohort.h5”"));
+                                   _("No dataset: build one from a cohort below, or with "
+                                     "“heartphase-cli dataset build COHORT --out cohort.h5”"));
       return;
     }
-  HpTrainConfig c;
-  hp_train_config_init (&c, "quick");
+  HpDatasetInfo info;
   g_autoptr (GError) error = NULL;
-  g_autoptr (HpTrainData) d = hp_train_data_open (self->dataset, &c.model, &error);
-  hp_train_config_clear (&c);
-  if (d == NULL)
+  if (!hp_dataset_read_info (self->dataset, &info, &error))
     {
       adw_action_row_set_subtitle (self->dataset_info_row, error->message);
       return;
     }
-  int nt, nv, ns;
-  hp_train_data_rows (d, HP_DATASET_TRAIN, &nt);
-  hp_train_data_rows (d, HP_DATASET_VALIDATION, &nv);
-  hp_train_data_rows (d, HP_DATASET_TEST, &ns);
-  g_autofree char *text = g_strdup_printf (_("%d subjects: %d training, %d validation, %d test"),
-                                           hp_train_data_n_subjects (d), nt, nv, ns);
+  g_autofree char *text = g_strdup_printf (
+    _("%u subjects: %u training, %u validation, %u test · LVH %u, DCM %u, MI %u, AF %u · %u "
+      "hand-tuned sync offsets · %u left out"),
+    info.n_subjects, info.n_split[HP_DATASET_TRAIN], info.n_split[HP_DATASET_VALIDATION],
+    info.n_split[HP_DATASET_TEST], info.n_label[0], info.n_label[1], info.n_label[2],
+    info.n_label[3], info.n_hand_tuned, g_strv_length (info.skipped));
   adw_action_row_set_subtitle (self->dataset_info_row, text);
+  hp_dataset_info_clear (&info);
 }
 
 /* Builds the config from the preset and the form and checks it against the dataset and this
@@ -894,6 +902,299 @@ hp_train_page_is_running (HpTrainPage *self)
   return self->child != NULL;
 }
 
+/* ---- Building a dataset ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  char *cohort, *out;
+} BuildJob;
+
+static void
+build_job_free (gpointer data)
+{
+  BuildJob *job = data;
+  g_free (job->cohort);
+  g_free (job->out);
+  g_free (job);
+}
+
+/* on the worker thread: kept for the timer to show */
+static void
+build_progress (double fraction, const char *message, gpointer data)
+{
+  HpTrainPage *self = data;
+  g_mutex_lock (&self->build_lock);
+  self->build_fraction = fraction;
+  if (message != NULL)
+    {
+      g_free (self->build_message);
+      self->build_message = g_strdup (message);
+    }
+  g_mutex_unlock (&self->build_lock);
+}
+
+static gboolean
+build_tick (gpointer data)
+{
+  HpTrainPage *self = data;
+  g_mutex_lock (&self->build_lock);
+  gtk_progress_bar_set_fraction (self->build_bar, self->build_fraction);
+  if (self->build_message != NULL)
+    gtk_progress_bar_set_text (self->build_bar, self->build_message);
+  g_mutex_unlock (&self->build_lock);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  BuildJob *job = task_data;
+  HpProgress progress;
+  hp_progress_init (&progress, build_progress, source, cancellable);
+  GError *error = NULL;
+  if (hp_dataset_build (job->cohort, job->out, 0, &progress, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+build_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  (void) data;
+  HpTrainPage *self = HP_TRAIN_PAGE (source);
+  BuildJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+  g_clear_handle_id (&self->build_timer, g_source_remove);
+  g_clear_object (&self->build_cancellable);
+  gtk_widget_set_visible (self->build_box, FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.build-dataset", TRUE);
+  if (ok)
+    hp_train_page_set_dataset (self, job->out);
+  else if (!g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
+    report (self, error->message);
+}
+
+gboolean
+hp_train_page_build_dataset (HpTrainPage *self, const char *cohort_dir, GError **error)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  g_return_val_if_fail (cohort_dir != NULL, FALSE);
+  if (self->build_cancellable != NULL)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("A dataset is being built already"));
+      return FALSE;
+    }
+  if (!hp_cohort_is_cohort (cohort_dir))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   _("%s: not a cohort folder (no cohort.csv with subject folders)"),
+                   cohort_dir);
+      return FALSE;
+    }
+  BuildJob *job = g_new0 (BuildJob, 1);
+  job->cohort = g_strdup (cohort_dir);
+  job->out = g_build_filename (cohort_dir, "cohort.h5", NULL);
+  self->build_cancellable = g_cancellable_new ();
+  self->build_fraction = 0;
+  gtk_progress_bar_set_fraction (self->build_bar, 0);
+  gtk_progress_bar_set_text (self->build_bar, _("Building the dataset"));
+  gtk_widget_set_visible (self->build_box, TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.build-dataset", FALSE);
+  self->build_timer = g_timeout_add (100, build_tick, self);
+  g_autoptr (GTask) task = g_task_new (self, self->build_cancellable, build_done, NULL);
+  g_task_set_task_data (task, job, build_job_free);
+  g_task_run_in_thread (task, build_thread);
+  return TRUE;
+}
+
+gboolean
+hp_train_page_is_building (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  return self->build_cancellable != NULL;
+}
+
+void
+hp_train_page_cancel_build (HpTrainPage *self)
+{
+  g_return_if_fail (HP_IS_TRAIN_PAGE (self));
+  if (self->build_cancellable != NULL)
+    g_cancellable_cancel (self->build_cancellable);
+}
+
+/* ---- A past run's configuration, and a cluster script ---------------------------------------- */
+
+gboolean
+hp_train_page_load_config (HpTrainPage *self, const char *run_dir, GError **error)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  g_autofree char *path = g_build_filename (run_dir, "config.json", NULL);
+  g_autofree char *json = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!g_file_get_contents (path, &json, NULL, &local))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot be read: %s"), path,
+                   local->message);
+      return FALSE;
+    }
+  /* the run's own values over the preset it came closest to: the quick one unless it is the
+   * reference model's width */
+  HpTrainConfig probe;
+  hp_train_config_init (&probe, "quick");
+  gboolean ok = hp_train_config_apply_json (&probe, json, path, error);
+  HpTrainConfig reference;
+  hp_train_config_init (&reference, "reference");
+  const char *preset = ok && probe.model.width == reference.model.width ? "reference" : "quick";
+  hp_train_config_clear (&reference);
+  hp_train_config_clear (&probe);
+  return ok && hp_train_page_set_config (self, preset, json, error);
+}
+
+/* Slurm's view of the run: one task on one GPU (heartphase-train trains on one device; a
+ * data-parallel run over several GPUs is not built yet), the config written beside the script. */
+char *
+hp_train_page_dup_cluster_script (HpTrainPage *self, const char *config_path, GError **error)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
+  validate (self);
+  if (self->problem != NULL)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, "%s", self->problem);
+      return NULL;
+    }
+  const char *run = hp_train_page_get_run_dir (self);
+  /* a job name is one word; the log's path is quoted, which sbatch's directives take */
+  g_autofree char *name = g_path_get_basename (run);
+  g_strdelimit (name, " \t\n\"'", '-');
+  g_autofree char *q_run = g_shell_quote (run);
+  g_autofree char *q_data = g_shell_quote (self->dataset);
+  g_autofree char *q_config = g_shell_quote (config_path);
+  g_autofree char *log = g_build_filename (run, "slurm-%j.out", NULL);
+  g_autofree char *q_log = g_shell_quote (log);
+  return g_strdup_printf (
+    "#!/bin/bash\n"
+    "# heartphase-train on one GPU; the app attaches to the run folder on a shared file system\n"
+    "#SBATCH --job-name=heartphase-%s\n"
+    "#SBATCH --nodes=1\n"
+    "#SBATCH --ntasks=1\n"
+    "#SBATCH --gres=gpu:1\n"
+    "#SBATCH --cpus-per-task=8\n"
+    "#SBATCH --time=24:00:00\n"
+    "#SBATCH --output=\"%s\"\n"
+    "mkdir -p %s\n"
+    "srun heartphase-train --data %s --out %s --config %s --device %s --quiet\n"
+    "# stopped (scancel sends SIGTERM, which checkpoints): resubmit with --resume in place of "
+    "--config\n",
+    name, log, q_run, q_data, q_run, q_config, self->config.device != NULL ? self->config.device
+                                                                          : "cuda");
+}
+
+/* Writes the script and its config beside the run folder; returns the script's path. */
+static char *
+write_cluster_script (HpTrainPage *self, GError **error)
+{
+  const char *run = hp_train_page_get_run_dir (self);
+  g_autofree char *config_path = g_strconcat (run, ".config.json", NULL);
+  g_autofree char *script = hp_train_page_dup_cluster_script (self, config_path, error);
+  if (script == NULL)
+    return NULL;
+  g_autofree char *json = hp_train_config_to_json (&self->config);
+  char *script_path = g_strconcat (run, ".sbatch", NULL);
+  g_autofree char *dir = g_path_get_dirname (run);
+  if (g_mkdir_with_parents (dir, 0755) != 0
+      || !g_file_set_contents (config_path, json, -1, error)
+      || !g_file_set_contents (script_path, script, -1, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot be written"), script_path);
+      g_free (script_path);
+      return NULL;
+    }
+  return script_path;
+}
+
+static void
+on_script_response (AdwMessageDialog *dialog, const char *response, gpointer data)
+{
+  HpTrainPage *self = HP_TRAIN_PAGE (data);
+  g_autoptr (GError) error = NULL;
+  if (strcmp (response, "copy") == 0)
+    {
+      const char *text = g_object_get_data (G_OBJECT (dialog), "script");
+      gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text);
+      return;
+    }
+  if (strcmp (response, "save") != 0 && strcmp (response, "submit") != 0)
+    return;
+  g_autofree char *path = write_cluster_script (self, &error);
+  if (path == NULL)
+    {
+      report (self, error->message);
+      return;
+    }
+  if (strcmp (response, "save") == 0)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Written to %s: submit it with sbatch"), path);
+      report (self, msg);
+      return;
+    }
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  const char *argv[] = { "sbatch", path, NULL };
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                     &status, &error)
+      || !g_spawn_check_wait_status (status, NULL))
+    {
+      g_autofree char *msg = g_strdup_printf (_("sbatch failed: %s"),
+                                              error != NULL ? error->message
+                                                            : (err != NULL ? err : ""));
+      report (self, msg);
+      return;
+    }
+  /* the job writes the run folder when it starts: follow it from now */
+  hp_train_page_attach (self, hp_train_page_get_run_dir (self));
+}
+
+static void
+show_cluster_script (HpTrainPage *self)
+{
+  const char *run = hp_train_page_get_run_dir (self);
+  g_autofree char *config_path = g_strconcat (run, ".config.json", NULL);
+  g_autoptr (GError) error = NULL;
+  char *script = hp_train_page_dup_cluster_script (self, config_path, &error);
+  if (script == NULL)
+    {
+      report (self, error->message);
+      return;
+    }
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                              _("Cluster Script (Slurm)"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  _("Save writes it beside the run folder with the config; "
+                                    "the app then follows the run folder when the job writes "
+                                    "it (a shared file system)."));
+  GtkWidget *view = gtk_text_view_new ();
+  gtk_text_view_set_monospace (GTK_TEXT_VIEW (view), TRUE);
+  gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), script, -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), view);
+  g_object_set_data_full (G_OBJECT (dialog), "script", script, g_free);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"), "copy",
+                                    _("C_opy"), "save", _("_Save"), NULL);
+  g_autofree char *sbatch = g_find_program_in_path ("sbatch");
+  if (sbatch != NULL)
+    {
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "submit", _("S_ubmit"));
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "submit",
+                                                  ADW_RESPONSE_SUGGESTED);
+    }
+  g_signal_connect (dialog, "response", G_CALLBACK (on_script_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /* ---- Actions ----------------------------------------------------------------------------------- */
 
 static void
@@ -934,37 +1235,61 @@ kill_action (GtkWidget *widget, const char *name, GVariant *param)
   hp_train_page_kill (HP_TRAIN_PAGE (widget));
 }
 
+typedef enum
+{
+  CHOOSE_DATASET,
+  CHOOSE_ATTACH,
+  CHOOSE_COHORT,
+  CHOOSE_CONFIG,
+} Choose;
+
 static void
 on_chosen (GtkNativeDialog *dialog, int response, gpointer data)
 {
   HpTrainPage *self = HP_TRAIN_PAGE (data);
+  Choose what = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "choose"));
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
       if (path != NULL)
-        {
-          if (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog))
-              == GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER)
-            hp_train_page_attach (self, path);
-          else
+        switch (what)
+          {
+          case CHOOSE_DATASET:
             hp_train_page_set_dataset (self, path);
-        }
+            break;
+          case CHOOSE_ATTACH:
+            hp_train_page_attach (self, path);
+            break;
+          case CHOOSE_COHORT:
+            if (!hp_train_page_build_dataset (self, path, &error))
+              report (self, error->message);
+            break;
+          case CHOOSE_CONFIG:
+            if (!hp_train_page_load_config (self, path, &error))
+              report (self, error->message);
+            break;
+          }
     }
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
 }
 
 static void
-choose (HpTrainPage *self, gboolean folder)
+choose (HpTrainPage *self, Choose what)
 {
+  static const char *const titles[] = { N_("Choose a Dataset"), N_("Attach to a Run Folder"),
+                                        N_("Build the Dataset of a Cohort"),
+                                        N_("Load the Configuration of a Run") };
+  static const char *const accept[] = { N_("_Choose"), N_("_Attach"), N_("_Build"),
+                                        N_("_Load") };
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
-    folder ? _("Attach to a Run Folder") : _("Choose a Dataset"),
-    GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-    folder ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_OPEN,
-    folder ? _("_Attach") : _("_Choose"), _("_Cancel"));
-  if (!folder)
+    _(titles[what]), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+    what == CHOOSE_DATASET ? GTK_FILE_CHOOSER_ACTION_OPEN : GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+    _(accept[what]), _("_Cancel"));
+  if (what == CHOOSE_DATASET)
     {
       GtkFileFilter *filter = gtk_file_filter_new ();
       gtk_file_filter_set_name (filter, _("Training datasets (HDF5)"));
@@ -972,6 +1297,7 @@ choose (HpTrainPage *self, gboolean folder)
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
       g_object_unref (filter);
     }
+  g_object_set_data (G_OBJECT (chooser), "choose", GINT_TO_POINTER (what));
   g_signal_connect (chooser, "response", G_CALLBACK (on_chosen), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
@@ -981,7 +1307,7 @@ attach_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   (void) name;
   (void) param;
-  choose (HP_TRAIN_PAGE (widget), TRUE);
+  choose (HP_TRAIN_PAGE (widget), CHOOSE_ATTACH);
 }
 
 static void
@@ -989,7 +1315,39 @@ choose_dataset_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   (void) name;
   (void) param;
-  choose (HP_TRAIN_PAGE (widget), FALSE);
+  choose (HP_TRAIN_PAGE (widget), CHOOSE_DATASET);
+}
+
+static void
+build_dataset_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  choose (HP_TRAIN_PAGE (widget), CHOOSE_COHORT);
+}
+
+static void
+cancel_build_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  hp_train_page_cancel_build (HP_TRAIN_PAGE (widget));
+}
+
+static void
+load_config_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  choose (HP_TRAIN_PAGE (widget), CHOOSE_CONFIG);
+}
+
+static void
+cluster_script_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  show_cluster_script (HP_TRAIN_PAGE (widget));
 }
 
 /* ---- Public ------------------------------------------------------------------------------------ */
@@ -1053,6 +1411,14 @@ hp_train_page_set_config (HpTrainPage *self, const char *preset, const char *jso
   hp_train_config_clear (&c);
   validate (self);
   return TRUE;
+}
+
+char *
+hp_train_page_dup_config_json (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
+  validate (self);
+  return self->problem == NULL ? hp_train_config_to_json (&self->config) : NULL;
 }
 
 const char *
@@ -1121,6 +1487,7 @@ hp_train_page_init (HpTrainPage *self)
   self->fields = g_ptr_array_new_with_free_func (field_free);
   self->runs = g_ptr_array_new_with_free_func (followed_free);
   self->child_cancellable = g_cancellable_new ();
+  g_mutex_init (&self->build_lock);
   static const struct
   {
     const char *title, *unit;
@@ -1174,6 +1541,11 @@ hp_train_page_dispose (GObject *object)
 {
   HpTrainPage *self = HP_TRAIN_PAGE (object);
   g_clear_handle_id (&self->poll_id, g_source_remove);
+  g_clear_handle_id (&self->build_timer, g_source_remove);
+  /* a dataset build stops with the page (its task holds the page until it has); a run going on
+   * is left to go on */
+  if (self->build_cancellable != NULL)
+    g_cancellable_cancel (self->build_cancellable);
   /* a run going on is left to go on: the page can attach to it again */
   if (self->child_cancellable != NULL)
     g_cancellable_cancel (self->child_cancellable);
@@ -1195,6 +1567,9 @@ hp_train_page_finalize (GObject *object)
   HpTrainPage *self = HP_TRAIN_PAGE (object);
   g_free (self->dataset);
   g_free (self->problem);
+  g_free (self->build_message);
+  g_mutex_clear (&self->build_lock);
+  g_clear_object (&self->build_cancellable);
   hp_train_config_clear (&self->config);
   G_OBJECT_CLASS (hp_train_page_parent_class)->finalize (object);
 }
@@ -1224,6 +1599,8 @@ hp_train_page_class_init (HpTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, chart_grid);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, log_list);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, build_box);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, build_bar);
 
   gtk_widget_class_install_action (widget_class, "train.start", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "train.stop", NULL, stop_action);
@@ -1232,6 +1609,12 @@ hp_train_page_class_init (HpTrainPageClass *klass)
   gtk_widget_class_install_action (widget_class, "train.attach", NULL, attach_action);
   gtk_widget_class_install_action (widget_class, "train.choose-dataset", NULL,
                                    choose_dataset_action);
+  gtk_widget_class_install_action (widget_class, "train.build-dataset", NULL,
+                                   build_dataset_action);
+  gtk_widget_class_install_action (widget_class, "train.cancel-build", NULL, cancel_build_action);
+  gtk_widget_class_install_action (widget_class, "train.load-config", NULL, load_config_action);
+  gtk_widget_class_install_action (widget_class, "train.cluster-script", NULL,
+                                   cluster_script_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
                                        "train.start", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK,

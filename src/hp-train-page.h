@@ -23,6 +23,21 @@ const char *hp_train_page_get_run_dir (HpTrainPage *self);
  * heartphase-train's --config takes it (NULL: none). FALSE with the reason when refused. */
 gboolean hp_train_page_set_config (HpTrainPage *self, const char *preset, const char *json,
                                    GError **error);
+/* Takes the configuration of a run folder (its config.json). */
+gboolean hp_train_page_load_config (HpTrainPage *self, const char *run_dir, GError **error);
+/* Builds COHORT/cohort.h5 in the background with progress and Cancel, and chooses it when done
+ * (hand-tuned sync offsets in the cohort's project are used). FALSE when one is being built or
+ * cohort_dir is not a cohort. */
+gboolean hp_train_page_build_dataset (HpTrainPage *self, const char *cohort_dir, GError **error);
+gboolean hp_train_page_is_building (HpTrainPage *self);
+void hp_train_page_cancel_build (HpTrainPage *self);
+/* A Slurm batch script for the current configuration, dataset and run folder, reading its
+ * config from config_path (NULL with the reason when the configuration is refused). */
+char *hp_train_page_dup_cluster_script (HpTrainPage *self, const char *config_path,
+                                        GError **error);
+/* The configuration a Start would run (JSON as heartphase-train's --config takes it), NULL while
+ * it is refused. */
+char *hp_train_page_dup_config_json (HpTrainPage *self);
 /* Why Start is refused now (the config or the dataset), or NULL when a run can start. */
 const char *hp_train_page_get_problem (HpTrainPage *self);
 

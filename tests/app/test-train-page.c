@@ -2,7 +2,8 @@
  * a quick run started from the page on a small synthetic cohort with steps arriving in the loss
  * chart (the rendered PNG shows its line), stopped with a checkpoint, resumed from the same step
  * and killed (then shown as died); attaching to a run written by a separately started
- * heartphase-train, and to a progress.jsonl with a torn last line, garbage and no end. */
+ * heartphase-train (and taking its configuration), and to a progress.jsonl with a torn last line,
+ * garbage and no end; a cohort's dataset built from the page, and cancelled; the Slurm script. */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -24,12 +25,21 @@ static const char *const TINY =
   "\"heads\": 2, \"mlp_ratio\": 2, \"embed_dim\": 8}}";
 
 static const char *
+cohort_dir (void)
+{
+  static char *dir;
+  if (dir == NULL)
+    dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
+  return dir;
+}
+
+static const char *
 dataset (void)
 {
   static char *path;
   if (path != NULL)
     return path;
-  g_autofree char *dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
+  const char *dir = cohort_dir ();
   g_autoptr (GError) error = NULL;
   path = g_build_filename (hp_test_tmpdir (), "cohort.h5", NULL);
   g_assert_true (hp_dataset_build (dir, path, 0, NULL, &error));
@@ -243,6 +253,18 @@ test_attach (void)
   hp_train_page_attach (page, run);
   g_assert_cmpstr (hp_train_page_get_status (page), ==, "done");
   g_assert_cmpint (hp_train_page_get_step (page), ==, 12);
+  /* its configuration, taken into the form */
+  hp_train_page_set_dataset (page, dataset ());
+  g_assert_true (hp_train_page_load_config (page, run, &error));
+  g_assert_no_error (error);
+  g_autofree char *loaded = hp_train_page_dup_config_json (page);
+  g_assert_nonnull (loaded);
+  g_assert_nonnull (strstr (loaded, "\"max_steps\" : 12,"));
+  g_assert_nonnull (strstr (loaded, "\"width\" : 16,"));
+  g_autofree char *nowhere = g_build_filename (hp_test_tmpdir (), "no-run", NULL);
+  g_assert_false (hp_train_page_load_config (page, nowhere, &error));
+  g_assert_nonnull (strstr (error->message, "no-run"));
+  g_clear_error (&error);
 
   /* garbage, a torn last line, and a pid that no longer runs */
   g_autofree char *bad = g_build_filename (hp_test_tmpdir (), "bad-run", NULL);
@@ -281,6 +303,61 @@ test_attach (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+not_building (HpTrainPage *page, gpointer data)
+{
+  (void) data;
+  return !hp_train_page_is_building (page);
+}
+
+/* A cohort's dataset built from the page (and a build cancelled), and the cluster script. */
+static void
+test_build_and_script (void)
+{
+  GtkWidget *window;
+  HpTrainPage *page = new_page (&window);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *built = g_build_filename (cohort_dir (), "cohort.h5", NULL);
+  g_unlink (built);
+  /* cancelled at once: nothing written, nothing chosen */
+  g_assert_true (hp_train_page_build_dataset (page, cohort_dir (), &error));
+  g_assert_false (hp_train_page_build_dataset (page, cohort_dir (), &error));
+  g_clear_error (&error);
+  hp_train_page_cancel_build (page);
+  g_assert_true (wait_for (page, not_building, NULL, 120000));
+  g_assert_false (g_file_test (built, G_FILE_TEST_EXISTS));
+  g_assert_null (hp_train_page_get_dataset (page));
+  /* a folder that is no cohort */
+  g_assert_false (hp_train_page_build_dataset (page, hp_test_tmpdir (), &error));
+  g_assert_error (error, HP_ERROR, HP_ERROR_FORMAT);
+  g_clear_error (&error);
+  /* built through: chosen */
+  g_assert_true (hp_train_page_build_dataset (page, cohort_dir (), &error));
+  g_assert_true (wait_for (page, not_building, NULL, 300000));
+  g_assert_cmpstr (hp_train_page_get_dataset (page), ==, built);
+  g_assert_true (g_file_test (built, G_FILE_TEST_IS_REGULAR));
+
+  /* the Slurm script: one GPU task running the trainer on this dataset and config */
+  g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
+  hp_train_page_set_run_dir (page, "/shared/runs/my run");
+  g_autofree char *script = hp_train_page_dup_cluster_script (page, "/shared/runs/my run.json",
+                                                              &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", script);
+  g_assert_true (g_str_has_prefix (script, "#!/bin/bash\n"));
+  g_assert_nonnull (strstr (script, "#SBATCH --gres=gpu:1\n"));
+  g_assert_nonnull (strstr (script, "srun heartphase-train --data "));
+  g_autofree char *quoted_data = g_shell_quote (built);
+  g_assert_nonnull (strstr (script, quoted_data));
+  g_assert_nonnull (strstr (script, "--out '/shared/runs/my run'"));
+  g_assert_nonnull (strstr (script, "--config '/shared/runs/my run.json'"));
+  /* refused with the form's reason */
+  g_assert_true (hp_train_page_set_config (page, "quick", "{\"lr\": -1}", &error));
+  g_assert_null (hp_train_page_dup_cluster_script (page, "x.json", &error));
+  g_assert_nonnull (strstr (error->message, "lr"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -296,5 +373,6 @@ main (int argc, char **argv)
   g_test_add_func ("/train-page/validation", test_validation);
   g_test_add_func ("/train-page/start-stop-resume", test_start_stop_resume);
   g_test_add_func ("/train-page/attach", test_attach);
+  g_test_add_func ("/train-page/build-and-script", test_build_and_script);
   return g_test_run ();
 }
