@@ -168,3 +168,53 @@ hp_test_random_cycle (GRand *rng, int n, int frames, float *frame_phase, float *
       rr_ms[i] = (float) g_rand_double_range (rng, 700, 1100);
     }
 }
+
+const char *
+hp_test_tiny_cohort (void)
+{
+  static char *dir;
+  if (dir == NULL)
+    dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
+  return dir;
+}
+
+const char *
+hp_test_tiny_dataset (void)
+{
+  static char *path;
+  if (path != NULL)
+    return path;
+  const char *dir = hp_test_tiny_cohort ();
+  g_autoptr (GError) error = NULL;
+  path = g_build_filename (hp_test_tmpdir (), "cohort.h5", NULL);
+  g_assert_true (hp_dataset_build (dir, path, 0, NULL, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+void
+hp_test_tiny_train_config (HpTrainConfig *c)
+{
+  g_assert_true (hp_train_config_init (c, "quick"));
+  HpModelConfig *m = &c->model;
+  m->strip_samples = 500;
+  m->strip_patch = 50;
+  m->beat_patch = 60;
+  m->cine_frames = 8;
+  m->cine_size = 16;
+  m->tube_frames = 2;
+  m->tube_size = 8;
+  m->width = 16;
+  m->depth = 1;
+  m->heads = 2;
+  m->mlp_ratio = 2;
+  m->embed_dim = 8;
+  c->batch = 4;
+  c->max_steps = 6;
+  c->warmup_steps = 2;
+  c->log_every = 1;
+  c->eval_every = 3;
+  c->checkpoint_every = 3;
+  g_free (c->device);
+  c->device = g_strdup ("cpu");
+}

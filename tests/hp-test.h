@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "heartphase.h"
+#include "train/train.h"
 
 /* Full path of rel inside the test data folder. When the folder is missing the test is failed
  * under CI (CI=true) and skipped with a message elsewhere; then NULL is returned and the caller
@@ -36,5 +37,14 @@ double hp_test_truth (const HpCohortTable *t, guint row, const char *column);
  * over one cycle from the subject's own random start (frame_phase [n, frames], 0..1) and an R-R
  * of 700-1100 ms (rr_ms [n]), drawn from rng subject by subject. */
 void hp_test_random_cycle (GRand *rng, int n, int frames, float *frame_phase, float *rr_ms);
+/* The training tests' dataset: a synthetic cohort of 16 subjects (seed 404) in the temporary
+ * folder's cohort/, built once into cohort.h5 beside it; its path. */
+const char *hp_test_tiny_dataset (void);
+/* The folder of that cohort (made on the first call). */
+const char *hp_test_tiny_cohort (void);
+/* A model and run small enough to train for a few steps in a test: the quick preset shrunk (width
+ * 16, one layer, 8 frames of 16 pixels, embeddings of 8), batch 4, 6 steps evaluated and
+ * checkpointed every 3, logged every step, on the CPU. Clear it with hp_train_config_clear. */
+void hp_test_tiny_train_config (HpTrainConfig *c);
 /* printf to stdout and to f alike: a scorer's table for the log and for its file. */
 void hp_test_print (FILE *f, const char *format, ...) G_GNUC_PRINTF (2, 3);

@@ -280,30 +280,12 @@ load_checkpoint (Run *r, GError **error)
 
 /* ---- Evaluation ------------------------------------------------------------------------------------ */
 
-/* Embeds the rows (ECG and, unless z_cmr is NULL, CMR) in batches, without augmentation. */
+/* The rows in batches, without augmentation: their global embeddings (ECG and, unless z_cmr is
+ * NULL, CMR) or, where u is not NULL instead, their phase and frame tokens and each phase token's
+ * positive (hp_model_embed_phases). */
 static gboolean
-embed_rows (Run *r, const int *rows, int n, float *z_ecg, float *z_cmr, GError **error)
-{
-  int e = r->c->model.embed_dim;
-  for (int at = 0; at < n; at += r->batch)
-    {
-      int k = MIN (r->batch, n - at);
-      if (!hp_train_data_read (r->data, rows + at, k, r->c, FALSE, 0, r->strip, r->beat, r->cine,
-                               r->phase, r->rr, error))
-        return FALSE;
-      HpModelBatch b = model_batch (r, k);
-      if (z_cmr != NULL)
-        hp_model_embed (r->model, &b, z_ecg + (gsize) at * e, z_cmr + (gsize) at * e);
-      else
-        hp_model_embed_ecg (r->model, k, r->strip, r->beat, z_ecg + (gsize) at * e);
-    }
-  return TRUE;
-}
-
-/* The phase and frame tokens of the rows, and each phase token's positive (hp_model_embed_phases),
- * batch by batch. */
-static gboolean
-phase_rows (Run *r, const int *rows, int n, float *u, float *v, int *pos, GError **error)
+embed_rows (Run *r, const int *rows, int n, float *z_ecg, float *z_cmr, float *u, float *v,
+            int *pos, GError **error)
 {
   const gsize E = r->c->model.embed_dim;
   const gsize P = hp_model_n_phase_tokens (r->model), F = hp_model_n_frame_tokens (r->model);
@@ -314,9 +296,16 @@ phase_rows (Run *r, const int *rows, int n, float *u, float *v, int *pos, GError
                                r->phase, r->rr, error))
         return FALSE;
       HpModelBatch b = model_batch (r, k);
-      if (!hp_model_embed_phases (r->model, &b, u + at * P * E, v + at * F * E, pos + at * P,
-                                  error))
-        return FALSE;
+      if (u != NULL)
+        {
+          if (!hp_model_embed_phases (r->model, &b, u + at * P * E, v + at * F * E, pos + at * P,
+                                      error))
+            return FALSE;
+        }
+      else if (z_cmr != NULL)
+        hp_model_embed (r->model, &b, z_ecg + at * E, z_cmr + at * E);
+      else
+        hp_model_embed_ecg (r->model, k, r->strip, r->beat, z_ecg + at * E);
     }
   return TRUE;
 }
@@ -355,7 +344,7 @@ evaluate (Run *r, HpDatasetSplit split, const char *name, GError **error)
     }
   hp_model_zero_grads (r->model);
   g_autofree float *ze = g_new (float, (gsize) nv * e), *zc = g_new (float, (gsize) nv * e);
-  if (!embed_rows (r, val, nv, ze, zc, error))
+  if (!embed_rows (r, val, nv, ze, zc, NULL, NULL, NULL, error))
     return FALSE;
   int tops[] = { 1, 5 };
   double frac[2];
@@ -365,7 +354,7 @@ evaluate (Run *r, HpDatasetSplit split, const char *name, GError **error)
   g_autofree float *u = g_new (float, (gsize) nv * P * e);
   g_autofree float *v = g_new (float, (gsize) nv * F * e);
   g_autofree int *pos = g_new (int, (gsize) nv * P);
-  if (!phase_rows (r, val, nv, u, v, pos, error))
+  if (!embed_rows (r, val, nv, NULL, NULL, u, v, pos, error))
     return FALSE;
   double phase_exact, phase_near;
   hp_phase_retrieval (u, v, pos, nv, P, F, e, &phase_exact, &phase_near);
@@ -385,7 +374,8 @@ evaluate (Run *r, HpDatasetSplit split, const char *name, GError **error)
    * scored on the held-out one */
   static const char *const probes[] = { "lvm_g", "lvedv_ml", "lvef" };
   g_autofree float *zt = g_new (float, (gsize) nt * e);
-  gboolean have_train = nt >= 10 && embed_rows (r, train, nt, zt, NULL, error);
+  gboolean have_train = nt >= 10
+                        && embed_rows (r, train, nt, zt, NULL, NULL, NULL, NULL, error);
   if (nt >= 10 && !have_train)
     {
       g_object_unref (b);

@@ -24,29 +24,6 @@ static const char *const TINY =
   "\"cine_size\": 16, \"tube_frames\": 2, \"tube_size\": 8, \"width\": 16, \"depth\": 1, "
   "\"heads\": 2, \"mlp_ratio\": 2, \"embed_dim\": 8}}";
 
-static const char *
-cohort_dir (void)
-{
-  static char *dir;
-  if (dir == NULL)
-    dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
-  return dir;
-}
-
-static const char *
-dataset (void)
-{
-  static char *path;
-  if (path != NULL)
-    return path;
-  const char *dir = cohort_dir ();
-  g_autoptr (GError) error = NULL;
-  path = g_build_filename (hp_test_tmpdir (), "cohort.h5", NULL);
-  g_assert_true (hp_dataset_build (dir, path, 0, NULL, &error));
-  g_assert_no_error (error);
-  return path;
-}
-
 /* TINY with one text replaced (the device, the step count). */
 static char *
 tiny_with (const char *from, const char *to)
@@ -107,7 +84,7 @@ test_validation (void)
   GtkWidget *window;
   HpTrainPage *page = new_page (&window);
   g_autoptr (GError) error = NULL;
-  hp_train_page_set_dataset (page, dataset ());
+  hp_train_page_set_dataset (page, hp_test_tiny_dataset ());
   g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
   g_assert_null (hp_train_page_get_problem (page));
   struct
@@ -135,7 +112,7 @@ test_validation (void)
   g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
   hp_train_page_set_dataset (page, "/nonexistent/cohort.h5");
   g_assert_nonnull (strstr (hp_train_page_get_problem (page), "/nonexistent/cohort.h5"));
-  hp_train_page_set_dataset (page, dataset ());
+  hp_train_page_set_dataset (page, hp_test_tiny_dataset ());
   g_assert_null (hp_train_page_get_problem (page));
   /* CUDA asked for: refused only where this build has none */
   g_autofree char *cuda = tiny_with ("\"cpu\"", "\"cuda\"");
@@ -171,7 +148,7 @@ test_start_stop_resume (void)
   GtkWidget *window;
   HpTrainPage *page = new_page (&window);
   g_autoptr (GError) error = NULL;
-  hp_train_page_set_dataset (page, dataset ());
+  hp_train_page_set_dataset (page, hp_test_tiny_dataset ());
   g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
   g_autofree char *run = g_build_filename (hp_test_tmpdir (), "page-run", NULL);
   hp_train_page_set_run_dir (page, run);
@@ -239,7 +216,7 @@ test_attach (void)
   g_autofree char *config = g_build_filename (hp_test_tmpdir (), "terminal.json", NULL);
   g_autofree char *json = tiny_with ("100000", "12");
   g_assert_true (g_file_set_contents (config, json, -1, NULL));
-  const char *argv[] = { trainer, "--data", dataset (), "--out", run, "--config", config,
+  const char *argv[] = { trainer, "--data", hp_test_tiny_dataset (), "--out", run, "--config", config,
                          "--quiet", NULL };
   int status = -1;
   g_autoptr (GError) error = NULL;
@@ -254,7 +231,7 @@ test_attach (void)
   g_assert_cmpstr (hp_train_page_get_status (page), ==, "done");
   g_assert_cmpint (hp_train_page_get_step (page), ==, 12);
   /* its configuration, taken into the form */
-  hp_train_page_set_dataset (page, dataset ());
+  hp_train_page_set_dataset (page, hp_test_tiny_dataset ());
   g_assert_true (hp_train_page_load_config (page, run, &error));
   g_assert_no_error (error);
   g_autofree char *loaded = hp_train_page_dup_config_json (page);
@@ -317,11 +294,11 @@ test_build_and_script (void)
   GtkWidget *window;
   HpTrainPage *page = new_page (&window);
   g_autoptr (GError) error = NULL;
-  g_autofree char *built = g_build_filename (cohort_dir (), "cohort.h5", NULL);
+  g_autofree char *built = g_build_filename (hp_test_tiny_cohort (), "cohort.h5", NULL);
   g_unlink (built);
   /* cancelled at once: nothing written, nothing chosen */
-  g_assert_true (hp_train_page_build_dataset (page, cohort_dir (), &error));
-  g_assert_false (hp_train_page_build_dataset (page, cohort_dir (), &error));
+  g_assert_true (hp_train_page_build_dataset (page, hp_test_tiny_cohort (), &error));
+  g_assert_false (hp_train_page_build_dataset (page, hp_test_tiny_cohort (), &error));
   g_clear_error (&error);
   hp_train_page_cancel_build (page);
   g_assert_true (wait_for (page, not_building, NULL, 120000));
@@ -332,7 +309,7 @@ test_build_and_script (void)
   g_assert_error (error, HP_ERROR, HP_ERROR_FORMAT);
   g_clear_error (&error);
   /* built through: chosen */
-  g_assert_true (hp_train_page_build_dataset (page, cohort_dir (), &error));
+  g_assert_true (hp_train_page_build_dataset (page, hp_test_tiny_cohort (), &error));
   g_assert_true (wait_for (page, not_building, NULL, 300000));
   g_assert_cmpstr (hp_train_page_get_dataset (page), ==, built);
   g_assert_true (g_file_test (built, G_FILE_TEST_IS_REGULAR));

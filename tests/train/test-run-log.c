@@ -580,57 +580,15 @@ test_long (void)
 
 /* ---- The log of a real training run ------------------------------------------------------------ */
 
-/* as tests/train/test-train.c builds it: a tiny synthetic cohort as a dataset file */
-static const char *
-dataset (void)
-{
-  static char *path;
-  if (path != NULL)
-    return path;
-  g_autofree char *dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
-  g_autoptr (GError) error = NULL;
-  path = g_build_filename (hp_test_tmpdir (), "cohort.h5", NULL);
-  g_assert_true (hp_dataset_build (dir, path, 0, NULL, &error));
-  g_assert_no_error (error);
-  return path;
-}
-
-/* A model small enough to train for a few steps in a test. */
-static void
-tiny (HpTrainConfig *c)
-{
-  g_assert_true (hp_train_config_init (c, "quick"));
-  HpModelConfig *m = &c->model;
-  m->strip_samples = 500;
-  m->strip_patch = 50;
-  m->beat_patch = 60;
-  m->cine_frames = 8;
-  m->cine_size = 16;
-  m->tube_frames = 2;
-  m->tube_size = 8;
-  m->width = 16;
-  m->depth = 1;
-  m->heads = 2;
-  m->mlp_ratio = 2;
-  m->embed_dim = 8;
-  c->batch = 4;
-  c->max_steps = 6;
-  c->warmup_steps = 2;
-  c->log_every = 1;
-  c->eval_every = 3;
-  c->checkpoint_every = 3;
-  g_free (c->device);
-  c->device = g_strdup ("cpu");
-}
 
 static void
 test_trainer (void)
 {
   HpTrainConfig c;
-  tiny (&c);
+  hp_test_tiny_train_config (&c);
   g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "trained", NULL);
   g_autoptr (GError) error = NULL;
-  g_assert_true (hp_train_run (&c, dataset (), dir, FALSE, TRUE, NULL, &error));
+  g_assert_true (hp_train_run (&c, hp_test_tiny_dataset (), dir, FALSE, TRUE, NULL, &error));
   g_assert_no_error (error);
   g_autoptr (HpRunLog) log = hp_run_log_new (dir);
   int events = update (log);

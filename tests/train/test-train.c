@@ -11,45 +11,6 @@
 #include "nn/model.h"
 #include "train/train.h"
 
-static const char *
-dataset (void)
-{
-  static char *path;
-  if (path != NULL)
-    return path;
-  g_autofree char *dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
-  g_autoptr (GError) error = NULL;
-  path = g_build_filename (hp_test_tmpdir (), "cohort.h5", NULL);
-  g_assert_true (hp_dataset_build (dir, path, 0, NULL, &error));
-  g_assert_no_error (error);
-  return path;
-}
-
-/* A model small enough to train for a few steps in a test. */
-static void
-tiny (HpTrainConfig *c)
-{
-  g_assert_true (hp_train_config_init (c, "quick"));
-  HpModelConfig *m = &c->model;
-  m->strip_samples = 500;
-  m->strip_patch = 50;
-  m->beat_patch = 60;
-  m->cine_frames = 8;
-  m->cine_size = 16;
-  m->tube_frames = 2;
-  m->tube_size = 8;
-  m->width = 16;
-  m->depth = 1;
-  m->heads = 2;
-  m->mlp_ratio = 2;
-  m->embed_dim = 8;
-  c->batch = 4;
-  c->max_steps = 6;
-  c->warmup_steps = 2;
-  c->log_every = 1;
-  c->eval_every = 3;
-  c->checkpoint_every = 3;
-}
 
 static void
 test_config (void)
@@ -126,9 +87,9 @@ static void
 test_data (void)
 {
   HpTrainConfig c;
-  tiny (&c);
+  hp_test_tiny_train_config (&c);
   g_autoptr (GError) error = NULL;
-  g_autoptr (HpTrainData) d = hp_train_data_open (dataset (), &c.model, &error);
+  g_autoptr (HpTrainData) d = hp_train_data_open (hp_test_tiny_dataset (), &c.model, &error);
   g_assert_no_error (error);
   int nt, nv, ns;
   const int *train = hp_train_data_rows (d, HP_DATASET_TRAIN, &nt);
@@ -164,7 +125,7 @@ test_data (void)
   /* a model the file cannot feed; a file that is no dataset */
   HpModelConfig wrong = c.model;
   wrong.cine_size = 48;
-  g_assert_null (hp_train_data_open (dataset (), &wrong, &error));
+  g_assert_null (hp_train_data_open (hp_test_tiny_dataset (), &wrong, &error));
   g_assert_error (error, HP_ERROR, HP_ERROR_INVALID);
   g_clear_error (&error);
   g_autofree char *junk = hp_test_write_file ("junk.h5", "not hdf5", 8);
@@ -203,9 +164,9 @@ static void
 test_config_run (void)
 {
   HpTrainConfig c;
-  tiny (&c);
+  hp_test_tiny_train_config (&c);
   g_autoptr (GError) error = NULL;
-  g_assert_true (hp_train_config_check_run (&c, dataset (), &error));
+  g_assert_true (hp_train_config_check_run (&c, hp_test_tiny_dataset (), &error));
   g_assert_no_error (error);
   struct
   {
@@ -217,8 +178,8 @@ test_config_run (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       HpTrainConfig b;
-      tiny (&b);
-      const char *path = dataset ();
+      hp_test_tiny_train_config (&b);
+      const char *path = hp_test_tiny_dataset ();
       const char *w = cases[i].what;
       if (strcmp (w, "lr") == 0)
         b.lr = -1e-3;
@@ -254,11 +215,11 @@ static void
 test_run (void)
 {
   HpTrainConfig c;
-  tiny (&c);
+  hp_test_tiny_train_config (&c);
   c.batch = 64;   /* more than the cohort's training subjects: shrunk, with a warning */
   g_autofree char *run = g_build_filename (hp_test_tmpdir (), "run", NULL);
   g_autoptr (GError) error = NULL;
-  g_assert_true (hp_train_run (&c, dataset (), run, FALSE, TRUE, NULL, &error));
+  g_assert_true (hp_train_run (&c, hp_test_tiny_dataset (), run, FALSE, TRUE, NULL, &error));
   g_assert_no_error (error);
   g_autoptr (GPtrArray) ev = events_of (run);
   for (guint i = 0; i < ev->len; i++)
@@ -327,20 +288,20 @@ static void
 test_resume (void)
 {
   HpTrainConfig c;
-  tiny (&c);
+  hp_test_tiny_train_config (&c);
   c.eval_every = 0;
   g_autoptr (GError) error = NULL;
   g_autofree char *whole = g_build_filename (hp_test_tmpdir (), "whole", NULL);
   g_autofree char *parts = g_build_filename (hp_test_tmpdir (), "parts", NULL);
-  g_assert_true (hp_train_run (&c, dataset (), whole, FALSE, TRUE, NULL, &error));
+  g_assert_true (hp_train_run (&c, hp_test_tiny_dataset (), whole, FALSE, TRUE, NULL, &error));
   /* stopped after its first step, as SIGTERM does, then resumed from its checkpoint */
   volatile int stop = 1;
-  g_assert_true (hp_train_run (&c, dataset (), parts, FALSE, TRUE, &stop, &error));
+  g_assert_true (hp_train_run (&c, hp_test_tiny_dataset (), parts, FALSE, TRUE, &stop, &error));
   g_assert_no_error (error);
   g_autoptr (GPtrArray) ev1 = events_of (parts);
   g_assert_cmpint (count_kind (ev1, "stopped"), ==, 1);
   g_assert_cmpint (count_kind (ev1, "done"), ==, 0);
-  g_assert_true (hp_train_run (&c, dataset (), parts, TRUE, TRUE, NULL, &error));
+  g_assert_true (hp_train_run (&c, hp_test_tiny_dataset (), parts, TRUE, TRUE, NULL, &error));
   g_assert_no_error (error);
   g_autoptr (GPtrArray) a = events_of (whole), b = events_of (parts);
   g_autoptr (GArray) la = losses_of (a), lb = losses_of (b);
@@ -368,7 +329,7 @@ test_resume (void)
     }
   /* resuming a folder without a checkpoint says so */
   g_autofree char *none = g_build_filename (hp_test_tmpdir (), "none", NULL);
-  g_assert_false (hp_train_run (&c, dataset (), none, TRUE, TRUE, NULL, &error));
+  g_assert_false (hp_train_run (&c, hp_test_tiny_dataset (), none, TRUE, TRUE, NULL, &error));
   g_assert_nonnull (strstr (error->message, "checkpoint.safetensors"));
   hp_train_config_clear (&c);
 }
@@ -379,12 +340,12 @@ static void
 test_checkpoint_in_pytorch (void)
 {
   HpTrainConfig c;
-  tiny (&c);
+  hp_test_tiny_train_config (&c);
   c.max_steps = 2;
   c.eval_every = 0;
   g_autofree char *run = g_build_filename (hp_test_tmpdir (), "torch-run", NULL);
   g_autoptr (GError) error = NULL;
-  g_assert_true (hp_train_run (&c, dataset (), run, FALSE, TRUE, NULL, &error));
+  g_assert_true (hp_train_run (&c, hp_test_tiny_dataset (), run, FALSE, TRUE, NULL, &error));
   g_autofree char *ck = g_build_filename (run, "checkpoint.safetensors", NULL);
   g_autoptr (HpSafetensors) st = hp_safetensors_load (ck, &error);
   g_assert_no_error (error);
@@ -397,7 +358,7 @@ test_checkpoint_in_pytorch (void)
                                             hp_model_tensor_data (m, i),
                                             (gsize) hp_model_tensor_shape (m, i, NULL, NULL),
                                             &error));
-  g_autoptr (HpTrainData) d = hp_train_data_open (dataset (), &c.model, &error);
+  g_autoptr (HpTrainData) d = hp_train_data_open (hp_test_tiny_dataset (), &c.model, &error);
   int nt;
   const int *rows = hp_train_data_rows (d, HP_DATASET_TRAIN, &nt);
   const HpModelConfig *mc = &c.model;
