@@ -57,6 +57,7 @@ typedef struct
   guint steps_seen, evals_seen, events_seen;
   int colour;
   guint series[8];
+  gboolean loading;   /* a long log being read for the first time on a worker thread */
 } Followed;
 
 enum
@@ -556,14 +557,14 @@ show_new (HpTrainPage *self, Followed *f)
       g_autofree double *x = g_new (double, n), *y = g_new (double, n);
       struct
       {
-        int series;
+        int series, chart;
         gsize offset;
       } cols[] = {
-        { S_GLOBAL, G_STRUCT_OFFSET (HpRunStep, loss_global) },
-        { S_PHASE, G_STRUCT_OFFSET (HpRunStep, loss_phase) },
-        { S_LR, G_STRUCT_OFFSET (HpRunStep, lr) },
-        { S_SPEED, G_STRUCT_OFFSET (HpRunStep, samples_per_s) },
-        { S_GPU_MEM, G_STRUCT_OFFSET (HpRunStep, gpu_mem_mb) },
+        { S_GLOBAL, CHART_LOSS, G_STRUCT_OFFSET (HpRunStep, loss_global) },
+        { S_PHASE, CHART_LOSS, G_STRUCT_OFFSET (HpRunStep, loss_phase) },
+        { S_LR, CHART_LR, G_STRUCT_OFFSET (HpRunStep, lr) },
+        { S_SPEED, CHART_SPEED, G_STRUCT_OFFSET (HpRunStep, samples_per_s) },
+        { S_GPU_MEM, CHART_GPU_MEM, G_STRUCT_OFFSET (HpRunStep, gpu_mem_mb) },
       };
       /* a run on the CPU writes a GPU memory of 0: no line rather than a flat one */
       const char *device = hp_run_log_device (f->log);
@@ -578,12 +579,8 @@ show_new (HpTrainPage *self, Followed *f)
               x[i] = (double) s->step;
               y[i] = G_STRUCT_MEMBER (double, s, cols[c].offset);
             }
-          hp_train_chart_append (self->charts[cols[c].series == S_GLOBAL || cols[c].series == S_PHASE
-                                                ? CHART_LOSS
-                                              : cols[c].series == S_LR      ? CHART_LR
-                                              : cols[c].series == S_SPEED   ? CHART_SPEED
-                                                                            : CHART_GPU_MEM],
-                                 f->series[cols[c].series], x, y, n);
+          hp_train_chart_append (self->charts[cols[c].chart], f->series[cols[c].series], x, y,
+                                 n);
         }
       f->steps_seen = ns;
     }
@@ -606,6 +603,8 @@ show_new (HpTrainPage *self, Followed *f)
 static const char *
 status_word (HpTrainPage *self, Followed *f)
 {
+  if (f->loading)
+    return "loading";
   switch (hp_run_log_status (f->log))
     {
     case HP_RUN_STATUS_EMPTY:
@@ -629,7 +628,7 @@ static void
 update_status (HpTrainPage *self)
 {
   Followed *f = self->current;
-  if (f == NULL)
+  if (f == NULL || f->loading)
     return;
   const char *word = status_word (self, f);
   const char *shown = strcmp (word, "waiting") == 0   ? _("waiting for its first event")
@@ -669,6 +668,8 @@ hp_train_page_poll (HpTrainPage *self)
     {
       Followed *f = g_ptr_array_index (self->runs, i);
       g_autoptr (GError) error = NULL;
+      if (f->loading)
+        continue;
       if (hp_run_log_update (f->log, &error) < 0)
         {
           gtk_label_set_text (self->status_label, error->message);
@@ -686,6 +687,52 @@ poll_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A log longer than this is read the first time on a worker thread: 10^5 steps (25 MB) take
+ * about a second, which the main loop must not wait for. */
+#define LOAD_IN_THREAD_BYTES (1 << 20)
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  (void) source;
+  (void) cancellable;
+  HpRunLog *log = hp_run_log_new (task_data);
+  GError *error = NULL;
+  if (hp_run_log_update (log, &error) < 0)
+    {
+      hp_run_log_free (log);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, log, (GDestroyNotify) hp_run_log_free);
+}
+
+static void
+load_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  (void) data;
+  HpTrainPage *self = HP_TRAIN_PAGE (source);
+  const char *dir = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  HpRunLog *log = g_task_propagate_pointer (G_TASK (result), &error);
+  Followed *f = self->runs != NULL ? find_run (self, dir) : NULL;
+  if (f == NULL || !f->loading)
+    {
+      if (log != NULL)
+        hp_run_log_free (log);
+      return;
+    }
+  f->loading = FALSE;
+  if (log == NULL)
+    report (self, error->message);
+  else
+    {
+      hp_run_log_free (f->log);
+      f->log = log;
+    }
+  hp_train_page_poll (self);
+}
+
 void
 hp_train_page_attach (HpTrainPage *self, const char *run_dir)
 {
@@ -701,10 +748,32 @@ hp_train_page_attach (HpTrainPage *self, const char *run_dir)
       f->colour = self->next_colour++ % 8;
       add_run_series (self, f);
       g_ptr_array_add (self->runs, f);
+      g_autofree char *progress = g_build_filename (run_dir, "progress.jsonl", NULL);
+      GStatBuf st;
+      if (g_stat (progress, &st) == 0 && st.st_size > LOAD_IN_THREAD_BYTES)
+        {
+          f->loading = TRUE;
+          g_autoptr (GTask) task = g_task_new (self, NULL, load_done, NULL);
+          g_task_set_task_data (task, g_strdup (run_dir), g_free);
+          g_task_run_in_thread (task, load_thread);
+          g_autofree char *text = g_strdup_printf (_("%s: reading its progress.jsonl…"),
+                                                   f->name);
+          gtk_label_set_text (self->status_label, text);
+        }
     }
   self->current = f;
   remember_run (self, run_dir);
   hp_train_page_poll (self);
+}
+
+gboolean
+hp_train_page_is_loading (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
+  for (guint i = 0; i < self->runs->len; i++)
+    if (((Followed *) g_ptr_array_index (self->runs, i))->loading)
+      return TRUE;
+  return FALSE;
 }
 
 /* ---- The child process ------------------------------------------------------------------------- */

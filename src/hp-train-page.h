@@ -47,8 +47,10 @@ gboolean hp_train_page_start (HpTrainPage *self, GError **error);
 gboolean hp_train_page_stop (HpTrainPage *self);
 gboolean hp_train_page_kill (HpTrainPage *self);
 gboolean hp_train_page_resume (HpTrainPage *self, GError **error);
-/* Follows a run folder written by anyone (a terminal, a cluster job). */
+/* Follows a run folder written by anyone (a terminal, a cluster job). A long progress.jsonl
+ * (over 1 MiB) is read the first time on a worker thread: hp_train_page_is_loading until then. */
 void hp_train_page_attach (HpTrainPage *self, const char *run_dir);
+gboolean hp_train_page_is_loading (HpTrainPage *self);
 /* Whether the child process started by the page is running. */
 gboolean hp_train_page_is_running (HpTrainPage *self);
 

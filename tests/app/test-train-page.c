@@ -204,6 +204,13 @@ test_start_stop_resume (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+not_loading (HpTrainPage *page, gpointer data)
+{
+  (void) data;
+  return !hp_train_page_is_loading (page);
+}
+
 /* A run started elsewhere (here heartphase-train itself, as from a terminal), then a hand-made
  * progress.jsonl with garbage, a torn last line and a writer that is gone. */
 static void
@@ -216,8 +223,8 @@ test_attach (void)
   g_autofree char *config = g_build_filename (hp_test_tmpdir (), "terminal.json", NULL);
   g_autofree char *json = tiny_with ("100000", "12");
   g_assert_true (g_file_set_contents (config, json, -1, NULL));
-  const char *argv[] = { trainer, "--data", hp_test_tiny_dataset (), "--out", run, "--config", config,
-                         "--quiet", NULL };
+  const char *argv[] = { trainer, "--data", hp_test_tiny_dataset (), "--out", run,
+                         "--config", config, "--quiet", NULL };
   int status = -1;
   g_autoptr (GError) error = NULL;
   g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
@@ -277,6 +284,25 @@ test_attach (void)
   hp_train_page_poll (page);
   g_assert_cmpint (hp_train_page_get_step (page), ==, 3);
   g_assert_cmpstr (hp_train_page_get_status (page), ==, "died");
+
+  /* a long log: read on a worker thread while the page goes on */
+  g_autofree char *long_run = g_build_filename (hp_test_tmpdir (), "long-run", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (long_run, 0755), ==, 0);
+  g_autoptr (GString) text = g_string_new ("{\"event\":\"start\",\"step\":0,\"device\":\"cpu\"}\n");
+  for (int i = 1; i <= 8000; i++)
+    g_string_append_printf (text, "{\"event\":\"step\",\"time\":%d.5,\"step\":%d,\"epoch\":0,"
+                            "\"loss\":%.4f,\"loss_global\":3.9,\"loss_phase\":4.1,\"lr\":0.001,"
+                            "\"samples_per_s\":100.0,\"gpu_mem_mb\":0.0}\n", i, i, 4.0 - i * 1e-4);
+  g_string_append (text, "{\"event\":\"done\",\"step\":8000}\n");
+  g_assert_cmpuint (text->len, >, 1 << 20);
+  g_autofree char *long_progress = g_build_filename (long_run, "progress.jsonl", NULL);
+  g_assert_true (g_file_set_contents (long_progress, text->str, (gssize) text->len, NULL));
+  hp_train_page_attach (page, long_run);
+  g_assert_true (hp_train_page_is_loading (page));
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "loading");
+  g_assert_true (wait_for (page, not_loading, NULL, 60000));
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "done");
+  g_assert_cmpint (hp_train_page_get_step (page), ==, 8000);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
