@@ -220,7 +220,13 @@ describe_devices (HpTrainPage *self)
     {
       g_autofree char *why = NULL;
       if (hp_nn_cuda_available (&why))
-        g_string_append (s, _(" · a CUDA GPU is available"));
+        {
+          g_auto (GStrv) gpus = hp_nn_cuda_describe_devices ();
+          for (int i = 0; gpus != NULL && gpus[i] != NULL; i++)
+            g_string_append_printf (s, "\n%s", gpus[i]);
+          /* one process trains on one GPU: data-parallel training is not built yet */
+          g_string_append (s, _("\ntraining runs on GPU 0"));
+        }
       else
         g_string_append_printf (s, _(" · no GPU can be used: %s"), why != NULL ? why : "");
     }

@@ -23,6 +23,10 @@ G_BEGIN_DECLS
  * runtime's reason ("CUDA driver version is insufficient for CUDA runtime version", "no CUDA
  * device"). Never warns: no GPU is an ordinary answer. */
 gboolean hp_nn_cuda_available (char **why);
+/* Every GPU the CUDA runtime sees, one line each ("0: NVIDIA H100 80GB HBM3, 79.1 GiB, 78.6 GiB
+ * free"), or NULL when it sees none (free it with g_strfreev). For telling a person which GPUs
+ * there are: training uses device 0. */
+char **hp_nn_cuda_describe_devices (void);
 /* Takes a reference on the runtime (device 0, its cuBLAS handle); the first call sets it up.
  * HP_ERROR_DEVICE when there is no usable device. Each successful call needs one
  * hp_nn_cuda_shutdown. */

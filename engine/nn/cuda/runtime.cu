@@ -110,6 +110,41 @@ hp_nn_cuda_available (char **why)
   return TRUE;
 }
 
+char **
+hp_nn_cuda_describe_devices (void)
+{
+  int count = 0;
+  if (cudaGetDeviceCount (&count) != cudaSuccess || count < 1)
+    {
+      cudaGetLastError ();
+      return NULL;
+    }
+  GPtrArray *lines = g_ptr_array_new ();
+  int current = 0;
+  cudaGetDevice (&current);
+  for (int d = 0; d < count; d++)
+    {
+      cudaDeviceProp prop;
+      if (cudaGetDeviceProperties (&prop, d) != cudaSuccess)
+        {
+          cudaGetLastError ();
+          continue;
+        }
+      /* free memory needs a context on the device: made, asked, and the current one restored */
+      size_t free_b = 0, total_b = prop.totalGlobalMem;
+      if (cudaSetDevice (d) != cudaSuccess || cudaMemGetInfo (&free_b, &total_b) != cudaSuccess)
+        {
+          cudaGetLastError ();
+          free_b = 0;
+        }
+      g_ptr_array_add (lines, g_strdup_printf (_("%d: %s, %.1f GiB, %.1f GiB free"), d, prop.name,
+                                               total_b / 1073741824.0, free_b / 1073741824.0));
+    }
+  cudaSetDevice (current);
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
 gboolean
 hp_nn_cuda_init (GError **error)
 {
