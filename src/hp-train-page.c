@@ -85,6 +85,7 @@ struct _HpTrainPage
   GtkLabel *problem_label;
   AdwEntryRow *run_dir_row;
   GtkLabel *status_label;
+  GtkDropDown *x_axis_dropdown;
   GtkGrid *chart_grid;
   GtkListBox *log_list;
   GtkWidget *build_box;
@@ -111,6 +112,7 @@ struct _HpTrainPage
   GPtrArray *runs;            /* Followed */
   Followed *current;
   int next_colour;
+  gboolean x_time;            /* the charts against seconds since the run's start, not steps */
   guint poll_id;
   GSettings *settings;
 };
@@ -579,14 +581,18 @@ show_new (HpTrainPage *self, Followed *f)
         {
           if (cols[c].series == S_GPU_MEM && !gpu)
             continue;
+          /* against time, the steps without one (a log older than the "time" member) are
+           * left out */
+          guint m = 0;
           for (guint i = 0; i < n; i++)
             {
               const HpRunStep *s = &steps[f->steps_seen + i];
-              x[i] = (double) s->step;
-              y[i] = G_STRUCT_MEMBER (double, s, cols[c].offset);
+              x[m] = self->x_time ? s->time_s : (double) s->step;
+              y[m] = G_STRUCT_MEMBER (double, s, cols[c].offset);
+              m += isfinite (x[m]);
             }
           hp_train_chart_append (self->charts[cols[c].chart], f->series[cols[c].series], x, y,
-                                 n);
+                                 m);
         }
       f->steps_seen = ns;
     }
@@ -595,7 +601,9 @@ show_new (HpTrainPage *self, Followed *f)
       const HpRunEval *e = &evals[f->evals_seen];
       if (e->test)
         continue;   /* the test split's figures are the run's result, in the log */
-      double x = (double) e->step;
+      double x = self->x_time ? e->time_s : (double) e->step;
+      if (!isfinite (x))
+        continue;
       hp_train_chart_append (self->charts[CHART_RETRIEVAL], f->series[S_TOP1], &x, &e->top1, 1);
       hp_train_chart_append (self->charts[CHART_RETRIEVAL], f->series[S_PHASE_TOP1], &x,
                              &e->phase_top1, 1);
@@ -1532,6 +1540,31 @@ hp_train_page_new (void)
 
 /* ---- The class --------------------------------------------------------------------------------- */
 
+/* Every followed run shown again against the chosen axis. */
+static void
+on_x_axis_changed (HpTrainPage *self)
+{
+  self->x_time = gtk_drop_down_get_selected (self->x_axis_dropdown) == 1;
+  for (int k = 0; k < N_CHARTS; k++)
+    hp_train_chart_set_x_label (self->charts[k], self->x_time ? _("time (s)") : _("step"));
+  for (guint i = 0; i < self->runs->len; i++)
+    {
+      Followed *f = g_ptr_array_index (self->runs, i);
+      remove_run_series (self, f);
+      add_run_series (self, f);
+      f->steps_seen = f->evals_seen = 0;
+      if (!f->loading)
+        show_new (self, f);
+    }
+}
+
+void
+hp_train_page_set_x_time (HpTrainPage *self, gboolean x_time)
+{
+  g_return_if_fail (HP_IS_TRAIN_PAGE (self));
+  gtk_drop_down_set_selected (self->x_axis_dropdown, x_time ? 1 : 0);
+}
+
 static void
 on_device_changed (HpTrainPage *self)
 {
@@ -1603,6 +1636,8 @@ hp_train_page_init (HpTrainPage *self)
                             self);
   g_signal_connect_swapped (self->device_row, "notify::selected", G_CALLBACK (on_device_changed),
                             self);
+  g_signal_connect_swapped (self->x_axis_dropdown, "notify::selected",
+                            G_CALLBACK (on_x_axis_changed), self);
   describe_devices (self);
   on_preset_changed (self);
   hp_train_page_set_dataset (self, NULL);
@@ -1672,6 +1707,7 @@ hp_train_page_class_init (HpTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, problem_label);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, run_dir_row);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, x_axis_dropdown);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, chart_grid);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, log_list);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, build_box);

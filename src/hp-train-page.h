@@ -61,6 +61,8 @@ const char *hp_train_page_get_status (HpTrainPage *self);
 /* Reads what the followed runs appended now (the page does this on a timer). */
 void hp_train_page_poll (HpTrainPage *self);
 
+/* The charts against seconds since the run's first event instead of steps. */
+void hp_train_page_set_x_time (HpTrainPage *self, gboolean x_time);
 /* The loss chart (for tests that render it). */
 GtkWidget *hp_train_page_get_loss_chart (HpTrainPage *self);
 

@@ -237,6 +237,16 @@ test_attach (void)
   hp_train_page_attach (page, run);
   g_assert_cmpstr (hp_train_page_get_status (page), ==, "done");
   g_assert_cmpint (hp_train_page_get_step (page), ==, 12);
+  /* the charts against time: the same points, now placed by their seconds */
+  HpTrainChart *loss = HP_TRAIN_CHART (hp_train_page_get_loss_chart (page));
+  hp_train_page_set_x_time (page, TRUE);
+  hp_render_wait_drawn (window);
+  double wx, wy;
+  g_assert_true (hp_train_chart_data_to_widget (loss, 0.0, 1.5, &wx, &wy));
+  g_assert_false (hp_train_chart_data_to_widget (loss, 12.0, 1.5, &wx, &wy));  /* no step 12 s */
+  hp_train_page_set_x_time (page, FALSE);
+  hp_render_wait_drawn (window);
+  g_assert_true (hp_train_chart_data_to_widget (loss, 12.0, 1.5, &wx, &wy));
   /* its configuration, taken into the form */
   hp_train_page_set_dataset (page, hp_test_tiny_dataset ());
   g_assert_true (hp_train_page_load_config (page, run, &error));
