@@ -3,11 +3,14 @@
  * chart (the rendered PNG shows its line), stopped with a checkpoint, resumed from the same step
  * and killed (then shown as died); attaching to a run written by a separately started
  * heartphase-train (and taking its configuration), and to a progress.jsonl with a torn last line,
- * garbage and no end; a cohort's dataset built from the page, and cancelled; the Slurm script. */
+ * garbage and no end; a long log read on a worker thread; a run still going followed again by a
+ * new page (the app started again); a cohort's dataset built from the page, and cancelled; the
+ * Slurm script. */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "heartphase.h"
 #include "hp-render.h"
@@ -313,6 +316,24 @@ test_attach (void)
   g_assert_true (wait_for (page, not_loading, NULL, 60000));
   g_assert_cmpstr (hp_train_page_get_status (page), ==, "done");
   g_assert_cmpint (hp_train_page_get_step (page), ==, 8000);
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* the app closed and opened again: a run still going (its writer, this process, is alive) is
+   * followed again; the finished ones and the dead one are not */
+  g_autofree char *going = g_build_filename (hp_test_tmpdir (), "going-run", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (going, 0755), ==, 0);
+  g_autofree char *going_progress = g_build_filename (going, "progress.jsonl", NULL);
+  g_autofree char *going_lines = g_strdup_printf (
+    "{\"event\":\"start\",\"time\":1.0,\"step\":0,\"device\":\"cpu\",\"pid\":%d,"
+    "\"host\":\"%s\"}\n{\"event\":\"step\",\"time\":2.0,\"step\":7,\"loss\":3.0}\n",
+    (int) getpid (), g_get_host_name ());
+  g_assert_true (g_file_set_contents (going_progress, going_lines, -1, NULL));
+  page = new_page (&window);
+  hp_train_page_attach (page, going);
+  gtk_window_destroy (GTK_WINDOW (window));
+  page = new_page (&window);
+  g_assert_cmpstr (hp_train_page_get_status (page), ==, "running");
+  g_assert_cmpint (hp_train_page_get_step (page), ==, 7);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
