@@ -160,7 +160,7 @@ read_config (HpRunLog *log)
 
 /* ---- One line ------------------------------------------------------------------------------- */
 
-/* One line's members, as json-glib read them. */
+/* A member of one line's object, by its JSON type. */
 typedef enum
 {
   VAL_ABSENT,
@@ -179,16 +179,11 @@ typedef struct
   const char *s;
 } Value;
 
-typedef struct
-{
-  JsonObject *object;
-} Record;
-
 static Value
-get (const Record *r, const char *k)
+get (JsonObject *r, const char *k)
 {
   Value v = { VAL_ABSENT, 0, NAN, NULL };
-  JsonNode *n = json_object_get_member (r->object, k);
+  JsonNode *n = json_object_get_member (r, k);
   if (n == NULL)
     return v;
   v.type = VAL_OTHER;
@@ -217,7 +212,7 @@ get (const Record *r, const char *k)
 
 /* Member k as a number: NaN where absent or null; FALSE where it is something else. */
 static gboolean
-get_num (const Record *r, const char *k, double *out)
+get_num (JsonObject *r, const char *k, double *out)
 {
   Value v = get (r, k);
   *out = v.type == VAL_INT ? (double) v.i : v.type == VAL_DOUBLE ? v.d : NAN;
@@ -226,7 +221,7 @@ get_num (const Record *r, const char *k, double *out)
 
 /* Member k as a whole number: dflt where absent; FALSE where it is null or not whole. */
 static gboolean
-get_int (const Record *r, const char *k, gint64 dflt, gint64 *out)
+get_int (JsonObject *r, const char *k, gint64 dflt, gint64 *out)
 {
   Value v = get (r, k);
   *out = dflt;
@@ -246,7 +241,7 @@ get_int (const Record *r, const char *k, gint64 dflt, gint64 *out)
 
 /* Member k as a string: NULL where absent; FALSE where it is something else. */
 static gboolean
-get_str (const Record *r, const char *k, const char **out)
+get_str (JsonObject *r, const char *k, const char **out)
 {
   Value v = get (r, k);
   *out = v.s;
@@ -286,7 +281,7 @@ drop_after (HpRunLog *log, gint64 s)
 
 /* The named number members of o into out[], in order; the first ill-typed one's name, or NULL. */
 static const char *
-get_nums (const Record *o, const char *const *names, double *const *out)
+get_nums (JsonObject *o, const char *const *names, double *const *out)
 {
   for (guint i = 0; names[i] != NULL; i++)
     if (!get_num (o, names[i], out[i]))
@@ -318,8 +313,7 @@ parse_line (HpRunLog *log, char *text, gsize len)
       add_garbage (log, g_strdup_printf (_("line %u is not a JSON object"), log->line));
       return TRUE;
     }
-  const Record rec = { json_node_get_object (root) };
-  const Record *o = &rec;
+  JsonObject *o = json_node_get_object (root);
   const char *kind;
   if (!get_str (o, "event", &kind) || kind == NULL)
     {
