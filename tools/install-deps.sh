@@ -6,7 +6,7 @@ packages="gcc g++ pkg-config meson ninja-build gettext python3
   libxml2-dev libhdf5-dev liblapacke-dev libopenblas-dev libdcmtk-dev libnifti2-dev libbiosig-dev
   libsndfile1-dev libssl-dev libtiff-dev zlib1g-dev
   desktop-file-utils appstream xvfb xauth libgl1-mesa-dri fonts-dejavu-core dcmtk
-  python3-torch python3-numpy python3-h5py"
+  python3-torch python3-numpy python3-h5py python3-sklearn"
 if [ "$(id -u)" -eq 0 ]; then
   run=""
 else
