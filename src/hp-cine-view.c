@@ -3,13 +3,13 @@
  * quad whose fragment shader applies window/level. Overlays are triangles built on the CPU. */
 
 #include "hp-cine-view.h"
+#include "hp-gl.h"
 
 #include <epoxy/gl.h>
 #include <math.h>
 #include <string.h>
 #include <glib/gi18n.h>
 
-#define SHADER_PATH "/org/heartphase/Heartphase/shaders/"
 #define MIN_ZOOM 0.25
 #define MAX_ZOOM 32.0
 #define MIN_SPEED 0.1
@@ -310,87 +310,10 @@ widen_polygon (const Geometry *g, const Polygon *p, GArray *tri)
 
 /* ---- OpenGL ---------------------------------------------------------------------------------- */
 
-static gboolean
-queue_draw_once (gpointer widget)
-{
-  gtk_widget_queue_draw (widget);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 gl_fail (HpCineView *self, const char *reason)
 {
-  if (self->gl_failed)
-    return;
-  self->gl_failed = TRUE;
-  g_free (self->gl_reason);
-  self->gl_reason = g_strdup (reason);
-  g_message ("Cine view: %s; drawing without OpenGL", reason);
-  /* not from inside the GL area's own render: the redraw is asked for from the main loop */
-  g_idle_add_full (G_PRIORITY_DEFAULT, queue_draw_once, g_object_ref (self), g_object_unref);
-}
-
-static GLuint
-compile_stage (HpCineView *self, GLenum kind, const char *name)
-{
-  g_autofree char *path = g_strconcat (SHADER_PATH, name, NULL);
-  g_autoptr (GBytes) src = g_resources_lookup_data (path, 0, NULL);
-  if (src == NULL)
-    {
-      g_autofree char *msg = g_strdup_printf (_("shader %s is missing"), name);
-      gl_fail (self, msg);
-      return 0;
-    }
-  GLuint sh = glCreateShader (kind);
-  const char *text = g_bytes_get_data (src, NULL);
-  GLint len = (GLint) g_bytes_get_size (src);
-  glShaderSource (sh, 1, &text, &len);
-  glCompileShader (sh);
-  GLint ok = 0;
-  glGetShaderiv (sh, GL_COMPILE_STATUS, &ok);
-  if (!ok)
-    {
-      char log[1024] = "";
-      glGetShaderInfoLog (sh, sizeof log, NULL, log);
-      g_autofree char *msg = g_strdup_printf (_("shader %s does not compile: %s"), name,
-                                              g_strstrip (log));
-      gl_fail (self, msg);
-      glDeleteShader (sh);
-      return 0;
-    }
-  return sh;
-}
-
-static GLuint
-link_program (HpCineView *self, const char *vert, const char *frag)
-{
-  GLuint v = compile_stage (self, GL_VERTEX_SHADER, vert);
-  GLuint f = v != 0 ? compile_stage (self, GL_FRAGMENT_SHADER, frag) : 0;
-  if (f == 0)
-    {
-      if (v != 0)
-        glDeleteShader (v);
-      return 0;
-    }
-  GLuint p = glCreateProgram ();
-  glAttachShader (p, v);
-  glAttachShader (p, f);
-  glLinkProgram (p);
-  glDeleteShader (v);
-  glDeleteShader (f);
-  GLint ok = 0;
-  glGetProgramiv (p, GL_LINK_STATUS, &ok);
-  if (!ok)
-    {
-      char log[1024] = "";
-      glGetProgramInfoLog (p, sizeof log, NULL, log);
-      g_autofree char *msg = g_strdup_printf (_("shaders %s and %s do not link: %s"), vert, frag,
-                                              g_strstrip (log));
-      gl_fail (self, msg);
-      glDeleteProgram (p);
-      return 0;
-    }
-  return p;
+  hp_gl_give_up (GTK_WIDGET (self), "Cine view", &self->gl_failed, &self->gl_reason, reason);
 }
 
 static void
@@ -405,29 +328,19 @@ delete_textures (HpCineView *self)
 static void
 on_gl_realize (GtkGLArea *area, HpCineView *self)
 {
-  gtk_gl_area_make_current (area);
-  GError *error = gtk_gl_area_get_error (area);
-  if (error != NULL)
+  static const char *const shaders[][2] = {
+    { "cine.vert", "cine.frag" },
+    { "overlay.vert", "overlay.frag" },
+  };
+  GLuint programs[2];
+  g_autoptr (GError) error = NULL;
+  if (!hp_gl_area_setup (area, shaders, programs, 2, &error))
     {
       gl_fail (self, error->message);
       return;
     }
-  GdkGLContext *ctx = gtk_gl_area_get_context (area);
-  int major = 0, minor = 0;
-  gdk_gl_context_get_version (ctx, &major, &minor);
-  if (gdk_gl_context_get_use_es (ctx) || major * 10 + minor < 33)
-    {
-      g_autofree char *msg = g_strdup_printf (_("OpenGL %d.%d%s is too old (3.3 core is needed)"),
-                                              major, minor,
-                                              gdk_gl_context_get_use_es (ctx) ? " ES" : "");
-      gl_fail (self, msg);
-      return;
-    }
-  self->program = link_program (self, "cine.vert", "cine.frag");
-  self->overlay_program = self->program != 0 ? link_program (self, "overlay.vert", "overlay.frag")
-                                             : 0;
-  if (self->overlay_program == 0)
-    return;
+  self->program = programs[0];
+  self->overlay_program = programs[1];
   self->u_matrix = glGetUniformLocation (self->program, "image_to_clip");
   self->u_size = glGetUniformLocation (self->program, "image_size");
   self->u_frames = glGetUniformLocation (self->program, "frames");
@@ -451,11 +364,9 @@ on_gl_realize (GtkGLArea *area, HpCineView *self)
   glEnableVertexAttribArray (0);
   glVertexAttribPointer (0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
   glBindVertexArray (0);
-  GLenum e = glGetError ();
-  if (e != GL_NO_ERROR)
+  if (!hp_gl_check_error (HP_GL_SETTING_UP, &error))
     {
-      g_autofree char *msg = g_strdup_printf (_("OpenGL error 0x%04x while setting up"), e);
-      gl_fail (self, msg);
+      gl_fail (self, error->message);
       return;
     }
   self->gl_ready = TRUE;
@@ -559,12 +470,9 @@ on_gl_render (GtkGLArea *area, GdkGLContext *context, HpCineView *self)
   render_scene (self);
   if (query != 0)
     glEndQuery (GL_TIME_ELAPSED);
-  GLenum e = glGetError ();
-  if (e != GL_NO_ERROR && self->gl_ready && !self->gl_failed)
-    {
-      g_autofree char *msg = g_strdup_printf (_("OpenGL error 0x%04x while drawing"), e);
-      gl_fail (self, msg);
-    }
+  g_autoptr (GError) error = NULL;
+  if (!hp_gl_check_error (HP_GL_DRAWING, &error) && self->gl_ready && !self->gl_failed)
+    gl_fail (self, error->message);
   return TRUE;
 }
 
@@ -695,21 +603,7 @@ snapshot_cpu (HpCineView *self, GtkSnapshot *snapshot)
           cairo_destroy (cr);
         }
     }
-  /* say why the GPU is not used: a slower view should not be a mystery */
-  g_autofree char *text = g_strdup_printf (_("Drawn without OpenGL: %s"),
-                                           self->gl_reason != NULL ? self->gl_reason : "");
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-  pango_layout_set_width (layout, (int) MAX (1, (g.w - 16) * PANGO_SCALE));
-  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
-  int lw, lh;
-  pango_layout_get_pixel_size (layout, &lw, &lh);
-  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0, 0, 0, 0.6f },
-                             &GRAPHENE_RECT_INIT (0, 0, (float) g.w, (float) lh + 8));
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (8, 4));
-  gtk_snapshot_append_layout (snapshot, layout, &(GdkRGBA) { 1, 1, 1, 1 });
-  gtk_snapshot_restore (snapshot);
-  g_object_unref (layout);
+  hp_gl_snapshot_fallback_note (widget, snapshot, self->gl_reason, g.w, 0, FALSE);
 }
 
 static void
@@ -1348,16 +1242,9 @@ hp_cine_view_init (HpCineView *self)
   gtk_widget_set_focusable (widget, TRUE);
   gtk_widget_set_overflow (widget, GTK_OVERFLOW_HIDDEN);
 
-  self->gl_area = gtk_gl_area_new ();
-  gtk_gl_area_set_required_version (GTK_GL_AREA (self->gl_area), 3, 3);
-  gtk_gl_area_set_auto_render (GTK_GL_AREA (self->gl_area), FALSE);
-  gtk_widget_set_hexpand (self->gl_area, TRUE);
-  gtk_widget_set_vexpand (self->gl_area, TRUE);
-  gtk_widget_set_can_target (self->gl_area, FALSE);
-  g_signal_connect_after (self->gl_area, "realize", G_CALLBACK (on_gl_realize), self);
-  g_signal_connect (self->gl_area, "unrealize", G_CALLBACK (on_gl_unrealize), self);
-  g_signal_connect (self->gl_area, "render", G_CALLBACK (on_gl_render), self);
-  gtk_widget_set_parent (self->gl_area, widget);
+  self->gl_area = hp_gl_area_new_child (widget, G_CALLBACK (on_gl_realize),
+                                        G_CALLBACK (on_gl_unrealize), G_CALLBACK (on_gl_render),
+                                        self);
 
   GtkGesture *drag = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), 0);

@@ -5,16 +5,11 @@
 #include "config.h"
 
 #include "hp-probe-plot.h"
+#include "hp-draw.h"
 
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "heartphase.h"
 
@@ -101,49 +96,13 @@ typedef struct
   double legend_top;
 } Layout;
 
-/* A label as hp_draw_label_layout makes it (the font at 85 %, bold when asked), but on any
- * context, so that the export measures and draws its text with its surface's font options. */
-static PangoLayout *
-make_layout (const Canvas *c, const char *text, gboolean bold)
-{
-  PangoLayout *layout = pango_layout_new (c->pango);
-  pango_layout_set_text (layout, text, -1);
-  PangoAttrList *attrs = pango_attr_list_new ();
-  if (bold)
-    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
-  pango_attr_list_insert (attrs, pango_attr_scale_new (0.85));
-  pango_layout_set_attributes (layout, attrs);
-  pango_attr_list_unref (attrs);
-  return layout;
-}
-
 static int
 text_width (const Canvas *c, const char *text, gboolean bold)
 {
-  g_autoptr (PangoLayout) l = make_layout (c, text, bold);
+  g_autoptr (PangoLayout) l = hp_draw_label_layout_for_context (c->pango, text, bold);
   int w;
   pango_layout_get_pixel_size (l, &w, NULL);
   return w;
-}
-
-static double
-nice_step (double span, int target)
-{
-  double raw = span / MAX (target, 1);
-  double p = pow (10, floor (log10 (raw)));
-  double m = raw / p;
-  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
-}
-
-static char *
-tick_text (double v, double step)
-{
-  if (fabs (v) < step * 1e-6)
-    v = 0;
-  if (fabs (v) >= 1e6 || step < 1e-4)
-    return g_strdup_printf ("%g", v);
-  int digits = step >= 1 ? 0 : (int) ceil (-log10 (step) - 1e-9);
-  return g_strdup_printf ("%.*f", digits, v);
 }
 
 static const char *
@@ -197,7 +156,7 @@ data_range (HpProbePlot *self, Layout *L)
       double margin = 0.05 * (hi - lo);
       L->lo = lo - margin;
       L->hi = hi + margin;
-      L->step = nice_step (L->hi - L->lo, 5);
+      L->step = hp_draw_nice_step (L->hi - L->lo, 5);
     }
   L->n_ticks = 0;
   for (double i = ceil (L->lo / L->step - 1e-9); i * L->step <= L->hi + 1e-9 * L->step
@@ -229,7 +188,7 @@ static void
 compute_layout (HpProbePlot *self, const Canvas *c, Layout *L)
 {
   memset (L, 0, sizeof *L);
-  g_autoptr (PangoLayout) probe = make_layout (c, "Ag", FALSE);
+  g_autoptr (PangoLayout) probe = hp_draw_label_layout_for_context (c->pango, "Ag", FALSE);
   pango_layout_get_pixel_size (probe, NULL, &L->text_h);
   double row_h = L->text_h + 4;
   L->legend_top = PAD + (self->title != NULL && *self->title != '\0' ? row_h : 0);
@@ -240,7 +199,7 @@ compute_layout (HpProbePlot *self, const Canvas *c, Layout *L)
   int tick_w = 0;
   for (int i = 0; i < L->n_ticks; i++)
     {
-      g_autofree char *t = tick_text (L->ticks[i], L->step);
+      g_autofree char *t = hp_draw_tick_text (L->ticks[i], L->step);
       tick_w = MAX (tick_w, text_width (c, t, FALSE));
     }
   /* room for half of the top tick label above the plot and of the last one beside it */
@@ -392,15 +351,9 @@ hp_probe_plot_dup_tooltip (HpProbePlot *self, double x, double y)
 /* ---- Drawing --------------------------------------------------------------------------------- */
 
 static void
-set_source (cairo_t *cr, const GdkRGBA *c, double alpha)
-{
-  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
-}
-
-static void
 show_text (cairo_t *cr, PangoLayout *layout, const GdkRGBA *colour, double x, double y)
 {
-  set_source (cr, colour, 1);
+  hp_draw_set_source (cr, colour, 1);
   cairo_move_to (cr, x, y);
   pango_cairo_show_layout (cr, layout);
 }
@@ -416,14 +369,14 @@ draw_legend (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L,
     {
       Series *s = g_ptr_array_index (self->series, i);
       double cy = round (ys[i] + L->text_h / 2.0);
-      set_source (cr, &s->colour, 1);
+      hp_draw_set_source (cr, &s->colour, 1);
       /* what the series looks like in the plot: a stroke of a curve, or a point */
       if (self->scatter)
         cairo_arc (cr, xs[i] + SWATCH_W / 2, cy, POINT_RADIUS + 1, 0, 2 * G_PI);
       else
         cairo_rectangle (cr, xs[i], cy - 2, SWATCH_W, 4);
       cairo_fill (cr);
-      g_autoptr (PangoLayout) l = make_layout (c, s->name, FALSE);
+      g_autoptr (PangoLayout) l = hp_draw_label_layout_for_context (c->pango, s->name, FALSE);
       show_text (cr, l, dim, xs[i] + SWATCH_W + 4, ys[i]);
     }
 }
@@ -438,7 +391,7 @@ draw_axes (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, con
 
   /* faint grid at the ticks, then the axes and their tick marks */
   cairo_set_line_width (cr, 1);
-  set_source (cr, fg, 0.1);
+  hp_draw_set_source (cr, fg, 0.1);
   for (int i = 0; i < L->n_ticks; i++)
     {
       double x = round (wx_of (L, L->ticks[i])) + 0.5, y = round (wy_of (L, L->ticks[i])) + 0.5;
@@ -448,7 +401,7 @@ draw_axes (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, con
       cairo_line_to (cr, x, bottom);
     }
   cairo_stroke (cr);
-  set_source (cr, fg, 0.45);
+  hp_draw_set_source (cr, fg, 0.45);
   cairo_move_to (cr, left, top);
   cairo_line_to (cr, left, bottom);
   cairo_line_to (cr, right, bottom);
@@ -466,8 +419,8 @@ draw_axes (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, con
   double row_y = p->origin.y + p->size.height + 4, last_end = -G_MAXDOUBLE;
   for (int i = 0; i < L->n_ticks; i++)
     {
-      g_autofree char *t = tick_text (L->ticks[i], L->step);
-      g_autoptr (PangoLayout) l = make_layout (c, t, FALSE);
+      g_autofree char *t = hp_draw_tick_text (L->ticks[i], L->step);
+      g_autoptr (PangoLayout) l = hp_draw_label_layout_for_context (c->pango, t, FALSE);
       int tw, th;
       pango_layout_get_pixel_size (l, &tw, &th);
       show_text (cr, l, dim, p->origin.x - 6 - tw, wy_of (L, L->ticks[i]) - th / 2.0);
@@ -482,7 +435,7 @@ draw_axes (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, con
   const char *xt = x_title (self), *yt = y_title (self);
   if (*xt != '\0')
     {
-      g_autoptr (PangoLayout) l = make_layout (c, xt, FALSE);
+      g_autoptr (PangoLayout) l = hp_draw_label_layout_for_context (c->pango, xt, FALSE);
       int tw;
       pango_layout_get_pixel_size (l, &tw, NULL);
       double x = p->origin.x + (p->size.width - tw) / 2;
@@ -491,7 +444,7 @@ draw_axes (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, con
     }
   if (*yt != '\0')
     {
-      g_autoptr (PangoLayout) l = make_layout (c, yt, FALSE);
+      g_autoptr (PangoLayout) l = hp_draw_label_layout_for_context (c->pango, yt, FALSE);
       int tw;
       pango_layout_get_pixel_size (l, &tw, NULL);
       double y = p->origin.y + (p->size.height + tw) / 2;
@@ -508,7 +461,7 @@ draw_series (HpProbePlot *self, cairo_t *cr, const Layout *L, const Series *s)
 {
   if (self->scatter)
     {
-      set_source (cr, &s->colour, POINT_ALPHA);
+      hp_draw_set_source (cr, &s->colour, POINT_ALPHA);
       for (int i = 0; i < s->n; i++)
         if (isfinite (s->x[i]) && isfinite (s->y[i]))
           {
@@ -535,7 +488,7 @@ draw_series (HpProbePlot *self, cairo_t *cr, const Layout *L, const Series *s)
       pen = TRUE;
     }
   cairo_set_line_width (cr, LINE_WIDTH);
-  set_source (cr, &s->colour, 1);
+  hp_draw_set_source (cr, &s->colour, 1);
   cairo_stroke (cr);
 }
 
@@ -547,13 +500,13 @@ draw_all (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, gboo
   dim.alpha *= 0.7f;
   if (self->title != NULL && *self->title != '\0')
     {
-      g_autoptr (PangoLayout) l = make_layout (c, self->title, TRUE);
+      g_autoptr (PangoLayout) l = hp_draw_label_layout_for_context (c->pango, self->title, TRUE);
       show_text (cr, l, &fg, PAD, PAD);
     }
   if (self->series->len == 0)
     {
       const char *text = self->placeholder != NULL ? self->placeholder : _("No results yet");
-      g_autoptr (PangoLayout) l = make_layout (c, text, FALSE);
+      g_autoptr (PangoLayout) l = hp_draw_label_layout_for_context (c->pango, text, FALSE);
       int tw, th;
       pango_layout_get_pixel_size (l, &tw, &th);
       GdkRGBA faint = fg;
@@ -579,7 +532,7 @@ draw_all (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, gboo
     a = L->lo, b = L->hi;
   cairo_set_dash (cr, dash, 2, 0);
   cairo_set_line_width (cr, 1.5);
-  set_source (cr, &fg, 0.6);
+  hp_draw_set_source (cr, &fg, 0.6);
   cairo_move_to (cr, wx_of (L, a), wy_of (L, a));
   cairo_line_to (cr, wx_of (L, b), wy_of (L, b));
   cairo_stroke (cr);
@@ -594,7 +547,7 @@ draw_all (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, gboo
   if (hover && s != NULL && self->hover_index >= 0 && self->hover_index < s->n)
     {
       cairo_set_line_width (cr, 1.5);
-      set_source (cr, &fg, 0.9);
+      hp_draw_set_source (cr, &fg, 0.9);
       cairo_arc (cr, wx_of (L, s->x[self->hover_index]), wy_of (L, s->y[self->hover_index]),
                  POINT_RADIUS + 2.5, 0, 2 * G_PI);
       cairo_stroke (cr);
@@ -619,79 +572,12 @@ hp_probe_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
 /* ---- Export ---------------------------------------------------------------------------------- */
 
-typedef struct
+/* A figure for a paper or a report: dark on white whatever the style on screen, its text laid
+ * out for the export's surface (a context of its own: the widget's is shared). */
+static void
+draw_export (cairo_t *cr, int width, int height, gpointer user_data)
 {
-  int fd;
-  int err;   /* errno of the first failed write */
-} Sink;
-
-static cairo_status_t
-write_to_fd (void *closure, const unsigned char *data, unsigned int length)
-{
-  Sink *s = closure;
-  while (length > 0)
-    {
-      ssize_t k = write (s->fd, data, length);
-      if (k < 0 && errno == EINTR)
-        continue;
-      if (k <= 0)
-        {
-          s->err = k < 0 ? errno : EIO;
-          return CAIRO_STATUS_WRITE_ERROR;
-        }
-      data += k;
-      length -= (unsigned int) k;
-    }
-  return CAIRO_STATUS_SUCCESS;
-}
-
-gboolean
-hp_probe_plot_export (HpProbePlot *self, const char *path, int width, int height,
-                      GError **error)
-{
-  g_return_val_if_fail (HP_IS_PROBE_PLOT (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (width > 0 && height > 0 && width <= 16384 && height <= 16384, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  g_autofree char *lower = g_ascii_strdown (path, -1);
-  enum { PNG, SVG, PDF } kind;
-  if (g_str_has_suffix (lower, ".png"))
-    kind = PNG;
-  else if (g_str_has_suffix (lower, ".svg"))
-    kind = SVG;
-  else if (g_str_has_suffix (lower, ".pdf"))
-    kind = PDF;
-  else
-    {
-      g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   _("Cannot export “%s”: the name must end in .png, .svg or .pdf"), path);
-      return FALSE;
-    }
-
-  /* a temporary file beside the target, renamed into place: a failed export never leaves half
-   * a file under the name asked for */
-  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
-  int fd = g_mkstemp_full (tmp, O_WRONLY, 0666);
-  if (fd < 0)
-    {
-      int e = errno;
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("Cannot write “%s”: %s"), path,
-                   g_strerror (e));
-      return FALSE;
-    }
-  Sink sink = { fd, 0 };
-  cairo_surface_t *surface;
-  if (kind == SVG)
-    surface = cairo_svg_surface_create_for_stream (write_to_fd, &sink, width, height);
-  else if (kind == PDF)
-    surface = cairo_pdf_surface_create_for_stream (write_to_fd, &sink, width, height);
-  else
-    surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
-  cairo_t *cr = cairo_create (surface);
-
-  /* a figure for a paper or a report: dark on white whatever the style on screen, its text
-   * laid out for this surface (a context of its own: the widget's is shared) */
+  HpProbePlot *self = user_data;
   PangoContext *pango = gtk_widget_create_pango_context (GTK_WIDGET (self));
   pango_cairo_update_context (cr, pango);
   Canvas c = { pango, width, height, { 0.13f, 0.13f, 0.13f, 1 } };
@@ -701,39 +587,14 @@ hp_probe_plot_export (HpProbePlot *self, const char *path, int width, int height
   cairo_paint (cr);
   draw_all (self, cr, &c, &L, FALSE);
   g_object_unref (pango);
+}
 
-  cairo_status_t status = cairo_status (cr);
-  cairo_destroy (cr);
-  if (status == CAIRO_STATUS_SUCCESS && kind == PNG)
-    status = cairo_surface_write_to_png_stream (surface, write_to_fd, &sink);
-  cairo_surface_finish (surface);
-  if (status == CAIRO_STATUS_SUCCESS)
-    status = cairo_surface_status (surface);
-  cairo_surface_destroy (surface);
-
-  gboolean ok = status == CAIRO_STATUS_SUCCESS && sink.err == 0;
-  if (ok && fsync (fd) != 0)
-    {
-      sink.err = errno;
-      ok = FALSE;
-    }
-  if (close (fd) != 0 && ok)
-    {
-      sink.err = errno;
-      ok = FALSE;
-    }
-  if (ok && g_rename (tmp, path) != 0)
-    {
-      sink.err = errno;
-      ok = FALSE;
-    }
-  if (!ok)
-    {
-      g_unlink (tmp);
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("Cannot write “%s”: %s"), path,
-                   sink.err != 0 ? g_strerror (sink.err) : cairo_status_to_string (status));
-    }
-  return ok;
+gboolean
+hp_probe_plot_export (HpProbePlot *self, const char *path, int width, int height,
+                      GError **error)
+{
+  g_return_val_if_fail (HP_IS_PROBE_PLOT (self), FALSE);
+  return hp_draw_export (path, width, height, draw_export, self, error);
 }
 
 /* ---- Input ----------------------------------------------------------------------------------- */

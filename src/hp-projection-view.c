@@ -7,22 +7,17 @@
 #include "config.h"
 
 #include "hp-projection-view.h"
+#include "hp-draw.h"
+#include "hp-gl.h"
 
 #include <epoxy/gl.h>
-#include <cairo-pdf.h>
-#include <cairo-svg.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "heartphase.h"
 
-#define SHADER_PATH "/org/heartphase/Heartphase/shaders/"
 #define MIN_ZOOM 0.2
 #define MAX_ZOOM 2000.0
 #define MARGIN 12.0         /* view pixels round the plot and the legend */
@@ -600,115 +595,29 @@ hp_projection_view_point_at (HpProjectionView *self, double x, double y)
 
 /* ---- OpenGL ---------------------------------------------------------------------------------- */
 
-static gboolean
-queue_draw_once (gpointer widget)
-{
-  gtk_widget_queue_draw (widget);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 gl_fail (HpProjectionView *self, const char *reason)
 {
-  if (self->gl_failed)
-    return;
-  self->gl_failed = TRUE;
-  g_free (self->gl_reason);
-  self->gl_reason = g_strdup (reason);
-  g_message ("Projection view: %s; drawing without OpenGL", reason);
-  /* not from inside the GL area's own render: the redraw is asked for from the main loop */
-  g_idle_add_full (G_PRIORITY_DEFAULT, queue_draw_once, g_object_ref (self), g_object_unref);
-}
-
-static GLuint
-compile_stage (HpProjectionView *self, GLenum kind, const char *name)
-{
-  g_autofree char *path = g_strconcat (SHADER_PATH, name, NULL);
-  g_autoptr (GBytes) src = g_resources_lookup_data (path, 0, NULL);
-  if (src == NULL)
-    {
-      g_autofree char *msg = g_strdup_printf (_("shader %s is missing"), name);
-      gl_fail (self, msg);
-      return 0;
-    }
-  GLuint sh = glCreateShader (kind);
-  const char *text = g_bytes_get_data (src, NULL);
-  GLint len = (GLint) g_bytes_get_size (src);
-  glShaderSource (sh, 1, &text, &len);
-  glCompileShader (sh);
-  GLint ok = 0;
-  glGetShaderiv (sh, GL_COMPILE_STATUS, &ok);
-  if (!ok)
-    {
-      char log[1024] = "";
-      glGetShaderInfoLog (sh, sizeof log, NULL, log);
-      g_autofree char *msg = g_strdup_printf (_("shader %s does not compile: %s"), name,
-                                              g_strstrip (log));
-      gl_fail (self, msg);
-      glDeleteShader (sh);
-      return 0;
-    }
-  return sh;
-}
-
-static GLuint
-link_program (HpProjectionView *self, const char *vert, const char *frag)
-{
-  GLuint v = compile_stage (self, GL_VERTEX_SHADER, vert);
-  GLuint f = v != 0 ? compile_stage (self, GL_FRAGMENT_SHADER, frag) : 0;
-  if (f == 0)
-    {
-      if (v != 0)
-        glDeleteShader (v);
-      return 0;
-    }
-  GLuint p = glCreateProgram ();
-  glAttachShader (p, v);
-  glAttachShader (p, f);
-  glLinkProgram (p);
-  glDeleteShader (v);
-  glDeleteShader (f);
-  GLint ok = 0;
-  glGetProgramiv (p, GL_LINK_STATUS, &ok);
-  if (!ok)
-    {
-      char log[1024] = "";
-      glGetProgramInfoLog (p, sizeof log, NULL, log);
-      g_autofree char *msg = g_strdup_printf (_("shaders %s and %s do not link: %s"), vert, frag,
-                                              g_strstrip (log));
-      gl_fail (self, msg);
-      glDeleteProgram (p);
-      return 0;
-    }
-  return p;
+  hp_gl_give_up (GTK_WIDGET (self), "Projection view", &self->gl_failed, &self->gl_reason, reason);
 }
 
 static void
 on_gl_realize (GtkGLArea *area, HpProjectionView *self)
 {
-  gtk_gl_area_make_current (area);
-  GError *error = gtk_gl_area_get_error (area);
-  if (error != NULL)
+  /* the lines take their ends from the same vertex buffer, placed by the same vertex shader */
+  static const char *const shaders[][2] = {
+    { "points.vert", "points.frag" },
+    { "points.vert", "lines.frag" },
+  };
+  GLuint programs[2];
+  g_autoptr (GError) error = NULL;
+  if (!hp_gl_area_setup (area, shaders, programs, 2, &error))
     {
       gl_fail (self, error->message);
       return;
     }
-  GdkGLContext *ctx = gtk_gl_area_get_context (area);
-  int major = 0, minor = 0;
-  gdk_gl_context_get_version (ctx, &major, &minor);
-  if (gdk_gl_context_get_use_es (ctx) || major * 10 + minor < 33)
-    {
-      g_autofree char *msg = g_strdup_printf (_("OpenGL %d.%d%s is too old (3.3 core is needed)"),
-                                              major, minor,
-                                              gdk_gl_context_get_use_es (ctx) ? " ES" : "");
-      gl_fail (self, msg);
-      return;
-    }
-  self->program = link_program (self, "points.vert", "points.frag");
-  /* the lines take their ends from the same vertex buffer, placed by the same vertex shader */
-  self->line_program = self->program != 0 ? link_program (self, "points.vert", "lines.frag") : 0;
-  if (self->line_program == 0)
-    return;
+  self->program = programs[0];
+  self->line_program = programs[1];
   self->u_scale = glGetUniformLocation (self->program, "scale");
   self->u_offset = glGetUniformLocation (self->program, "offset");
   self->u_point_size = glGetUniformLocation (self->program, "point_size");
@@ -735,11 +644,9 @@ on_gl_realize (GtkGLArea *area, HpProjectionView *self)
   glVertexAttribPointer (2, 2, GL_UNSIGNED_BYTE, GL_FALSE, sizeof (Vertex),
                          (const void *) offsetof (Vertex, shape));
   glBindVertexArray (0);
-  GLenum e = glGetError ();
-  if (e != GL_NO_ERROR)
+  if (!hp_gl_check_error (HP_GL_SETTING_UP, &error))
     {
-      g_autofree char *msg = g_strdup_printf (_("OpenGL error 0x%04x while setting up"), e);
-      gl_fail (self, msg);
+      gl_fail (self, error->message);
       return;
     }
   self->vbo_dirty = self->lines_dirty = TRUE;
@@ -855,12 +762,9 @@ on_gl_render (GtkGLArea *area, GdkGLContext *context, HpProjectionView *self)
   (void) area;
   (void) context;
   render_scene (self);
-  GLenum e = glGetError ();
-  if (e != GL_NO_ERROR && self->gl_ready && !self->gl_failed)
-    {
-      g_autofree char *msg = g_strdup_printf (_("OpenGL error 0x%04x while drawing"), e);
-      gl_fail (self, msg);
-    }
+  g_autoptr (GError) error = NULL;
+  if (!hp_gl_check_error (HP_GL_DRAWING, &error) && self->gl_ready && !self->gl_failed)
+    gl_fail (self, error->message);
   return TRUE;
 }
 
@@ -1279,22 +1183,7 @@ snapshot_fallback (HpProjectionView *self, GtkSnapshot *snapshot, const Geometry
   draw_points_cairo (self, cr, g);
   cairo_destroy (cr);
   snapshot_overlays (self, snapshot, g);
-  /* say why the GPU is not used: a slower view should not be a mystery */
-  g_autofree char *text = g_strdup_printf (_("Drawn without OpenGL: %s"),
-                                           self->gl_reason != NULL ? self->gl_reason : "");
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-  pango_layout_set_width (layout, (int) MAX (1, (g->w - 16) * PANGO_SCALE));
-  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
-  int lw, lh;
-  pango_layout_get_pixel_size (layout, &lw, &lh);
-  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0, 0, 0, 0.6f },
-                             &GRAPHENE_RECT_INIT (0, (float) (g->h - lh - 8), (float) g->w,
-                                                  (float) lh + 8));
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (8, (float) (g->h - lh - 4)));
-  gtk_snapshot_append_layout (snapshot, layout, &(GdkRGBA) { 1, 1, 1, 1 });
-  gtk_snapshot_restore (snapshot);
-  g_object_unref (layout);
+  hp_gl_snapshot_fallback_note (widget, snapshot, self->gl_reason, g->w, g->h, TRUE);
 }
 
 static void
@@ -1670,30 +1559,12 @@ hp_projection_view_disable_gl (HpProjectionView *self, const char *reason)
 
 /* ---- Export ---------------------------------------------------------------------------------- */
 
-typedef struct
+static void
+draw_export (cairo_t *cr, int width, int height, gpointer user_data)
 {
-  int fd;
-  int err;
-} Sink;
-
-static cairo_status_t
-write_to_fd (void *closure, const unsigned char *data, unsigned int length)
-{
-  Sink *s = closure;
-  while (length > 0)
-    {
-      ssize_t k = write (s->fd, data, length);
-      if (k < 0 && errno == EINTR)
-        continue;
-      if (k <= 0)
-        {
-          s->err = k < 0 ? errno : EIO;
-          return CAIRO_STATUS_WRITE_ERROR;
-        }
-      data += k;
-      length -= (unsigned int) k;
-    }
-  return CAIRO_STATUS_SUCCESS;
+  HpProjectionView *self = user_data;
+  Geometry g = geometry_for (self, width, height);
+  draw_all_cairo (self, cr, &g);
 }
 
 gboolean
@@ -1701,79 +1572,7 @@ hp_projection_view_export (HpProjectionView *self, const char *path, int width, 
                            GError **error)
 {
   g_return_val_if_fail (HP_IS_PROJECTION_VIEW (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (width > 0 && height > 0 && width <= 16384 && height <= 16384, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  g_autofree char *lower = g_ascii_strdown (path, -1);
-  enum { PNG, SVG, PDF } kind;
-  if (g_str_has_suffix (lower, ".png"))
-    kind = PNG;
-  else if (g_str_has_suffix (lower, ".svg"))
-    kind = SVG;
-  else if (g_str_has_suffix (lower, ".pdf"))
-    kind = PDF;
-  else
-    {
-      g_set_error (error, HP_ERROR, HP_ERROR_UNSUPPORTED,
-                   _("Cannot export “%s”: the name must end in .png, .svg or .pdf"), path);
-      return FALSE;
-    }
-
-  /* a temporary file beside the target, renamed into place: a failed export never leaves half
-   * a file under the name asked for */
-  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
-  int fd = g_mkstemp_full (tmp, O_WRONLY, 0666);
-  if (fd < 0)
-    {
-      int e = errno;
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("Cannot write “%s”: %s"), path,
-                   g_strerror (e));
-      return FALSE;
-    }
-  Sink sink = { fd, 0 };
-  Geometry g = geometry_for (self, width, height);
-  cairo_surface_t *surface;
-  if (kind == SVG)
-    surface = cairo_svg_surface_create_for_stream (write_to_fd, &sink, width, height);
-  else if (kind == PDF)
-    surface = cairo_pdf_surface_create_for_stream (write_to_fd, &sink, width, height);
-  else
-    surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
-  cairo_t *cr = cairo_create (surface);
-  draw_all_cairo (self, cr, &g);
-  cairo_status_t status = cairo_status (cr);
-  cairo_destroy (cr);
-  if (status == CAIRO_STATUS_SUCCESS && kind == PNG)
-    status = cairo_surface_write_to_png_stream (surface, write_to_fd, &sink);
-  cairo_surface_finish (surface);
-  if (status == CAIRO_STATUS_SUCCESS)
-    status = cairo_surface_status (surface);
-  cairo_surface_destroy (surface);
-
-  gboolean ok = status == CAIRO_STATUS_SUCCESS && sink.err == 0;
-  if (ok && fsync (fd) != 0)
-    {
-      sink.err = errno;
-      ok = FALSE;
-    }
-  if (close (fd) != 0 && ok)
-    {
-      sink.err = errno;
-      ok = FALSE;
-    }
-  if (ok && g_rename (tmp, path) != 0)
-    {
-      sink.err = errno;
-      ok = FALSE;
-    }
-  if (!ok)
-    {
-      g_unlink (tmp);
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("Cannot write “%s”: %s"), path,
-                   sink.err != 0 ? g_strerror (sink.err) : cairo_status_to_string (status));
-    }
-  return ok;
+  return hp_draw_export (path, width, height, draw_export, self, error);
 }
 
 /* ---- Input ----------------------------------------------------------------------------------- */
@@ -2096,16 +1895,9 @@ hp_projection_view_init (HpProjectionView *self)
   gtk_widget_set_has_tooltip (widget, TRUE);
   g_signal_connect (widget, "query-tooltip", G_CALLBACK (on_query_tooltip), NULL);
 
-  self->gl_area = gtk_gl_area_new ();
-  gtk_gl_area_set_required_version (GTK_GL_AREA (self->gl_area), 3, 3);
-  gtk_gl_area_set_auto_render (GTK_GL_AREA (self->gl_area), FALSE);
-  gtk_widget_set_hexpand (self->gl_area, TRUE);
-  gtk_widget_set_vexpand (self->gl_area, TRUE);
-  gtk_widget_set_can_target (self->gl_area, FALSE);
-  g_signal_connect_after (self->gl_area, "realize", G_CALLBACK (on_gl_realize), self);
-  g_signal_connect (self->gl_area, "unrealize", G_CALLBACK (on_gl_unrealize), self);
-  g_signal_connect (self->gl_area, "render", G_CALLBACK (on_gl_render), self);
-  gtk_widget_set_parent (self->gl_area, widget);
+  self->gl_area = hp_gl_area_new_child (widget, G_CALLBACK (on_gl_realize),
+                                        G_CALLBACK (on_gl_unrealize), G_CALLBACK (on_gl_render),
+                                        self);
 
   GtkGesture *drag = gtk_gesture_drag_new ();
   g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin), self);

@@ -241,15 +241,6 @@ typedef struct
   gboolean legend_below;          /* the legend has rows of its own under the title */
 } Layout;
 
-static double
-nice_step (double span, int target)
-{
-  double raw = span / MAX (target, 1);
-  double p = pow (10, floor (log10 (raw)));
-  double m = raw / p;
-  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
-}
-
 static char *
 title_text (HpTrainChart *self)
 {
@@ -258,17 +249,6 @@ title_text (HpTrainChart *self)
     return g_strdup (title);
   /* TRANSLATORS: a chart's title and its unit, as in "loss (nats)" */
   return g_strdup_printf (_("%s (%s)"), title, self->unit);
-}
-
-static char *
-tick_text (double v, double step)
-{
-  if (fabs (v) < step * 1e-6)
-    v = 0;
-  if (fabs (v) >= 1e6 || step < 1e-4)
-    return g_strdup_printf ("%g", v);
-  int digits = step >= 1 ? 0 : (int) ceil (-log10 (step) - 1e-9);
-  return g_strdup_printf ("%.*f", digits, v);
 }
 
 static double
@@ -358,7 +338,7 @@ y_ticks (Layout *L, gboolean log_y, int target)
         return;
       /* a narrow range: linear ticks in value, placed on the log axis */
       double lo = pow (10, L->y_lo), hi = pow (10, L->y_hi);
-      double step = nice_step (hi - lo, target);
+      double step = hp_draw_nice_step (hi - lo, target);
       L->n_yt = 0;
       for (double v = ceil (lo / step) * step; v <= hi && L->n_yt < MAX_TICKS; v += step)
         if (v > 0)
@@ -366,7 +346,7 @@ y_ticks (Layout *L, gboolean log_y, int target)
       L->y_step = -step;  /* negative: linear values on a log axis */
       return;
     }
-  L->y_step = nice_step (L->y_hi - L->y_lo, target);
+  L->y_step = hp_draw_nice_step (L->y_hi - L->y_lo, target);
   for (double i = ceil (L->y_lo / L->y_step); i * L->y_step <= L->y_hi && L->n_yt < MAX_TICKS;
        i++)
     L->yt[L->n_yt++] = i * L->y_step;
@@ -376,10 +356,10 @@ static char *
 y_tick_text (const Layout *L, double t)
 {
   if (L->y_step > 0)
-    return tick_text (t, L->y_step);
+    return hp_draw_tick_text (t, L->y_step);
   double v = pow (10, t);
   if (L->y_step < 0)
-    return tick_text (round (v / -L->y_step) * -L->y_step, -L->y_step);
+    return hp_draw_tick_text (round (v / -L->y_step) * -L->y_step, -L->y_step);
   if (v >= 1e-3 && v < 1e5)
     return g_strdup_printf ("%g", v);
   /* "1e-5" rather than printf's "1e-05" */
@@ -448,7 +428,7 @@ compute_layout (HpTrainChart *self, Layout *L)
       x_min -= span / 2;
       x_max += span / 2;
     }
-  L->x_step = nice_step (span, MAX (2, L->n_cols / 90));
+  L->x_step = hp_draw_nice_step (span, MAX (2, L->n_cols / 90));
   L->x_lo = floor (x_min / L->x_step) * L->x_step;
   L->x_hi = ceil (x_max / L->x_step) * L->x_step;
   if (L->x_hi <= L->x_lo)
@@ -613,12 +593,6 @@ on_leave (GtkEventControllerMotion *motion, HpTrainChart *self)
 
 /* ---- Drawing --------------------------------------------------------------------------------- */
 
-static void
-set_source (cairo_t *cr, const GdkRGBA *c, double alpha)
-{
-  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
-}
-
 /* One decimated line: per column its first point, its extremes in their order, its last. */
 static void
 draw_trace (cairo_t *cr, const Layout *L, const Trace *t)
@@ -659,13 +633,13 @@ draw_series (HpTrainChart *self, cairo_t *cr, const Layout *L, Series *s)
   static const double dash[] = { 6, 4 };
   cairo_set_dash (cr, s->dashed ? dash : NULL, s->dashed ? 2 : 0, 0);
   cairo_set_line_width (cr, smooth ? 1.2 : LINE_WIDTH);
-  set_source (cr, &s->colour, smooth ? 0.3 : 1);
+  hp_draw_set_source (cr, &s->colour, smooth ? 0.3 : 1);
   draw_trace (cr, L, &s->raw);
   if (smooth)
     {
       trace_ensure (&s->smooth, s->x, s->ema, L->n_cols, L->x_lo, L->x_hi, self->log_y);
       cairo_set_line_width (cr, LINE_WIDTH);
-      set_source (cr, &s->colour, 1);
+      hp_draw_set_source (cr, &s->colour, 1);
       draw_trace (cr, L, &s->smooth);
     }
   cairo_set_dash (cr, NULL, 0, 0);
@@ -728,7 +702,7 @@ draw_axes_text (GtkSnapshot *snapshot, HpTrainChart *self, const Layout *L, cons
   double last_end = -G_MAXDOUBLE;
   for (int i = 0; i < L->n_xt; i++)
     {
-      g_autofree char *t = tick_text (L->xt[i], L->x_step);
+      g_autofree char *t = hp_draw_tick_text (L->xt[i], L->x_step);
       g_autoptr (PangoLayout) l = hp_draw_label_layout (w, t, FALSE);
       int tw;
       pango_layout_get_pixel_size (l, &tw, NULL);
@@ -806,7 +780,7 @@ hp_train_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   /* faint grid at the ticks, then the axes and their tick marks */
   cairo_set_line_width (cr, 1);
-  set_source (cr, &fg, 0.1);
+  hp_draw_set_source (cr, &fg, 0.1);
   for (int i = 0; i < L.n_yt; i++)
     {
       double y = round (wy_of (&L, L.yt[i])) + 0.5;
@@ -814,7 +788,7 @@ hp_train_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_line_to (cr, right, y);
     }
   cairo_stroke (cr);
-  set_source (cr, &fg, 0.45);
+  hp_draw_set_source (cr, &fg, 0.45);
   cairo_move_to (cr, left, p->origin.y);
   cairo_line_to (cr, left, bottom);
   cairo_line_to (cr, right, bottom);
@@ -847,7 +821,7 @@ hp_train_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (hover)
     {
       rx = round (wx_of (&L, rule_x)) + 0.5;
-      set_source (cr, &fg, 0.55);
+      hp_draw_set_source (cr, &fg, 0.55);
       cairo_set_line_width (cr, 1);
       cairo_move_to (cr, rx, p->origin.y);
       cairo_line_to (cr, rx, bottom);
@@ -863,7 +837,7 @@ hp_train_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           if (fabs (x - rule_x) > (L.x_hi - L.x_lo) / p->size.width
               || !map_point (self, &L, x, v, &wx, &wy))
             continue;
-          set_source (cr, &s->colour, 1);
+          hp_draw_set_source (cr, &s->colour, 1);
           cairo_arc (cr, wx, wy, 3.5, 0, 2 * G_PI);
           cairo_fill (cr);
         }

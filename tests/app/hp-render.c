@@ -1,5 +1,6 @@
 /* Rendering widgets to PNG under Xvfb and reading their pixels, for the display tests. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "hp-render.h"
 
@@ -290,4 +291,172 @@ hp_render_wait_load (HpWindow *window, void (*start) (HpWindow *, gpointer), gpo
   g_signal_handler_disconnect (window, id);
   g_assert_true (out->done);
   return ms;
+}
+
+/* ---- Pixels of charts and plots ---------------------------------------------------------------- */
+
+void
+hp_image_over_white (HpImage *im)
+{
+  for (int y = 0; y < im->height; y++)
+    for (int x = 0; x < im->width; x++)
+      {
+        guchar *p = im->data + (gsize) y * im->stride + (gsize) x * 4;
+        for (int k = 0; k < 3; k++)
+          p[k] = (guchar) ((p[k] * p[3] + 255 * (255 - p[3]) + 127) / 255);
+        p[3] = 255;
+      }
+}
+
+HpImage *
+hp_render_widget_over_white (GtkWidget *widget, const char *name)
+{
+  HpImage *im = hp_render_widget (widget, name);
+  hp_image_over_white (im);
+  return im;
+}
+
+gboolean
+hp_image_is_colour (const HpImage *im, int x, int y, const GdkRGBA *c)
+{
+  if (x < 0 || y < 0 || x >= im->width || y >= im->height)
+    return FALSE;
+  const guchar *p = hp_image_pixel (im, x, y);
+  int d = abs (p[2] - (int) lround (c->red * 255)) + abs (p[1] - (int) lround (c->green * 255))
+          + abs (p[0] - (int) lround (c->blue * 255));
+  return d < 90;
+}
+
+gboolean
+hp_image_colour_near (const HpImage *im, double x, double y, const GdkRGBA *c, int r)
+{
+  for (int dy = -r; dy <= r; dy++)
+    for (int dx = -r; dx <= r; dx++)
+      if (hp_image_is_colour (im, (int) floor (x) + dx, (int) floor (y) + dy, c))
+        return TRUE;
+  return FALSE;
+}
+
+int
+hp_image_count_colour (const HpImage *im, int x0, int y0, int x1, int y1, const GdkRGBA *c)
+{
+  int n = 0;
+  for (int y = MAX (y0, 0); y < MIN (y1, im->height); y++)
+    for (int x = MAX (x0, 0); x < MIN (x1, im->width); x++)
+      n += hp_image_is_colour (im, x, y, c);
+  return n;
+}
+
+int
+hp_image_count_where (const HpImage *im, int x0, int y0, int x1, int y1,
+                      gboolean (*is) (const HpImage *im, int x, int y))
+{
+  int n = 0;
+  for (int y = MAX (y0, 0); y < MIN (y1, im->height); y++)
+    for (int x = MAX (x0, 0); x < MIN (x1, im->width); x++)
+      n += is (im, x, y);
+  return n;
+}
+
+void
+hp_image_assert_light_text (const HpImage *im, const graphene_rect_t *plot)
+{
+  int light = 0, dark = 0;
+  for (int yy = 0; yy < im->height; yy++)
+    for (int xx = 0; xx < im->width; xx++)
+      {
+        if (hp_rect_has_pixel (plot, xx, yy))
+          continue;
+        const guchar *q = hp_image_pixel (im, xx, yy);
+        if (q[3] < 100 || abs (q[0] - q[2]) > 20)
+          continue;  /* transparent, or a swatch's colour */
+        light += q[0] > 150 && q[1] > 150 && q[2] > 150;
+        dark += q[0] < 80 && q[1] < 80 && q[2] < 80;
+      }
+  g_test_message ("text outside the plot: %d light pixels, %d dark", light, dark);
+  g_assert_cmpint (light, >, 100);
+  g_assert_cmpint (dark, <, light / 20);
+}
+
+void
+hp_render_prefer_dark (gboolean dark)
+{
+  g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", dark, NULL);
+}
+
+GtkWidget *
+hp_render_present (GtkWidget *child, int width, int height)
+{
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  gtk_window_set_resizable (GTK_WINDOW (window), FALSE);
+  gtk_window_set_child (GTK_WINDOW (window), child);
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+double
+hp_render_quantile (GArray *a, double q)
+{
+  if (a->len == 0)
+    return NAN;
+  g_array_sort (a, cmp_double);
+  return g_array_index (a, double, MIN (a->len - 1, (guint) floor (q * a->len)));
+}
+
+static void
+on_before_paint_timed (GdkFrameClock *clock, HpFrameTimes *t)
+{
+  (void) clock;
+  t->paint_start = g_get_monotonic_time ();
+}
+
+static void
+on_after_paint_timed (GdkFrameClock *clock, HpFrameTimes *t)
+{
+  (void) clock;
+  gint64 now = g_get_monotonic_time ();
+  if (++t->frames > t->skip)
+    {
+      if (t->paint_start > 0)
+        {
+          double p = (now - t->paint_start) / 1000.0;
+          g_array_append_val (t->paint_ms, p);
+        }
+      if (t->last_after > 0)
+        {
+          double i = (now - t->last_after) / 1000.0;
+          g_array_append_val (t->interval_ms, i);
+        }
+    }
+  t->last_after = now;
+}
+
+void
+hp_frame_times_start (HpFrameTimes *t, GtkWidget *widget, int skip)
+{
+  *t = (HpFrameTimes) { 0 };
+  t->skip = skip;
+  t->paint_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  t->interval_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  t->clock = gtk_widget_get_frame_clock (widget);
+  /* from "before-paint", emitted every cycle: a handler on "paint" itself would run after
+   * GTK's own, when the drawing is done */
+  t->before_id = g_signal_connect (t->clock, "before-paint", G_CALLBACK (on_before_paint_timed), t);
+  t->after_id = g_signal_connect (t->clock, "after-paint", G_CALLBACK (on_after_paint_timed), t);
+}
+
+void
+hp_frame_times_stop (HpFrameTimes *t)
+{
+  g_signal_handler_disconnect (t->clock, t->before_id);
+  g_signal_handler_disconnect (t->clock, t->after_id);
+  t->before_id = t->after_id = 0;
 }

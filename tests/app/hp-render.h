@@ -78,3 +78,47 @@ void hp_render_start_open (HpWindow *window, gpointer path);
  * milliseconds it took. */
 double hp_render_wait_load (HpWindow *window, void (*start) (HpWindow *, gpointer), gpointer data,
                             HpLoadOutcome *out, int timeout_ms);
+
+/* ---- Pixels of charts and plots ---------------------------------------------------------------- */
+
+/* Composites im over white, as a window's light background shows a widget that leaves its
+ * background transparent. */
+void hp_image_over_white (HpImage *im);
+/* hp_render_widget (saved as it is), its pixels then composited over white. */
+HpImage *hp_render_widget_over_white (GtkWidget *widget, const char *name);
+/* Pixel (x, y) is inside im and close to colour c (drawn at full strength, or nearly). */
+gboolean hp_image_is_colour (const HpImage *im, int x, int y, const GdkRGBA *c);
+/* Colour c within r pixels of (x, y). */
+gboolean hp_image_colour_near (const HpImage *im, double x, double y, const GdkRGBA *c, int r);
+/* Pixels of colour c in [x0, x1) × [y0, y1), clipped to im. */
+int hp_image_count_colour (const HpImage *im, int x0, int y0, int x1, int y1, const GdkRGBA *c);
+/* Pixels in [x0, x1) × [y0, y1), clipped to im, for which is says TRUE. */
+int hp_image_count_where (const HpImage *im, int x0, int y0, int x1, int y1,
+                          gboolean (*is) (const HpImage *im, int x, int y));
+
+/* The q-quantile (0..1) of a's doubles, sorting a; NAN when a is empty. For the benchmarks. */
+double hp_render_quantile (GArray *a, double q);
+/* For the dark-style tests: asserts that the opaque grey pixels of im outside plot (text, axes;
+ * a swatch's colour and transparent pixels skipped) are light, with few dark ones among them. */
+void hp_image_assert_light_text (const HpImage *im, const graphene_rect_t *plot);
+/* Sets the default GtkSettings' dark preference (a dark-style test turns it off at its end). */
+void hp_render_prefer_dark (gboolean dark);
+/* A window of width × height, not resizable, presenting child: a widget tested at a set size. */
+GtkWidget *hp_render_present (GtkWidget *child, int width, int height);
+
+/* Each frame clock cycle's paint time (from its "before-paint" phase to "after-paint": layout,
+ * the widgets' drawing and GTK's compositing) and the interval between cycles, in ms. For the
+ * benchmarks. */
+typedef struct
+{
+  GdkFrameClock *clock;
+  gulong before_id, after_id;
+  gint64 paint_start, last_after;
+  int frames, skip;               /* cycles seen; the first skip are not counted */
+  GArray *paint_ms, *interval_ms;  /* of double; the caller unrefs them */
+} HpFrameTimes;
+
+/* Starts timing widget's frame clock into t (reset), the first skip cycles left out. */
+void hp_frame_times_start (HpFrameTimes *t, GtkWidget *widget, int skip);
+/* Stops timing; the arrays stay. */
+void hp_frame_times_stop (HpFrameTimes *t);

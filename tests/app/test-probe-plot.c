@@ -15,62 +15,8 @@
 static GtkWidget *
 new_window (GtkWidget **plot)
 {
-  GtkWidget *window = gtk_window_new ();
-  gtk_window_set_default_size (GTK_WINDOW (window), WIDTH, HEIGHT);
-  gtk_window_set_resizable (GTK_WINDOW (window), FALSE);
   *plot = hp_probe_plot_new ();
-  gtk_window_set_child (GTK_WINDOW (window), *plot);
-  gtk_window_present (GTK_WINDOW (window));
-  return window;
-}
-
-/* The plot rendered alone, composited over white as the window's light background shows it
- * (where the plot draws nothing its pixels are transparent). */
-static HpImage *
-render (GtkWidget *plot, const char *name)
-{
-  HpImage *im = hp_render_widget (plot, name);
-  for (int y = 0; y < im->height; y++)
-    for (int x = 0; x < im->width; x++)
-      {
-        guchar *p = im->data + (gsize) y * im->stride + (gsize) x * 4;
-        for (int k = 0; k < 3; k++)
-          p[k] = (guchar) ((p[k] * p[3] + 255 * (255 - p[3]) + 127) / 255);
-        p[3] = 255;
-      }
-  return im;
-}
-
-/* Pixel (x, y) is close to colour c (drawn at full strength, or nearly). */
-static gboolean
-is_colour (const HpImage *im, int x, int y, const GdkRGBA *c)
-{
-  if (x < 0 || y < 0 || x >= im->width || y >= im->height)
-    return FALSE;
-  const guchar *p = hp_image_pixel (im, x, y);
-  int d = abs (p[2] - (int) lround (c->red * 255)) + abs (p[1] - (int) lround (c->green * 255))
-          + abs (p[0] - (int) lround (c->blue * 255));
-  return d < 90;
-}
-
-static gboolean
-colour_near (const HpImage *im, double x, double y, const GdkRGBA *c, int r)
-{
-  for (int dy = -r; dy <= r; dy++)
-    for (int dx = -r; dx <= r; dx++)
-      if (is_colour (im, (int) floor (x) + dx, (int) floor (y) + dy, c))
-        return TRUE;
-  return FALSE;
-}
-
-static int
-count_colour (const HpImage *im, int x0, int y0, int x1, int y1, const GdkRGBA *c)
-{
-  int n = 0;
-  for (int y = MAX (y0, 0); y < MIN (y1, im->height); y++)
-    for (int x = MAX (x0, 0); x < MIN (x1, im->width); x++)
-      n += is_colour (im, x, y, c);
-  return n;
+  return hp_render_present (*plot, WIDTH, HEIGHT);
 }
 
 /* Text, axes and the dashed diagonal: grey, clearly darker than the faint grid. */
@@ -86,11 +32,7 @@ is_ink (const HpImage *im, int x, int y)
 static int
 count_ink (const HpImage *im, int x0, int y0, int x1, int y1)
 {
-  int n = 0;
-  for (int y = MAX (y0, 0); y < MIN (y1, im->height); y++)
-    for (int x = MAX (x0, 0); x < MIN (x1, im->width); x++)
-      n += is_ink (im, x, y);
-  return n;
+  return hp_image_count_where (im, x0, y0, x1, y1, is_ink);
 }
 
 static GtkEventController *
@@ -136,7 +78,7 @@ test_roc (void)
   g_assert_false (gdk_rgba_equal (&ca, &cb));
   g_assert_false (hp_probe_plot_get_series_colour (plot, 2, NULL));
 
-  g_autoptr (HpImage) im = render (widget, "probe-plot-roc.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "probe-plot-roc.png");
   graphene_rect_t p;
   g_assert_true (hp_probe_plot_get_plot_area (plot, &p));
   g_test_message ("plot area %.0f,%.0f %.0fx%.0f", p.origin.x, p.origin.y, p.size.width,
@@ -155,25 +97,25 @@ test_roc (void)
     {
       double wx, wy;
       g_assert_true (hp_probe_plot_data_to_widget (plot, fpr[i], good[i], &wx, &wy));
-      if (!colour_near (im, wx, wy, &ca, 2))
+      if (!hp_image_colour_near (im, wx, wy, &ca, 2))
         g_error ("no curve pixel near good point %d at %.1f,%.1f", i, wx, wy);
       g_assert_true (hp_probe_plot_data_to_widget (plot, fpr[i], poor[i], &wx, &wy));
-      if (!colour_near (im, wx, wy, &cb, 2))
+      if (!hp_image_colour_near (im, wx, wy, &cb, 2))
         g_error ("no curve pixel near poor point %d at %.1f,%.1f", i, wx, wy);
     }
 
   /* the good curve in the upper left, and nowhere below the diagonal */
   double xm, ym;
   g_assert_true (hp_probe_plot_data_to_widget (plot, 0.5, 0.5, &xm, &ym));
-  int upper_left = count_colour (im, (int) x00, (int) y11, (int) xm, (int) ym, &ca);
-  int lower_right = count_colour (im, (int) xm, (int) ym, (int) x11, (int) y00, &ca);
+  int upper_left = hp_image_count_colour (im, (int) x00, (int) y11, (int) xm, (int) ym, &ca);
+  int lower_right = hp_image_count_colour (im, (int) xm, (int) ym, (int) x11, (int) y00, &ca);
   int below = 0;
   for (int y = (int) p.origin.y; y < (int) (p.origin.y + p.size.height); y++)
     for (int x = (int) p.origin.x; x < (int) (p.origin.x + p.size.width); x++)
       {
         double diag_y = y00 + (x + 0.5 - x00) * (y11 - y00) / (x11 - x00);
         if (y + 0.5 > diag_y + 6)
-          below += is_colour (im, x, y, &ca);
+          below += hp_image_is_colour (im, x, y, &ca);
       }
   g_test_message ("good curve: %d pixels upper left, %d lower right, %d below the diagonal",
                   upper_left, lower_right, below);
@@ -202,8 +144,8 @@ test_roc (void)
   g_assert_cmpint (header, >, 100);
   g_assert_cmpint (left, >, 100);
   g_assert_cmpint (under, >, 100);
-  g_assert_cmpint (count_colour (im, 0, 0, im->width, (int) p.origin.y - 8, &ca), >, 20);
-  g_assert_cmpint (count_colour (im, 0, 0, im->width, (int) p.origin.y - 8, &cb), >, 20);
+  g_assert_cmpint (hp_image_count_colour (im, 0, 0, im->width, (int) p.origin.y - 8, &ca), >, 20);
+  g_assert_cmpint (hp_image_count_colour (im, 0, 0, im->width, (int) p.origin.y - 8, &cb), >, 20);
 
   /* ROC curves have no points to hit */
   double wx, wy;
@@ -247,6 +189,16 @@ make_scatter (double *truth, double *pred, char **names)
   names[NS] = NULL;
 }
 
+/* make_scatter's masses as the results page shows them: one series of named points. */
+static void
+show_scatter (HpProbePlot *plot, double *truth, double *pred, char **names)
+{
+  make_scatter (truth, pred, names);
+  hp_probe_plot_set_scatter (plot, "LV mass", "LV mass (g), true", "LV mass (g), predicted");
+  hp_probe_plot_add_series (plot, "Trained ECG encoder — R² 0.81", truth, pred, NS,
+                            (const char *const *) names);
+}
+
 static void
 test_scatter (void)
 {
@@ -255,13 +207,10 @@ test_scatter (void)
   HpProbePlot *plot = HP_PROBE_PLOT (widget);
   double truth[NS], pred[NS];
   g_auto (GStrv) names = g_new0 (char *, NS + 1);
-  make_scatter (truth, pred, names);
-  hp_probe_plot_set_scatter (plot, "LV mass", "LV mass (g), true", "LV mass (g), predicted");
-  hp_probe_plot_add_series (plot, "Trained ECG encoder — R² 0.81", truth, pred, NS,
-                            (const char *const *) names);
+  show_scatter (plot, truth, pred, names);
   GdkRGBA c;
   g_assert_true (hp_probe_plot_get_series_colour (plot, 0, &c));
-  g_autoptr (HpImage) im = render (widget, "probe-plot-scatter.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "probe-plot-scatter.png");
   graphene_rect_t p;
   g_assert_true (hp_probe_plot_get_plot_area (plot, &p));
   g_assert_cmpfloat (p.size.width, ==, p.size.height);
@@ -289,7 +238,7 @@ test_scatter (void)
   for (int y = (int) p.origin.y; y < (int) (p.origin.y + p.size.height); y++)
     for (int x = (int) p.origin.x; x < (int) (p.origin.x + p.size.width); x++)
       {
-        if (!is_colour (im, x, y, &c))
+        if (!hp_image_is_colour (im, x, y, &c))
           continue;
         /* distance of the pixel's centre from the line through (xl, yl) and (xh, yh) */
         double d = fabs ((x + 0.5 - xl) + (y + 0.5 - yl)) / G_SQRT2;
@@ -302,15 +251,16 @@ test_scatter (void)
   g_assert_cmpint (near, >, 1000);
   g_assert_cmpint (far, ==, 0);
   int q = (int) (p.size.width / 4);
-  g_assert_cmpint (count_colour (im, (int) p.origin.x, (int) p.origin.y, (int) p.origin.x + q,
-                                 (int) p.origin.y + q, &c), ==, 0);
+  g_assert_cmpint (hp_image_count_colour (im, (int) p.origin.x, (int) p.origin.y,
+                                          (int) p.origin.x + q, (int) p.origin.y + q, &c),
+                   ==, 0);
   int rx = (int) (p.origin.x + p.size.width), by = (int) (p.origin.y + p.size.height);
-  g_assert_cmpint (count_colour (im, rx - q, by - q, rx, by, &c), ==, 0);
+  g_assert_cmpint (hp_image_count_colour (im, rx - q, by - q, rx, by, &c), ==, 0);
   for (int i = 3; i < NS - 1; i += 17)
     {
       double wx, wy;
       g_assert_true (hp_probe_plot_data_to_widget (plot, truth[i], pred[i], &wx, &wy));
-      g_assert_true (colour_near (im, wx, wy, &c, 1));
+      g_assert_true (hp_image_colour_near (im, wx, wy, &c, 1));
     }
 
   /* the hit test: each point at its own position, nothing in an empty corner, nothing for the
@@ -345,7 +295,7 @@ test_scatter (void)
   /* hovering rings the point: ink round it that the plain picture lacks */
   GtkEventController *motion = find_controller (widget, GTK_TYPE_EVENT_CONTROLLER_MOTION);
   g_signal_emit_by_name (motion, "motion", wx, wy);
-  g_autoptr (HpImage) hov = render (widget, "probe-plot-scatter-hover.png");
+  g_autoptr (HpImage) hov = hp_render_widget_over_white (widget, "probe-plot-scatter-hover.png");
   int ring_before = count_ink (im, (int) wx - 7, (int) wy - 7, (int) wx + 8, (int) wy + 8);
   int ring_after = count_ink (hov, (int) wx - 7, (int) wy - 7, (int) wx + 8, (int) wy + 8);
   g_test_message ("ink round the hovered point: %d before, %d after", ring_before, ring_after);
@@ -373,7 +323,7 @@ test_scatter (void)
   g_assert_cmpint (s, ==, 1);
   g_autofree char *tip2 = hp_probe_plot_dup_tooltip (plot, wx, wy);
   g_assert_true (g_str_has_prefix (tip2, "sub9999\nECG measures — R² 0.40\n"));
-  g_autoptr (HpImage) im2 = render (widget, "probe-plot-scatter-two.png");
+  g_autoptr (HpImage) im2 = hp_render_widget_over_white (widget, "probe-plot-scatter-two.png");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -396,10 +346,7 @@ test_export (void)
   HpProbePlot *plot = HP_PROBE_PLOT (widget);
   double truth[NS], pred[NS];
   g_auto (GStrv) names = g_new0 (char *, NS + 1);
-  make_scatter (truth, pred, names);
-  hp_probe_plot_set_scatter (plot, "LV mass", "LV mass (g), true", "LV mass (g), predicted");
-  hp_probe_plot_add_series (plot, "Trained ECG encoder — R² 0.81", truth, pred, NS,
-                            (const char *const *) names);
+  show_scatter (plot, truth, pred, names);
   hp_render_wait_drawn (widget);
 
   const char *dir = hp_render_build_dir ();
@@ -430,7 +377,7 @@ test_export (void)
   gdk_texture_download (tex, im.data, im.stride);
   GdkRGBA c;
   hp_probe_plot_get_series_colour (plot, 0, &c);
-  int coloured = count_colour (&im, 0, 0, w, h, &c);
+  int coloured = hp_image_count_colour (&im, 0, 0, w, h, &c);
   const guchar *corner = hp_image_pixel (&im, w - 2, h - 2);
   g_test_message ("exported PNG: %d point pixels, corner %d,%d,%d,%d", coloured, corner[0],
                   corner[1], corner[2], corner[3]);
@@ -473,7 +420,7 @@ test_placeholder (void)
   GtkWidget *window = new_window (&widget);
   HpProbePlot *plot = HP_PROBE_PLOT (widget);
   hp_probe_plot_set_placeholder (plot, "No probe has been run yet");
-  g_autoptr (HpImage) im = render (widget, "probe-plot-empty.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "probe-plot-empty.png");
   g_assert_false (hp_probe_plot_get_plot_area (plot, NULL));
   g_assert_false (hp_probe_plot_data_to_widget (plot, 0.5, 0.5, NULL, NULL));
   g_assert_cmpint (hp_probe_plot_point_at (plot, im->width / 2.0, im->height / 2.0, NULL), ==, -1);
@@ -494,7 +441,7 @@ test_placeholder (void)
   hp_probe_plot_clear (plot);
   g_assert_cmpint (hp_probe_plot_get_n_series (plot), ==, 0);
   g_assert_false (hp_probe_plot_get_plot_area (plot, NULL));
-  g_autoptr (HpImage) im2 = render (widget, "probe-plot-cleared.png");
+  g_autoptr (HpImage) im2 = hp_render_widget_over_white (widget, "probe-plot-cleared.png");
   g_assert_cmpint (count_ink (im2, 0, mid - 20, im2->width, mid + 20), >, 50);
   g_assert_cmpint (count_ink (im2, 0, 0, im2->width, 30), >, 10);  /* the title stays */
   gtk_window_destroy (GTK_WINDOW (window));
@@ -504,8 +451,7 @@ test_placeholder (void)
 static void
 test_dark (void)
 {
-  GtkSettings *settings = gtk_settings_get_default ();
-  g_object_set (settings, "gtk-application-prefer-dark-theme", TRUE, NULL);
+  hp_render_prefer_dark (TRUE);
   GtkWidget *widget;
   GtkWidget *window = new_window (&widget);
   HpProbePlot *plot = HP_PROBE_PLOT (widget);
@@ -515,22 +461,8 @@ test_dark (void)
   g_autoptr (HpImage) im = hp_render_widget (widget, "probe-plot-dark.png");
   graphene_rect_t p;
   g_assert_true (hp_probe_plot_get_plot_area (plot, &p));
-  int light = 0, dark = 0;
-  for (int yy = 0; yy < im->height; yy++)
-    for (int xx = 0; xx < im->width; xx++)
-      {
-        if (hp_rect_has_pixel (&p, xx, yy))
-          continue;
-        const guchar *q = hp_image_pixel (im, xx, yy);
-        if (q[3] < 100 || abs (q[0] - q[2]) > 20)
-          continue;  /* transparent, or a swatch's colour */
-        light += q[0] > 150 && q[1] > 150 && q[2] > 150;
-        dark += q[0] < 80 && q[1] < 80 && q[2] < 80;
-      }
-  g_test_message ("text outside the plot: %d light pixels, %d dark", light, dark);
-  g_assert_cmpint (light, >, 100);
-  g_assert_cmpint (dark, <, light / 20);
-  g_object_set (settings, "gtk-application-prefer-dark-theme", FALSE, NULL);
+  hp_image_assert_light_text (im, &p);
+  hp_render_prefer_dark (FALSE);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -119,16 +119,27 @@ in_any_cluster (HpProjectionView *view, int x, int y)
   return FALSE;
 }
 
-static void
-test_categories (void)
+/* An 800 × 600 window whose view shows make_clusters's points (kept in c), named when named. */
+static GtkWidget *
+clusters_window (HpProjectionView **view, Clusters *c, gboolean named)
 {
   GtkWidget *widget;
   GtkWidget *window = new_window (&widget, 800, 600);
-  HpProjectionView *view = HP_PROJECTION_VIEW (widget);
+  *view = HP_PROJECTION_VIEW (widget);
+  make_clusters (c);
+  hp_projection_view_set_points (*view, c->xy, c->n, named ? (const char *const *) c->names : NULL,
+                                 NULL, NULL);
+  return window;
+}
+
+static void
+test_categories (void)
+{
+  HpProjectionView *view;
   Clusters c;
-  make_clusters (&c);
+  GtkWidget *window = clusters_window (&view, &c, TRUE);
+  GtkWidget *widget = GTK_WIDGET (view);
   static const char *const names[] = { "sinus rhythm", "atrial fibrillation", "paced" };
-  hp_projection_view_set_points (view, c.xy, c.n, (const char *const *) c.names, NULL, NULL);
   hp_projection_view_color_by_category (view, c.cat, names, N_CLUSTERS, "rhythm");
   g_autoptr (HpImage) im = hp_render_widget (widget, "projection-view-categories.png");
   const char *reason = NULL;
@@ -172,13 +183,11 @@ test_categories (void)
 static void
 test_values (void)
 {
-  GtkWidget *widget;
-  GtkWidget *window = new_window (&widget, 800, 600);
-  HpProjectionView *view = HP_PROJECTION_VIEW (widget);
+  HpProjectionView *view;
   Clusters c;
-  make_clusters (&c);
+  GtkWidget *window = clusters_window (&view, &c, FALSE);
+  GtkWidget *widget = GTK_WIDGET (view);
   c.value[5] = NAN;
-  hp_projection_view_set_points (view, c.xy, c.n, NULL, NULL, NULL);
   hp_projection_view_color_by_value (view, c.value, "LVEF (%)");
   g_autoptr (HpImage) im = hp_render_widget (widget, "projection-view-values.png");
 
@@ -218,12 +227,10 @@ on_selection_changed (HpProjectionView *view, int *count)
 static void
 test_hit_zoom_select (void)
 {
-  GtkWidget *widget;
-  GtkWidget *window = new_window (&widget, 800, 600);
-  HpProjectionView *view = HP_PROJECTION_VIEW (widget);
+  HpProjectionView *view;
   Clusters c;
-  make_clusters (&c);
-  hp_projection_view_set_points (view, c.xy, c.n, (const char *const *) c.names, NULL, NULL);
+  GtkWidget *window = clusters_window (&view, &c, TRUE);
+  GtkWidget *widget = GTK_WIDGET (view);
   hp_projection_view_color_by_category (view, c.cat, NULL, N_CLUSTERS, NULL);
   hp_render_wait_drawn (widget);
 
@@ -327,12 +334,10 @@ on_point_activated (HpProjectionView *view, int index, int *out)
 static void
 test_input (void)
 {
-  GtkWidget *widget;
-  GtkWidget *window = new_window (&widget, 800, 600);
-  HpProjectionView *view = HP_PROJECTION_VIEW (widget);
+  HpProjectionView *view;
   Clusters c;
-  make_clusters (&c);
-  hp_projection_view_set_points (view, c.xy, c.n, (const char *const *) c.names, NULL, NULL);
+  GtkWidget *window = clusters_window (&view, &c, TRUE);
+  GtkWidget *widget = GTK_WIDGET (view);
   hp_render_wait_drawn (widget);
   GtkEventController *drag = find_controller (widget, GTK_TYPE_GESTURE_DRAG);
   GtkEventController *scroll = find_controller (widget, GTK_TYPE_EVENT_CONTROLLER_SCROLL);
@@ -459,12 +464,10 @@ test_pairs (void)
 static void
 test_export (void)
 {
-  GtkWidget *widget;
-  GtkWidget *window = new_window (&widget, 800, 600);
-  HpProjectionView *view = HP_PROJECTION_VIEW (widget);
+  HpProjectionView *view;
   Clusters c;
-  make_clusters (&c);
-  hp_projection_view_set_points (view, c.xy, c.n, NULL, NULL, NULL);
+  GtkWidget *window = clusters_window (&view, &c, FALSE);
+  GtkWidget *widget = GTK_WIDGET (view);
   hp_projection_view_color_by_category (view, c.cat, NULL, N_CLUSTERS, "cluster");
   hp_render_wait_drawn (widget);
   /* the left half of the view: the first cluster and part of the second */
@@ -549,12 +552,10 @@ test_export (void)
 static void
 test_fallback (void)
 {
-  GtkWidget *widget;
-  GtkWidget *window = new_window (&widget, 800, 600);
-  HpProjectionView *view = HP_PROJECTION_VIEW (widget);
+  HpProjectionView *view;
   Clusters c;
-  make_clusters (&c);
-  hp_projection_view_set_points (view, c.xy, c.n, NULL, NULL, NULL);
+  GtkWidget *window = clusters_window (&view, &c, FALSE);
+  GtkWidget *widget = GTK_WIDGET (view);
   hp_projection_view_color_by_category (view, c.cat, NULL, N_CLUSTERS, NULL);
   hp_render_wait_drawn (widget);
   g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "*testing the fallback*");

@@ -14,73 +14,14 @@
 static GtkWidget *
 new_window (GtkWidget **chart, const char *title, const char *unit)
 {
-  GtkWidget *window = gtk_window_new ();
-  gtk_window_set_default_size (GTK_WINDOW (window), WIDTH, HEIGHT);
-  gtk_window_set_resizable (GTK_WINDOW (window), FALSE);
   *chart = hp_train_chart_new (title, unit);
-  gtk_window_set_child (GTK_WINDOW (window), *chart);
-  gtk_window_present (GTK_WINDOW (window));
-  return window;
-}
-
-/* The chart rendered alone: composited over white, as the window's light background shows it
- * (where the chart draws nothing its pixels are transparent). */
-static HpImage *
-render (GtkWidget *chart, const char *name)
-{
-  HpImage *im = hp_render_widget (chart, name);
-  for (int y = 0; y < im->height; y++)
-    for (int x = 0; x < im->width; x++)
-      {
-        guchar *p = im->data + (gsize) y * im->stride + (gsize) x * 4;
-        for (int k = 0; k < 3; k++)
-          p[k] = (guchar) ((p[k] * p[3] + 255 * (255 - p[3]) + 127) / 255);
-        p[3] = 255;
-      }
-  return im;
-}
-
-/* Pixel (x, y) is close to colour c (drawn at full strength, or nearly). */
-static gboolean
-is_colour (const HpImage *im, int x, int y, const GdkRGBA *c)
-{
-  if (x < 0 || y < 0 || x >= im->width || y >= im->height)
-    return FALSE;
-  const guchar *p = hp_image_pixel (im, x, y);
-  int d = abs (p[2] - (int) lround (c->red * 255)) + abs (p[1] - (int) lround (c->green * 255))
-          + abs (p[0] - (int) lround (c->blue * 255));
-  return d < 90;
-}
-
-/* Colour c within r pixels of (x, y). */
-static gboolean
-colour_near (const HpImage *im, double x, double y, const GdkRGBA *c, int r)
-{
-  for (int dy = -r; dy <= r; dy++)
-    for (int dx = -r; dx <= r; dx++)
-      if (is_colour (im, (int) floor (x) + dx, (int) floor (y) + dy, c))
-        return TRUE;
-  return FALSE;
-}
-
-static int
-count_colour (const HpImage *im, int x0, int y0, int x1, int y1, const GdkRGBA *c)
-{
-  int n = 0;
-  for (int y = MAX (y0, 0); y < MIN (y1, im->height); y++)
-    for (int x = MAX (x0, 0); x < MIN (x1, im->width); x++)
-      n += is_colour (im, x, y, c);
-  return n;
+  return hp_render_present (*chart, WIDTH, HEIGHT);
 }
 
 static int
 count_dark (const HpImage *im, int x0, int y0, int x1, int y1)
 {
-  int n = 0;
-  for (int y = MAX (y0, 0); y < MIN (y1, im->height); y++)
-    for (int x = MAX (x0, 0); x < MIN (x1, im->width); x++)
-      n += hp_image_is_dark (im, x, y);
-  return n;
+  return hp_image_count_where (im, x0, y0, x1, y1, hp_image_is_dark);
 }
 
 /* Within tol of the background in every channel: faint grid lines pass, lines and text do not. */
@@ -112,7 +53,7 @@ assert_line_at (HpTrainChart *chart, const HpImage *im, const GdkRGBA *c, const 
     {
       double wx, wy;
       g_assert_true (hp_train_chart_data_to_widget (chart, x[i], y[i], &wx, &wy));
-      if (!colour_near (im, wx, wy, c, 3))
+      if (!hp_image_colour_near (im, wx, wy, c, 3))
         g_error ("no line pixel near point %d (%g, %g) at %.1f,%.1f", i, x[i], y[i], wx, wy);
     }
 }
@@ -136,7 +77,7 @@ test_one_series (void)
   GdkRGBA c;
   g_assert_true (hp_train_chart_get_series_colour (chart, id, &c));
 
-  g_autoptr (HpImage) im = render (widget, "train-chart-one.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "train-chart-one.png");
   graphene_rect_t p;
   g_assert_true (hp_train_chart_get_plot_area (chart, &p));
   g_test_message ("plot area %.0f,%.0f %.0fx%.0f", p.origin.x, p.origin.y, p.size.width,
@@ -156,7 +97,7 @@ test_one_series (void)
   for (int yy = (int) p.origin.y + 2; yy < (int) top_wy - 20; yy++)
     for (int xx = (int) x0; xx < (int) (p.origin.x + p.size.width) - 2; xx++)
       {
-        g_assert_false (is_colour (im, xx, yy, &c));
+        g_assert_false (hp_image_is_colour (im, xx, yy, &c));
         if (!is_background (im, xx, yy, bg, 40))
           g_error ("pixel %d,%d above the curve is not background", xx, yy);
         checked++;
@@ -174,14 +115,14 @@ test_one_series (void)
   g_assert_cmpint (left, >, 30);
   g_assert_cmpint (below, >, 30);
   g_assert_cmpint (title, >, 30);
-  g_assert_cmpint (count_colour (im, 0, 0, im->width, (int) p.origin.y - 4, &c), ==, 0);
+  g_assert_cmpint (hp_image_count_colour (im, 0, 0, im->width, (int) p.origin.y - 4, &c), ==, 0);
 
   /* smoothing: the moving average is drawn at full strength */
   hp_train_chart_set_smoothing (chart, 0.9);
   double ema[N], s = y[0];
   for (int i = 0; i < N; i++)
     ema[i] = s = i == 0 ? y[0] : 0.9 * s + 0.1 * y[i];
-  g_autoptr (HpImage) im2 = render (widget, "train-chart-smooth.png");
+  g_autoptr (HpImage) im2 = hp_render_widget_over_white (widget, "train-chart-smooth.png");
   assert_line_at (chart, im2, &c, x, ema, 20, N, 41);
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -205,20 +146,20 @@ test_two_series (void)
   g_assert_true (hp_train_chart_get_series_colour (chart, b, &cb));
   g_assert_false (gdk_rgba_equal (&ca, &cb));
 
-  g_autoptr (HpImage) im = render (widget, "train-chart-two.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "train-chart-two.png");
   graphene_rect_t p;
   g_assert_true (hp_train_chart_get_plot_area (chart, &p));
   assert_line_at (chart, im, &ca, xa, ya, 3, N, 29);
   /* run B is dashed: look at it over a stretch, not at single points */
-  int b_pixels = count_colour (im, (int) p.origin.x, (int) p.origin.y,
-                               (int) (p.origin.x + p.size.width),
-                               (int) (p.origin.y + p.size.height), &cb);
+  int b_pixels = hp_image_count_colour (im, (int) p.origin.x, (int) p.origin.y,
+                                        (int) (p.origin.x + p.size.width),
+                                        (int) (p.origin.y + p.size.height), &cb);
   g_test_message ("run B: %d pixels of its colour in the plot", b_pixels);
   g_assert_cmpint (b_pixels, >, (int) p.size.width / 2);
 
   /* the legend above the plot: a swatch of each colour */
-  int sa = count_colour (im, 0, 0, im->width, (int) p.origin.y - 2, &ca);
-  int sb = count_colour (im, 0, 0, im->width, (int) p.origin.y - 2, &cb);
+  int sa = hp_image_count_colour (im, 0, 0, im->width, (int) p.origin.y - 2, &ca);
+  int sb = hp_image_count_colour (im, 0, 0, im->width, (int) p.origin.y - 2, &cb);
   g_test_message ("legend swatches: %d and %d pixels", sa, sb);
   g_assert_cmpint (sa, >=, 20);
   g_assert_cmpint (sb, >=, 20);
@@ -226,14 +167,14 @@ test_two_series (void)
   /* removing one takes its line and the legend away */
   hp_train_chart_remove_series (chart, b);
   g_assert_false (hp_train_chart_get_series_colour (chart, b, NULL));
-  g_autoptr (HpImage) im2 = render (widget, "train-chart-two-removed.png");
+  g_autoptr (HpImage) im2 = hp_render_widget_over_white (widget, "train-chart-two-removed.png");
   g_assert_true (hp_train_chart_get_plot_area (chart, &p));
-  g_assert_cmpint (count_colour (im2, 0, 0, im2->width, im2->height, &cb), ==, 0);
-  g_assert_cmpint (count_colour (im2, 0, 0, im2->width, (int) p.origin.y - 2, &ca), ==, 0);
+  g_assert_cmpint (hp_image_count_colour (im2, 0, 0, im2->width, im2->height, &cb), ==, 0);
+  g_assert_cmpint (hp_image_count_colour (im2, 0, 0, im2->width, (int) p.origin.y - 2, &ca), ==, 0);
   hp_train_chart_clear (chart);
   g_assert_false (hp_train_chart_get_plot_area (chart, NULL));
-  g_autoptr (HpImage) im3 = render (widget, "train-chart-empty.png");
-  g_assert_cmpint (count_colour (im3, 0, 0, im3->width, im3->height, &ca), ==, 0);
+  g_autoptr (HpImage) im3 = hp_render_widget_over_white (widget, "train-chart-empty.png");
+  g_assert_cmpint (hp_image_count_colour (im3, 0, 0, im3->width, im3->height, &ca), ==, 0);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -256,15 +197,15 @@ test_many_points (void)
   hp_train_chart_append (chart, id, x, y, N);
   GdkRGBA c;
   hp_train_chart_get_series_colour (chart, id, &c);
-  g_autoptr (HpImage) im = render (widget, "train-chart-100k.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "train-chart-100k.png");
   assert_line_at (chart, im, &c, x, y, 1234, N, 9871);
   /* the spike, one point among 10^5, reaches its height */
   double wx, wy;
   g_assert_true (hp_train_chart_data_to_widget (chart, x[SPIKE], 5, &wx, &wy));
-  g_assert_true (colour_near (im, wx, wy, &c, 3));
+  g_assert_true (hp_image_colour_near (im, wx, wy, &c, 3));
   /* and nowhere else does the line go that high */
   g_assert_true (hp_train_chart_data_to_widget (chart, x[N / 4], 3, &wx, &wy));
-  g_assert_false (colour_near (im, wx, wy, &c, 3));
+  g_assert_false (hp_image_colour_near (im, wx, wy, &c, 3));
   g_free (x);
   g_free (y);
   gtk_window_destroy (GTK_WINDOW (window));
@@ -287,13 +228,13 @@ test_nan_gap (void)
   hp_train_chart_append (chart, id, x, y, N);
   GdkRGBA c;
   hp_train_chart_get_series_colour (chart, id, &c);
-  g_autoptr (HpImage) im = render (widget, "train-chart-gap.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "train-chart-gap.png");
   graphene_rect_t p;
   g_assert_true (hp_train_chart_get_plot_area (chart, &p));
   double gx0, gx1, wy;
   g_assert_true (hp_train_chart_data_to_widget (chart, 152, 1, &gx0, &wy));
   g_assert_true (hp_train_chart_data_to_widget (chart, 247, 1, &gx1, &wy));
-  int in_gap = count_colour (im, (int) gx0, 0, (int) gx1, im->height, &c);
+  int in_gap = hp_image_count_colour (im, (int) gx0, 0, (int) gx1, im->height, &c);
   g_test_message ("gap columns %.0f..%.0f: %d line pixels", gx0, gx1, in_gap);
   g_assert_cmpint (in_gap, ==, 0);
   assert_line_at (chart, im, &c, x, y, 0, 150, 10);
@@ -335,7 +276,7 @@ test_hover (void)
   guint b = hp_train_chart_add_series (chart, "run B", -1, FALSE);
   hp_train_chart_append (chart, a, xa, ya, N);
   hp_train_chart_append (chart, b, xb, yb, N / 2);
-  g_autoptr (HpImage) before = render (widget, "train-chart-hover-none.png");
+  g_autoptr (HpImage) before = hp_render_widget_over_white (widget, "train-chart-hover-none.png");
   graphene_rect_t p;
   g_assert_true (hp_train_chart_get_plot_area (chart, &p));
   const guchar *bg = hp_image_pixel (before, 1, before->height - 1);
@@ -360,7 +301,7 @@ test_hover (void)
   g_assert_true (g_str_has_prefix (text, "step 1000 · run A: "));
   g_assert_nonnull (strstr (text, " · run B: "));
 
-  g_autoptr (HpImage) im = render (widget, "train-chart-hover.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "train-chart-hover.png");
   g_assert_true (hp_train_chart_data_to_widget (chart, 1000, ya[100], &wx, &wy));
   int rx = (int) floor (wx);
   double f_before = rule_fraction (before, &p, rx, bg), f_after = rule_fraction (im, &p, rx, bg);
@@ -386,7 +327,7 @@ test_hover (void)
 
   g_signal_emit_by_name (motion, "leave");
   g_assert_null (hp_train_chart_dup_hover_text (chart));
-  g_autoptr (HpImage) after = render (widget, "train-chart-hover-left.png");
+  g_autoptr (HpImage) after = hp_render_widget_over_white (widget, "train-chart-hover-left.png");
   g_assert_cmpfloat (rule_fraction (after, &p, rx, bg), <, 0.3);
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -411,7 +352,7 @@ test_log_y (void)
   hp_train_chart_set_log_y (chart, TRUE);
   GdkRGBA c;
   hp_train_chart_get_series_colour (chart, id, &c);
-  g_autoptr (HpImage) im = render (widget, "train-chart-log.png");
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "train-chart-log.png");
   g_assert_false (hp_train_chart_data_to_widget (chart, 60, 0, NULL, NULL));
   g_assert_false (hp_train_chart_data_to_widget (chart, 61, -1, NULL, NULL));
   /* a straight line on the log axis: the points either side of the skipped ones are drawn */
@@ -427,7 +368,7 @@ test_log_y (void)
   id = hp_train_chart_add_series (chart, "lr", -1, FALSE);
   double zx[2] = { 0, 1 }, zy[2] = { 0, -1 };
   hp_train_chart_append (chart, id, zx, zy, 2);
-  g_autoptr (HpImage) im2 = render (widget, "train-chart-log-empty.png");
+  g_autoptr (HpImage) im2 = hp_render_widget_over_white (widget, "train-chart-log-empty.png");
   g_assert_false (hp_train_chart_get_plot_area (chart, NULL));
   hp_train_chart_set_log_y (chart, FALSE);
   g_assert_true (hp_train_chart_get_plot_area (chart, NULL));
@@ -438,8 +379,7 @@ test_log_y (void)
 static void
 test_dark (void)
 {
-  GtkSettings *settings = gtk_settings_get_default ();
-  g_object_set (settings, "gtk-application-prefer-dark-theme", TRUE, NULL);
+  hp_render_prefer_dark (TRUE);
   GtkWidget *widget;
   GtkWidget *window = new_window (&widget, "Loss", NULL);
   HpTrainChart *chart = HP_TRAIN_CHART (widget);
@@ -456,22 +396,8 @@ test_dark (void)
   g_autoptr (HpImage) im = hp_render_widget (widget, "train-chart-dark.png");
   graphene_rect_t p;
   g_assert_true (hp_train_chart_get_plot_area (chart, &p));
-  int light = 0, dark = 0;
-  for (int yy = 0; yy < im->height; yy++)
-    for (int xx = 0; xx < im->width; xx++)
-      {
-        if (hp_rect_has_pixel (&p, xx, yy))
-          continue;
-        const guchar *q = hp_image_pixel (im, xx, yy);
-        if (q[3] < 100 || abs (q[0] - q[2]) > 20)
-          continue;  /* transparent, or a swatch's colour */
-        light += q[0] > 150 && q[1] > 150 && q[2] > 150;
-        dark += q[0] < 80 && q[1] < 80 && q[2] < 80;
-      }
-  g_test_message ("text outside the plot: %d light pixels, %d dark", light, dark);
-  g_assert_cmpint (light, >, 100);
-  g_assert_cmpint (dark, <, light / 20);
-  g_object_set (settings, "gtk-application-prefer-dark-theme", FALSE, NULL);
+  hp_image_assert_light_text (im, &p);
+  hp_render_prefer_dark (FALSE);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -498,8 +424,8 @@ test_live (void)
       hp_render_wait_drawn (live);
     }
   hp_train_chart_append (HP_TRAIN_CHART (once), b, x, y, N);
-  g_autoptr (HpImage) il = render (live, "train-chart-live.png");
-  g_autoptr (HpImage) io = render (once, "train-chart-once.png");
+  g_autoptr (HpImage) il = hp_render_widget_over_white (live, "train-chart-live.png");
+  g_autoptr (HpImage) io = hp_render_widget_over_white (once, "train-chart-once.png");
   g_assert_cmpint (il->width, ==, io->width);
   g_assert_cmpint (il->height, ==, io->height);
   int differ = 0;

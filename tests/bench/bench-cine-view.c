@@ -16,63 +16,15 @@
 
 typedef struct
 {
-  gint64 paint_start, last_after;
-  GArray *paint_ms, *interval_ms, *gpu_ms;
+  HpFrameTimes f;
+  GArray *gpu_ms;
 } Timing;
-
-static void
-on_paint (GdkFrameClock *clock, Timing *t)
-{
-  (void) clock;
-  t->paint_start = g_get_monotonic_time ();
-}
-
-static void
-on_after_paint (GdkFrameClock *clock, Timing *t)
-{
-  (void) clock;
-  gint64 now = g_get_monotonic_time ();
-  if (t->paint_start > 0)
-    {
-      double p = (now - t->paint_start) / 1000.0;
-      g_array_append_val (t->paint_ms, p);
-    }
-  if (t->last_after > 0)
-    {
-      double i = (now - t->last_after) / 1000.0;
-      g_array_append_val (t->interval_ms, i);
-    }
-  t->last_after = now;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-quantile (GArray *a, double q)
-{
-  if (a->len == 0)
-    return NAN;
-  g_array_sort (a, cmp_double);
-  return g_array_index (a, double, MIN (a->len - 1, (guint) floor (q * a->len)));
-}
 
 static void
 measure (GtkWidget *view, gboolean play, double seconds, Timing *t)
 {
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (view);
-  t->paint_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  t->interval_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  t->paint_start = t->last_after = 0;
-  /* from "before-paint", emitted every cycle: a handler on "paint" itself would run after
-   * GTK's own, when the drawing is done; the span holds the tick (frame change), layout and
-   * paint */
-  gulong a = g_signal_connect (clock, "before-paint", G_CALLBACK (on_paint), t);
-  gulong b = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), t);
+  /* the span from "before-paint" holds the tick (frame change), layout and paint */
+  hp_frame_times_start (&t->f, view, 0);
   hp_cine_view_set_gpu_timing (HP_CINE_VIEW (view), TRUE);
   g_array_unref (hp_cine_view_take_gpu_times (HP_CINE_VIEW (view)));
   hp_cine_view_set_playing (HP_CINE_VIEW (view), play);
@@ -91,8 +43,7 @@ measure (GtkWidget *view, gboolean play, double seconds, Timing *t)
     }
   hp_cine_view_set_playing (HP_CINE_VIEW (view), FALSE);
   t->gpu_ms = hp_cine_view_take_gpu_times (HP_CINE_VIEW (view));
-  g_signal_handler_disconnect (clock, a);
-  g_signal_handler_disconnect (clock, b);
+  hp_frame_times_stop (&t->f);
 }
 
 static void
@@ -137,19 +88,22 @@ test_playback (void)
   Timing *ts[2] = { &still, &playing };
   for (int k = 0; k < 2; k++)
     printf ("  %-10s %6u %9.2f ms %9.2f ms %9.2f ms %9.2f ms %11.2f ms %11.2f ms\n", names[k],
-            ts[k]->paint_ms->len, quantile (ts[k]->gpu_ms, 0.5), quantile (ts[k]->gpu_ms, 0.99),
-            quantile (ts[k]->paint_ms, 0.5), quantile (ts[k]->paint_ms, 0.99),
-            quantile (ts[k]->interval_ms, 0.5), quantile (ts[k]->interval_ms, 0.99));
+            ts[k]->f.paint_ms->len, hp_render_quantile (ts[k]->gpu_ms, 0.5),
+            hp_render_quantile (ts[k]->gpu_ms, 0.99), hp_render_quantile (ts[k]->f.paint_ms, 0.5),
+            hp_render_quantile (ts[k]->f.paint_ms, 0.99),
+            hp_render_quantile (ts[k]->f.interval_ms, 0.5),
+            hp_render_quantile (ts[k]->f.interval_ms, 0.99));
   printf ("  GPU: the view's own OpenGL work per frame (timer queries round the clear, the image "
           "and the overlays;\n  target under 5 ms); paint: the frame clock's whole paint, GTK's "
           "compositing included\n");
   printf ("  playing / still, GPU time (median): %.2f; paint time (median): %.2f\n",
-          quantile (playing.gpu_ms, 0.5) / quantile (still.gpu_ms, 0.5),
-          quantile (playing.paint_ms, 0.5) / quantile (still.paint_ms, 0.5));
+          hp_render_quantile (playing.gpu_ms, 0.5) / hp_render_quantile (still.gpu_ms, 0.5),
+          hp_render_quantile (playing.f.paint_ms, 0.5)
+            / hp_render_quantile (still.f.paint_ms, 0.5));
   for (int k = 0; k < 2; k++)
     {
-      g_array_unref (ts[k]->paint_ms);
-      g_array_unref (ts[k]->interval_ms);
+      g_array_unref (ts[k]->f.paint_ms);
+      g_array_unref (ts[k]->f.interval_ms);
       g_array_unref (ts[k]->gpu_ms);
     }
   gtk_window_destroy (GTK_WINDOW (window));

@@ -19,36 +19,9 @@
 
 typedef struct
 {
-  gint64 paint_start, last_after;
-  int frames;
-  GArray *paint_ms, *interval_ms;
+  HpFrameTimes f;
   double cpu_ms_per_frame;  /* the process's CPU time (all threads: llvmpipe's too) a frame */
 } Timing;
-
-static void
-on_before_paint (GdkFrameClock *clock, Timing *t)
-{
-  (void) clock;
-  t->paint_start = g_get_monotonic_time ();
-}
-
-static void
-on_after_paint (GdkFrameClock *clock, Timing *t)
-{
-  (void) clock;
-  gint64 now = g_get_monotonic_time ();
-  if (++t->frames > SKIP_FRAMES)
-    {
-      double p = (now - t->paint_start) / 1000.0;
-      g_array_append_val (t->paint_ms, p);
-      if (t->last_after > 0)
-        {
-          double i = (now - t->last_after) / 1000.0;
-          g_array_append_val (t->interval_ms, i);
-        }
-    }
-  t->last_after = now;
-}
 
 /* Every frame the view moves: a pan of a few pixels one way and back, a small zoom in and out
  * about a point that wanders, as a hand on a trackpad does. */
@@ -94,22 +67,6 @@ cpu_ms (void)
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-quantile (GArray *a, double q)
-{
-  if (a->len == 0)
-    return NAN;
-  g_array_sort (a, cmp_double);
-  return g_array_index (a, double, MIN (a->len - 1, (guint) floor (q * a->len)));
-}
-
 static void
 measure (GtkWidget *view, int n, gboolean pairs, Timing *t)
 {
@@ -127,11 +84,7 @@ measure (GtkWidget *view, int n, gboolean pairs, Timing *t)
   hp_render_wait_drawn (view);
 
   *t = (Timing) { 0 };
-  t->paint_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  t->interval_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (view);
-  gulong a = g_signal_connect (clock, "before-paint", G_CALLBACK (on_before_paint), t);
-  gulong b = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), t);
+  hp_frame_times_start (&t->f, view, SKIP_FRAMES);
   int frame = 0;
   guint id = gtk_widget_add_tick_callback (view, tick, &frame, NULL);
   double cpu0 = cpu_ms ();
@@ -140,9 +93,8 @@ measure (GtkWidget *view, int n, gboolean pairs, Timing *t)
     if (!g_main_context_iteration (NULL, FALSE))
       g_usleep (200);
   gtk_widget_remove_tick_callback (view, id);
-  t->cpu_ms_per_frame = (cpu_ms () - cpu0) / MAX (t->frames, 1);
-  g_signal_handler_disconnect (clock, a);
-  g_signal_handler_disconnect (clock, b);
+  t->cpu_ms_per_frame = (cpu_ms () - cpu0) / MAX (t->f.frames, 1);
+  hp_frame_times_stop (&t->f);
   g_free (xy);
   g_free (shape);
   g_free (pair);
@@ -173,25 +125,27 @@ test_pan_zoom (void)
           "paint med", "paint p95", "interval med", "interval p95", "CPU/frame");
   for (int k = 0; k < 3; k++)
     printf ("  %-8d %-6s %6u %9.2f ms %9.2f ms %11.2f ms %11.2f ms %9.2f ms\n", sizes[k],
-            pairs[k] ? "on" : "off", t[k].paint_ms->len,
-            quantile (t[k].paint_ms, 0.5), quantile (t[k].paint_ms, 0.95),
-            quantile (t[k].interval_ms, 0.5), quantile (t[k].interval_ms, 0.95),
+            pairs[k] ? "on" : "off", t[k].f.paint_ms->len,
+            hp_render_quantile (t[k].f.paint_ms, 0.5), hp_render_quantile (t[k].f.paint_ms, 0.95),
+            hp_render_quantile (t[k].f.interval_ms, 0.5),
+            hp_render_quantile (t[k].f.interval_ms, 0.95),
             t[k].cpu_ms_per_frame);
   printf ("  paint: the frame clock's paint (the GL area's render of points and pair lines, the "
           "overlays,\n  GTK's compositing); 100 000 / 1 000 points, paint median: %.2f, p95: %.2f;"
           " interval median: %.2f\n  CPU/frame: the process's CPU time over the frames drawn, all "
           "threads (llvmpipe's rasteriser\n  among them): steadier than wall time on a shared "
           "machine; ratio %.2f\n",
-          quantile (t[1].paint_ms, 0.5) / quantile (t[0].paint_ms, 0.5),
-          quantile (t[1].paint_ms, 0.95) / quantile (t[0].paint_ms, 0.95),
-          quantile (t[1].interval_ms, 0.5) / quantile (t[0].interval_ms, 0.5),
+          hp_render_quantile (t[1].f.paint_ms, 0.5) / hp_render_quantile (t[0].f.paint_ms, 0.5),
+          hp_render_quantile (t[1].f.paint_ms, 0.95) / hp_render_quantile (t[0].f.paint_ms, 0.95),
+          hp_render_quantile (t[1].f.interval_ms, 0.5)
+            / hp_render_quantile (t[0].f.interval_ms, 0.5),
           t[1].cpu_ms_per_frame / t[0].cpu_ms_per_frame);
-  g_assert_cmpuint (t[0].paint_ms->len, >, 0);
-  g_assert_cmpuint (t[1].paint_ms->len, >, 0);
+  g_assert_cmpuint (t[0].f.paint_ms->len, >, 0);
+  g_assert_cmpuint (t[1].f.paint_ms->len, >, 0);
   for (int k = 0; k < 3; k++)
     {
-      g_array_unref (t[k].paint_ms);
-      g_array_unref (t[k].interval_ms);
+      g_array_unref (t[k].f.paint_ms);
+      g_array_unref (t[k].f.interval_ms);
     }
   gtk_window_destroy (GTK_WINDOW (window));
 }
