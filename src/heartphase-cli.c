@@ -65,6 +65,21 @@ usage (FILE *out)
            "                    cores, progress on stderr) and writes the training dataset as one\n"
            "                    HDF5 file: 12-lead strips and beats, cine crops, frame phases,\n"
            "                    labels and phenotypes; subjects that fail are left out and listed\n"
+           "  embed --run RUN --data FILE --out CSV [--random] [--device cpu|cuda|auto]\n"
+           "                    the global ECG and CMR embeddings of every subject of a dataset\n"
+           "                    with the run's checkpoint (--random: the same encoder drawn afresh),\n"
+           "                    one row per subject and modality: subject,split,modality,e0,...;\n"
+           "                    cached in RUN/embeddings/\n"
+           "  project CSV --method pca|tsne --out CSV [--perplexity P] [--seed S]\n"
+           "                    [--iterations N] [--threads N]\n"
+           "                    2-D coordinates of every row of an embedding table (all rows in\n"
+           "                    one space: ECG and CMR together): subject,split,modality,x,y\n"
+           "  probe --run RUN --data FILE [--bootstrap N] [--seed S] [--device cpu|cuda|auto]\n"
+           "                    linear probes of each label (logistic regression: AUROC, AUPRC,\n"
+           "                    F1) and phenotype (ridge: R2, Pearson r, MAE) from the frozen ECG\n"
+           "                    embeddings, fitted on the training split and scored on the test\n"
+           "                    split with bootstrap 95 %% intervals; baselines (random encoder,\n"
+           "                    hand-crafted ECG measures) and 1 %% / 10 %% of the training labels\n"
            "  version           print the version\n");
   return out == stderr ? 2 : 0;
 }
@@ -87,11 +102,7 @@ print_json (JsonBuilder *b)
 static void
 add_double (JsonBuilder *b, const char *name, double v)
 {
-  json_builder_set_member_name (b, name);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
+  hp_json_add_number (b, name, v);
 }
 
 static int
@@ -398,10 +409,7 @@ cmd_ecg_beat (const char *path, gboolean adaptive, const char *csv_path)
 static void
 add_double_element (JsonBuilder *b, double v)
 {
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
+  hp_json_add_number (b, NULL, v);
 }
 
 static void
@@ -905,6 +913,189 @@ cmd_dataset_build (int argc, char **argv)
   return 0;
 }
 
+/* ---- What a trained run knows: embed, project, probe ---------------------------------------- */
+
+static const char *
+option_value (int argc, char **argv, int *i, const char *name)
+{
+  if (strcmp (argv[*i], name) == 0 && *i + 1 < argc)
+    return argv[++*i];
+  return NULL;
+}
+
+static int
+cmd_embed (int argc, char **argv)
+{
+  const char *run = NULL, *data = NULL, *out = NULL, *device = NULL, *v;
+  gboolean random_init = FALSE;
+  for (int i = 2; i < argc; i++)
+    if ((v = option_value (argc, argv, &i, "--run")) != NULL)
+      run = v;
+    else if ((v = option_value (argc, argv, &i, "--data")) != NULL)
+      data = v;
+    else if ((v = option_value (argc, argv, &i, "--out")) != NULL)
+      out = v;
+    else if ((v = option_value (argc, argv, &i, "--device")) != NULL)
+      device = v;
+    else if (strcmp (argv[i], "--random") == 0)
+      random_init = TRUE;
+    else
+      {
+        fprintf (stderr, "heartphase-cli: embed: bad argument %s\n", argv[i]);
+        return usage (stderr);
+      }
+  if (run == NULL || data == NULL || out == NULL)
+    return usage (stderr);
+  g_autoptr (GError) error = NULL;
+  HpProgress progress;
+  hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (HpEmbeddings) emb = hp_embeddings_compute (run, data, device, random_init, &progress,
+                                                         &error);
+  if (emb == NULL || !hp_embeddings_write_csv (emb, out, &error))
+    return fail (error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_nullable_string (b, "out", out);
+  add_int (b, "subjects", emb->n);
+  add_int (b, "dim", emb->e);
+  add_int (b, "step", emb->step);
+  add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
+static int
+cmd_project (int argc, char **argv)
+{
+  const char *in = NULL, *out = NULL, *method = NULL, *v;
+  HpTsneOptions o;
+  hp_tsne_options_init (&o);
+  for (int i = 2; i < argc; i++)
+    {
+      int iv;
+      if ((v = option_value (argc, argv, &i, "--out")) != NULL)
+        out = v;
+      else if ((v = option_value (argc, argv, &i, "--method")) != NULL)
+        method = v;
+      else if ((v = option_value (argc, argv, &i, "--perplexity")) != NULL)
+        {
+          char *end;
+          o.perplexity = g_ascii_strtod (v, &end);
+          if (*end != '\0' || !(o.perplexity > 0))
+            {
+              fprintf (stderr, "heartphase-cli: project: bad perplexity %s\n", v);
+              return 2;
+            }
+        }
+      else if ((v = option_value (argc, argv, &i, "--seed")) != NULL)
+        o.seed = g_ascii_strtoull (v, NULL, 10);
+      else if ((v = option_value (argc, argv, &i, "--iterations")) != NULL
+               && parse_int (v, 1, 1000000, &iv))
+        o.n_iter = iv;
+      else if ((v = option_value (argc, argv, &i, "--threads")) != NULL
+               && parse_int (v, 1, 1024, &iv))
+        o.n_threads = iv;
+      else if (in == NULL && argv[i][0] != '-')
+        in = argv[i];
+      else
+        {
+          fprintf (stderr, "heartphase-cli: project: bad argument %s\n", argv[i]);
+          return usage (stderr);
+        }
+    }
+  if (in == NULL || out == NULL || method == NULL
+      || (strcmp (method, "pca") != 0 && strcmp (method, "tsne") != 0))
+    return usage (stderr);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpTable) t = hp_table_read_csv (in, &error);
+  if (t == NULL)
+    return fail (error);
+  g_autofree float *xy = g_new (float, (gsize) t->n * 2);
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_nullable_string (b, "out", out);
+  add_nullable_string (b, "method", method);
+  add_int (b, "points", t->n);
+  if (strcmp (method, "pca") == 0)
+    {
+      g_autoptr (HpPca) p = hp_pca_fit (t->x, t->n, t->e, 2, &error);
+      if (p == NULL)
+        return fail (error);
+      hp_pca_transform (p, t->x, t->n, xy);
+      add_double (b, "explained_1", p->variance[0] / p->total_variance);
+      add_double (b, "explained_2", p->variance[1] / p->total_variance);
+    }
+  else
+    {
+      HpProgress progress;
+      hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
+      double kl;
+      if (!hp_tsne (t->x, t->n, t->e, &o, xy, &kl, &progress, &error))
+        return fail (error);
+      add_double (b, "kl_divergence", kl);
+      add_double (b, "perplexity", o.perplexity);
+    }
+  static const char *const names[] = { "x", "y" };
+  if (!hp_table_write_csv (t, xy, 2, names, out, &error))
+    return fail (error);
+  add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
+  json_builder_end_object (b);
+  print_json (b);
+  return 0;
+}
+
+static int
+cmd_probe (int argc, char **argv)
+{
+  const char *run = NULL, *data = NULL, *device = NULL, *v;
+  int n_boot = 1000;
+  guint64 seed = 1;
+  for (int i = 2; i < argc; i++)
+    if ((v = option_value (argc, argv, &i, "--run")) != NULL)
+      run = v;
+    else if ((v = option_value (argc, argv, &i, "--data")) != NULL)
+      data = v;
+    else if ((v = option_value (argc, argv, &i, "--device")) != NULL)
+      device = v;
+    else if ((v = option_value (argc, argv, &i, "--seed")) != NULL)
+      seed = g_ascii_strtoull (v, NULL, 10);
+    else if ((v = option_value (argc, argv, &i, "--bootstrap")) != NULL
+             && parse_int (v, 0, 100000, &n_boot))
+      ;
+    else
+      {
+        fprintf (stderr, "heartphase-cli: probe: bad argument %s\n", argv[i]);
+        return usage (stderr);
+      }
+  if (run == NULL || data == NULL)
+    return usage (stderr);
+  g_autoptr (GError) error = NULL;
+  HpProgress progress;
+  hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
+  g_autoptr (HpEmbeddings) trained = hp_embeddings_compute (run, data, device, FALSE, &progress,
+                                                             &error);
+  if (trained == NULL)
+    return fail (error);
+  g_autoptr (HpEmbeddings) random = hp_embeddings_compute (run, data, device, TRUE, &progress,
+                                                            &error);
+  if (random == NULL)
+    return fail (error);
+  g_autofree float *measures = g_new (float, (gsize) trained->n * HP_ECG_MEASURES_N);
+  if (!hp_ecg_measures_compute (data, measures, &progress, &error))
+    return fail (error);
+  static const double fractions[] = { 0.1, 0.01 };
+  g_autoptr (HpProbeReport) rep = hp_probe_report_compute (trained, random, measures, fractions,
+                                                            2, n_boot, seed, &progress, &error);
+  if (rep == NULL)
+    return fail (error);
+  g_autofree char *json = hp_probe_report_to_json (rep);
+  fputs (json, stdout);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -961,6 +1152,12 @@ main (int argc, char **argv)
     return cmd_measure (argv[2]);
   if (strcmp (argv[1], "dataset") == 0 && argc >= 3 && strcmp (argv[2], "build") == 0)
     return cmd_dataset_build (argc, argv);
+  if (strcmp (argv[1], "embed") == 0)
+    return cmd_embed (argc, argv);
+  if (strcmp (argv[1], "project") == 0)
+    return cmd_project (argc, argv);
+  if (strcmp (argv[1], "probe") == 0)
+    return cmd_probe (argc, argv);
   if (strcmp (argv[1], "sync") == 0 && argc == 3)
     return cmd_sync (argv[2]);
   if (strcmp (argv[1], "synth") == 0)

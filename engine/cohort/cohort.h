@@ -192,6 +192,14 @@ HpDatasetSplit hp_dataset_split (const char *subject);
 gboolean hp_dataset_build (const char *cohort_dir, const char *out_path, int n_threads,
                            HpProgress *progress, GError **error);
 
+/* The model's ECG inputs of one recording (any format hp_signal_load reads), made as
+ * hp_dataset_build makes a subject's: the filtered strip [12, 5000] and the rate-adaptive
+ * representative beat [12, 600] (R at sample 200) at 500 Hz, and the recording's R-R interval
+ * (ms; may be NULL), which puts the beat's samples on the cardiac cycle. HP_ERROR naming the file
+ * when it cannot be read or has no beats or no representative beat. */
+gboolean hp_dataset_ecg_input (const char *ecg_path, float *strip, float *beat, float *rr_ms,
+                               GError **error);
+
 /* What a dataset file holds, in brief. */
 typedef struct
 {

@@ -384,21 +384,11 @@ fill_table_values (const Shared *sh, guint row, const HpCmrPhases *ph, Item *it)
 
 /* The pipelines of hp_sync_subject_measure, step by step, so that the filtered ECG, its beats
  * and the cine are at hand for the dataset and nothing is read or computed twice. */
+/* The ECG's part of a subject: the strip, the representative beat and the timing the sync
+ * needs, from the recording at ecg_path. */
 static gboolean
-build_subject (const Shared *sh, guint row, Item *it, GError **error)
+ecg_input (const char *ecg_path, float *strip, float *beat, HpSyncEcgTiming *et, GError **error)
 {
-  const char *name = hp_cohort_table_get (sh->table, row, 0);
-  g_autofree char *dir = hp_cohort_table_subject_dir (sh->table, row);
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: no such folder"), dir);
-      return FALSE;
-    }
-
-  /* the ECG */
-  g_autofree char *ecg_path = hp_sync_find_ecg (dir, error);
-  if (ecg_path == NULL)
-    return FALSE;
   g_autoptr (HpSignal) filtered = hp_signal_load (ecg_path, NULL, error);
   if (filtered == NULL || !hp_ecg_filter_signal (filtered, NULL, NULL, error))
     return FALSE;
@@ -414,9 +404,8 @@ build_subject (const Shared *sh, guint row, Item *it, GError **error)
   g_autoptr (GArray) fid = hp_ecg_delineate (filtered,
                                              (const gint64 *) (void *) beats->r_peaks->data,
                                              beats->r_peaks->len, -1, error);
-  HpSyncEcgTiming et;
-  if (fid == NULL || !hp_sync_ecg_timing (filtered, beats, fid, ecg_path, &et, error)
-      || !make_strip (filtered, ecg_path, it->strip, error))
+  if (fid == NULL || !hp_sync_ecg_timing (filtered, beats, fid, ecg_path, et, error)
+      || !make_strip (filtered, ecg_path, strip, error))
     return FALSE;
   HpBeatOptions bo;
   hp_beat_options_init (&bo);
@@ -431,7 +420,37 @@ build_subject (const Shared *sh, guint row, Item *it, GError **error)
                    ecg_path, rb->reason != NULL ? rb->reason : "");
       return FALSE;
     }
-  if (!make_beat (rb, ecg_path, it->beat, error))
+  return make_beat (rb, ecg_path, beat, error);
+}
+
+gboolean
+hp_dataset_ecg_input (const char *ecg_path, float *strip, float *beat, float *rr_ms,
+                      GError **error)
+{
+  g_return_val_if_fail (ecg_path != NULL && strip != NULL && beat != NULL, FALSE);
+  HpSyncEcgTiming et;
+  if (!ecg_input (ecg_path, strip, beat, &et, error))
+    return FALSE;
+  if (rr_ms != NULL)
+    *rr_ms = (float) et.rr_ms;
+  return TRUE;
+}
+
+static gboolean
+build_subject (const Shared *sh, guint row, Item *it, GError **error)
+{
+  const char *name = hp_cohort_table_get (sh->table, row, 0);
+  g_autofree char *dir = hp_cohort_table_subject_dir (sh->table, row);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: no such folder"), dir);
+      return FALSE;
+    }
+
+  /* the ECG */
+  g_autofree char *ecg_path = hp_sync_find_ecg (dir, error);
+  HpSyncEcgTiming et;
+  if (ecg_path == NULL || !ecg_input (ecg_path, it->strip, it->beat, &et, error))
     return FALSE;
   if (g_cancellable_is_cancelled (sh->cancellable))
     {

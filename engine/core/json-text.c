@@ -1,7 +1,21 @@
 /* JSON text from a json-glib builder (see json-text.h). */
 #include "config.h"
 
+#include <math.h>
+
 #include "json-text.h"
+
+void
+hp_json_add_number (JsonBuilder *b, const char *name, double v)
+{
+  g_return_if_fail (JSON_IS_BUILDER (b));
+  if (name != NULL)
+    json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
 
 char *
 hp_json_text (JsonBuilder *b, gboolean pretty)

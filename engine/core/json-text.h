@@ -10,5 +10,8 @@ G_BEGIN_DECLS
  * 1e-08 as "1e-08.0", which no JSON reader takes: the stray ".0" after an exponent is taken out
  * here, once for every writer. */
 char *hp_json_text (JsonBuilder *b, gboolean pretty);
+/* A number as the next array element, or as member name of the object being built (name not
+ * NULL); null where it is not finite (JSON has no NaN). */
+void hp_json_add_number (JsonBuilder *b, const char *name, double v);
 
 G_END_DECLS

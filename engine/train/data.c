@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "train.h"
+#include "train-private.h"
 
 #define FILE_LEADS HP_DATASET_N_LEADS
 #define FILE_STRIP HP_DATASET_ECG_SAMPLES
@@ -29,6 +30,8 @@ struct _HpTrainData
   float *rr;             /* [n] */
   float *pheno;          /* [n, HP_DATASET_N_PHENOTYPES] */
   char **pheno_names;
+  guint8 *labels;        /* [n, HP_DATASET_N_LABELS] */
+  char **label_names;
   GArray *rows[3];       /* of int, per split */
   GMutex lock;           /* libhdf5 is not thread-safe */
 };
@@ -48,6 +51,8 @@ hp_train_data_free (HpTrainData *d)
     H5Fclose (d->file);
   g_strfreev (d->subjects);
   g_strfreev (d->pheno_names);
+  g_strfreev (d->label_names);
+  g_free (d->labels);
   g_free (d->split);
   g_free (d->phase);
   g_free (d->rr);
@@ -208,14 +213,16 @@ hp_train_data_open (const char *path, const HpModelConfig *config, GError **erro
       bad_file (d, _("its “format” is not heartphase-dataset"), error);
       return NULL;
     }
-  gpointer split = NULL, phase = NULL, rr = NULL, pheno = NULL;
+  gpointer split = NULL, phase = NULL, rr = NULL, pheno = NULL, labels = NULL;
   if (!read_subjects (d, error)
       || !read_all (d, "split", H5T_NATIVE_UINT8, 1, 1, &split, error)
       || !read_all (d, "sync/frame_phase", H5T_NATIVE_FLOAT, FILE_FRAMES, 4, &phase, error)
       || !read_all (d, "sync/rr_ms", H5T_NATIVE_FLOAT, 1, 4, &rr, error)
       || !read_all (d, "phenotypes", H5T_NATIVE_FLOAT, HP_DATASET_N_PHENOTYPES, 4, &pheno,
-                    error))
+                    error)
+      || !read_all (d, "labels", H5T_NATIVE_UINT8, HP_DATASET_N_LABELS, 1, &labels, error))
     {
+      g_free (labels);
       g_free (split);
       g_free (phase);
       g_free (rr);
@@ -226,10 +233,21 @@ hp_train_data_open (const char *path, const HpModelConfig *config, GError **erro
   d->phase = phase;
   d->rr = rr;
   d->pheno = pheno;
+  d->labels = labels;
   hid_t pds = H5Dopen2 (d->file, "phenotypes", H5P_DEFAULT);
   g_autofree char *names = string_attr (pds, "names");
   H5Dclose (pds);
   d->pheno_names = g_strsplit (names != NULL ? names : "", ",", -1);
+  hid_t lds = H5Dopen2 (d->file, "labels", H5P_DEFAULT);
+  g_autofree char *lnames = string_attr (lds, "names");
+  H5Dclose (lds);
+  d->label_names = g_strsplit (lnames != NULL ? lnames : "", ",", -1);
+  if (g_strv_length (d->pheno_names) != HP_DATASET_N_PHENOTYPES
+      || g_strv_length (d->label_names) != HP_DATASET_N_LABELS)
+    {
+      bad_file (d, _("its phenotype or label names are not the expected ones"), error);
+      return NULL;
+    }
   d->strip = H5Dopen2 (d->file, "ecg/strip", H5P_DEFAULT);
   d->beat = H5Dopen2 (d->file, "ecg/beat", H5P_DEFAULT);
   d->cine = H5Dopen2 (d->file, "cmr/cine", H5P_DEFAULT);
@@ -287,6 +305,28 @@ hp_train_data_phenotype_index (HpTrainData *d, const char *name)
   return -1;
 }
 
+int
+hp_train_data_label (HpTrainData *d, int row, int k)
+{
+  g_return_val_if_fail (d != NULL && row >= 0 && row < d->n, 0);
+  g_return_val_if_fail (k >= 0 && k < HP_DATASET_N_LABELS, 0);
+  return d->labels[(gsize) row * HP_DATASET_N_LABELS + k] != 0;
+}
+
+const char *
+hp_train_data_label_name (HpTrainData *d, int k)
+{
+  g_return_val_if_fail (d != NULL && k >= 0 && k < HP_DATASET_N_LABELS, NULL);
+  return d->label_names[k];
+}
+
+const char *
+hp_train_data_phenotype_name (HpTrainData *d, int k)
+{
+  g_return_val_if_fail (d != NULL && k >= 0 && k < HP_DATASET_N_PHENOTYPES, NULL);
+  return d->pheno_names[k];
+}
+
 /* One subject's row of a dataset of shape [n, dims...]. */
 static gboolean
 read_row (HpTrainData *d, hid_t ds, int row, int rank, const hsize_t *dims, float *out,
@@ -308,6 +348,19 @@ read_row (HpTrainData *d, hid_t ds, int row, int rank, const hsize_t *dims, floa
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+hp_train_data_read_beat (HpTrainData *d, int row, float *beat, float *rr_ms, GError **error)
+{
+  g_return_val_if_fail (d != NULL && row >= 0 && row < d->n && beat != NULL, FALSE);
+  static const hsize_t dbeat[] = { FILE_LEADS, FILE_BEAT };
+  g_mutex_lock (&d->lock);
+  gboolean ok = read_row (d, d->beat, row, 2, dbeat, beat, error);
+  g_mutex_unlock (&d->lock);
+  if (rr_ms != NULL)
+    *rr_ms = d->rr[row];
+  return ok;
 }
 
 /* A batch's augmentations follow from its seed alone. */
@@ -440,4 +493,21 @@ hp_train_data_read (HpTrainData *d, const int *rows, int n, const HpTrainConfig 
       rr_ms[i] = d->rr[row];
     }
   return TRUE;
+}
+
+/* For the demo (train-private.h): a row as the file holds it, whatever the model's sizes. */
+gboolean
+hp_train_data_read_file_row (HpTrainData *d, int row, float *strip, float *cine,
+                             float *frame_phase, GError **error)
+{
+  g_return_val_if_fail (d != NULL && row >= 0 && row < d->n, FALSE);
+  static const hsize_t dstrip[] = { FILE_LEADS, FILE_STRIP };
+  static const hsize_t dcine[] = { FILE_SLICES, FILE_FRAMES, FILE_SIZE, FILE_SIZE };
+  g_mutex_lock (&d->lock);
+  gboolean ok = (strip == NULL || read_row (d, d->strip, row, 2, dstrip, strip, error))
+                && (cine == NULL || read_row (d, d->cine, row, 4, dcine, cine, error));
+  g_mutex_unlock (&d->lock);
+  if (ok && frame_phase != NULL)
+    memcpy (frame_phase, d->phase + (gsize) row * FILE_FRAMES, sizeof (float) * FILE_FRAMES);
+  return ok;
 }

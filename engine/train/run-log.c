@@ -38,7 +38,7 @@ struct _HpRunLog
 
   GArray *steps, *evals, *events;
   HpRunStatus status;
-  char *error, *device, *host;
+  char *error, *device, *host, *data_path;
   gint64 pid;             /* 0 unknown */
   guint n_garbage;
   gint64 last_step;
@@ -96,6 +96,7 @@ hp_run_log_free (HpRunLog *log)
   g_array_unref (log->events);
   g_free (log->error);
   g_free (log->device);
+  g_free (log->data_path);
   g_free (log->host);
   g_free (log);
 }
@@ -114,6 +115,7 @@ reset (HpRunLog *log)
   log->status = HP_RUN_STATUS_EMPTY;
   g_clear_pointer (&log->error, g_free);
   g_clear_pointer (&log->device, g_free);
+  g_clear_pointer (&log->data_path, g_free);
   g_clear_pointer (&log->host, g_free);
   log->pid = 0;
   log->n_garbage = 0;
@@ -405,6 +407,13 @@ parse_line (HpRunLog *log, char *text, gsize len)
         drop_after (log, step);
       g_free (log->device);
       log->device = g_strdup (device);
+      /* older runs' events have no "data" */
+      const char *data;
+      if (get_str (o, "data", &data) && data != NULL)
+        {
+          g_free (log->data_path);
+          log->data_path = g_strdup (data);
+        }
       g_free (log->host);
       log->host = g_strdup (host);
       log->pid = pid;
@@ -610,6 +619,13 @@ hp_run_log_device (const HpRunLog *log)
 {
   g_return_val_if_fail (log != NULL, NULL);
   return log->device;
+}
+
+const char *
+hp_run_log_data_path (const HpRunLog *log)
+{
+  g_return_val_if_fail (log != NULL, NULL);
+  return log->data_path;
 }
 
 int

@@ -67,6 +67,10 @@ const char *hp_train_data_subject (HpTrainData *d, int row);
 /* Phenotype k (HP_DATASET_N_PHENOTYPES, the file's "names") of a row; NaN where unknown. */
 double hp_train_data_phenotype (HpTrainData *d, int row, int k);
 int hp_train_data_phenotype_index (HpTrainData *d, const char *name);
+/* Label k (HP_DATASET_N_LABELS: lvh, dcm, mi, af, the file's "names") of a row: 0 or 1. */
+int hp_train_data_label (HpTrainData *d, int row, int k);
+const char *hp_train_data_label_name (HpTrainData *d, int k);
+const char *hp_train_data_phenotype_name (HpTrainData *d, int k);
 /* Reads rows[0..n-1] into a batch for the model (float arrays the caller owns, the model's
  * sizes): strip [n, leads, strip_samples], beat [n, leads, beat_samples], cine [n, slices,
  * frames, size, size], frame_phase [n, frames], rr_ms [n]. With augment, the crop and the
@@ -75,6 +79,11 @@ int hp_train_data_phenotype_index (HpTrainData *d, const char *name);
 gboolean hp_train_data_read (HpTrainData *d, const int *rows, int n, const HpTrainConfig *config,
                              gboolean augment, guint64 seed, float *strip, float *beat,
                              float *cine, float *frame_phase, float *rr_ms, GError **error);
+
+/* One row's representative beat [12, 600] (the file's, whatever the model's sizes) and its R-R
+ * interval (may be NULL). */
+gboolean hp_train_data_read_beat (HpTrainData *d, int row, float *beat, float *rr_ms,
+                                  GError **error);
 
 /* ---- The run ------------------------------------------------------------------------------------- */
 
@@ -164,6 +173,8 @@ gint64 hp_run_log_last_step (const HpRunLog *log);
 gint64 hp_run_log_max_steps (const HpRunLog *log);
 /* The device of the last start or resume ("cpu", "cuda"), or NULL. */
 const char *hp_run_log_device (const HpRunLog *log);
+/* The dataset file of the last start or resume (absolute), or NULL (a run of an older version). */
+const char *hp_run_log_data_path (const HpRunLog *log);
 /* Whether the process that wrote the last start or resume is alive: 1 yes, 0 no (this host, no
  * such process), -1 cannot tell (another host, no start yet, or a log without "pid"). A pid
  * reused by another process since reads as alive. */
@@ -174,5 +185,110 @@ double hp_run_log_elapsed_s (const HpRunLog *log);
  * the current start or resume and up to max_steps: 0 when done, NaN when it cannot be told (not
  * running, no max_steps, no step yet). */
 double hp_run_log_eta_s (const HpRunLog *log);
+
+/* ---- What a trained run knows (embed.c, results.c) ------------------------------------------------ */
+
+/* The global ECG and CMR embeddings of every subject of a dataset, with what the dataset says of
+ * each subject (split, labels, phenotypes) and the hand-crafted ECG measures of its
+ * representative beat (the baseline the probes are compared against). */
+typedef struct
+{
+  int n, e;
+  gint64 step;          /* the checkpoint's step; -1 for the randomly initialised encoder */
+  char **subjects;      /* n, NULL-terminated */
+  guint8 *split;        /* n, HpDatasetSplit */
+  float *z_ecg, *z_cmr; /* n x e, L2-normalised */
+  guint8 *labels;       /* n x HP_DATASET_N_LABELS */
+  float *phenotypes;    /* n x HP_DATASET_N_PHENOTYPES, NaN where unknown */
+  char **label_names, **phenotype_names;  /* NULL-terminated */
+} HpEmbeddings;
+
+void hp_embeddings_free (HpEmbeddings *emb);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpEmbeddings, hp_embeddings_free)
+
+/* The run folder's checkpoint, or with random_init the same model drawn afresh from the run's
+ * seed, applied to every subject of data_path in batches on device ("cpu", "cuda", "auto"), with
+ * progress. The result is cached in RUN/embeddings/ (one safetensors file per checkpoint,
+ * dataset and kind, keyed by their paths, sizes and times) and read from there while neither
+ * changed. HP_ERROR naming the file when the run has no checkpoint, the dataset does not fit its
+ * model, or a cancel. */
+HpEmbeddings *hp_embeddings_compute (const char *run_dir, const char *data_path,
+                                     const char *device, gboolean random_init,
+                                     HpProgress *progress, GError **error);
+/* One row per subject and modality: subject,split,modality,e0,...  (split: train, validation,
+ * test; modality: ecg, cmr); written to a temporary file and renamed. */
+gboolean hp_embeddings_write_csv (const HpEmbeddings *emb, const char *path, GError **error);
+
+/* The hand-crafted ECG measures of each subject's representative beat (the probes' baseline):
+ * heart rate, QRS duration, QT, QTc (Bazett), frontal QRS axis, Sokolow-Lyon and Cornell
+ * voltages, R in aVL, R in V5; NaN where the delineation found no boundary. */
+#define HP_ECG_MEASURES_N 9
+const char *hp_ecg_measure_name (int k);
+/* out[n x HP_ECG_MEASURES_N] for every row of the dataset, with progress. */
+gboolean hp_ecg_measures_compute (const char *data_path, float *out, HpProgress *progress,
+                                  GError **error);
+
+/* ---- Linear probes of a trained run (results.c) ---------------------------------------------------- */
+
+typedef enum
+{
+  HP_PROBE_MODEL = 0,    /* the trained ECG embeddings */
+  HP_PROBE_RANDOM,       /* the same encoder randomly initialised */
+  HP_PROBE_MEASURES,     /* the hand-crafted ECG measures */
+  HP_PROBE_N_SOURCES
+} HpProbeSource;
+
+const char *hp_probe_source_name (HpProbeSource source);  /* "model", "random_encoder", ... */
+
+/* One probe: a target (a label or a phenotype), from one source, trained on a fraction of the
+ * training split's labelled rows and scored on the test split. Features are standardised with the
+ * training rows' means and SDs (a missing measure takes the mean); classification by
+ * hp_logistic_fit_cv (class-balanced), regression by hp_ridge_fit_cv, each with 5 folds (fewer
+ * when a class has fewer rows, a fixed C = 1 with under two per class). Metrics NaN where they
+ * cannot be had (a test split with one class, a fit that failed: see note). */
+typedef struct
+{
+  char *target;
+  gboolean classification;
+  HpProbeSource source;
+  double fraction;            /* of the training labels used */
+  int n_train, n_test;
+  double auroc, auprc, f1;    /* classification (F1 at probability 0.5) */
+  double auroc_ci[2], auprc_ci[2], f1_ci[2];
+  double r2, pearson_r, mae;  /* regression */
+  double r2_ci[2], pearson_r_ci[2], mae_ci[2];
+  int *test_rows;             /* n_test rows of the embeddings */
+  double *truth, *pred;       /* n_test: 0/1 and the probability, or the value and its estimate */
+  char *note;                 /* why a probe has no figures, or NULL */
+} HpProbeResult;
+
+typedef struct
+{
+  GPtrArray *results;         /* of HpProbeResult */
+  int n_train, n_test;
+  int n_boot;
+} HpProbeReport;
+
+void hp_probe_report_free (HpProbeReport *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpProbeReport, hp_probe_report_free)
+/* Every label and phenotype of trained, from the trained embeddings and, where given, the random
+ * encoder's (random, same subjects) and the ECG measures (measures, n x HP_ECG_MEASURES_N), each
+ * with all training labels and with each of fractions[n_fractions] (1.0 need not be listed);
+ * n_boot bootstrap resamples of the test rows for the 95 % intervals, from seed. */
+HpProbeReport *hp_probe_report_compute (const HpEmbeddings *trained, const HpEmbeddings *random,
+                                        const float *measures, const double *fractions,
+                                        int n_fractions, int n_boot, guint64 seed,
+                                        HpProgress *progress, GError **error);
+const HpProbeResult *hp_probe_report_find (const HpProbeReport *r, const char *target,
+                                           HpProbeSource source, double fraction);
+/* {"n": {"train":…, "test":…, "bootstrap":…},
+ *  "classification": {label: {"auroc", "auprc", "f1", "ci95" (AUROC's), "ci95_auprc",
+ *                             "ci95_f1", "n_test", "positives"}},
+ *  "regression": {phenotype: {"r2", "pearson_r", "mae", "ci95" (R²'s), "ci95_pearson_r",
+ *                             "ci95_mae", "n_test"}},
+ *  "baselines": {"random_encoder": {"classification": …, "regression": …}, "ecg_measures": …},
+ *  "label_fractions": {"0.1": {"classification": …, "regression": …}, "0.01": …}}
+ * (the model's figures at the top; NaN written as null). */
+char *hp_probe_report_to_json (const HpProbeReport *r);
 
 G_END_DECLS

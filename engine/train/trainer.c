@@ -26,6 +26,7 @@ typedef struct
   HpTrainData *data;
   HpModel *model;
   char *dir;
+  char *data_path;         /* absolute, for the start event: where a follower finds the dataset */
   FILE *progress;
   gboolean quiet;
   float *m, *v;            /* AdamW's moments, one per parameter value */
@@ -61,6 +62,7 @@ run_clear (Run *r)
   if (r->progress != NULL)
     fclose (r->progress);
   g_free (r->dir);
+  g_free (r->data_path);
   g_free (r->cpu_reason);
   g_free (r->m);
   g_free (r->v);
@@ -105,11 +107,7 @@ event (const char *name)
 static void
 add_num (JsonBuilder *b, const char *k, double v)
 {
-  json_builder_set_member_name (b, k);
-  if (isfinite (v))
-    json_builder_add_double_value (b, v);
-  else
-    json_builder_add_null_value (b);
+  hp_json_add_number (b, k, v);
 }
 
 static void
@@ -526,6 +524,7 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
   add_int (b, "train_subjects", nt);
   add_int (b, "batch", r->batch);
   add_str (b, "device", r->cuda ? "cuda" : "cpu");
+  add_str (b, "data", r->data_path);
   if (r->cpu_reason != NULL)
     add_str (b, "cuda_unavailable", r->cpu_reason);
   json_builder_end_object (b);
@@ -647,7 +646,8 @@ hp_train_run (const HpTrainConfig *config, const char *data_path, const char *ru
                    g_strerror (e));
       return FALSE;
     }
-  Run r = { .c = config, .dir = g_strdup (run_dir), .quiet = quiet };
+  Run r = { .c = config, .dir = g_strdup (run_dir), .quiet = quiet,
+            .data_path = g_canonicalize_filename (data_path, NULL) };
   g_autofree char *log = g_build_filename (run_dir, "progress.jsonl", NULL);
   r.progress = fopen (log, "a");
   if (r.progress == NULL)

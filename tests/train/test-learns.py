@@ -8,7 +8,9 @@ tests/reference/oracle_retrieval.py, printed beside the model's figure) and top-
 (10x in that run); a beat's phase tokens must find their cine's frame token at the same phase at
 >= 3x chance and more often than the random encoder's; and the ridge probes of LV mass and LV
 end-diastolic volume from the trained ECG embeddings must beat the same probes on the randomly
-initialised encoder (a run of 0 steps from the same seed).
+initialised encoder (a run of 0 steps from the same seed). `heartphase-cli probe` then probes
+every label and phenotype on the test split (printed beside both baselines), where the trained
+embeddings must beat the random encoder's on LV mass and EDV again.
 
 Usage: test-learns.py HEARTPHASE_CLI HEARTPHASE_TRAIN [WORK_DIR]
 WORK_DIR (default: a temporary folder) keeps the cohort and the dataset between runs; a dataset
@@ -99,6 +101,33 @@ def main(work):
         if not trained.get(key, float("-inf")) > random.get(key, float("inf")):
             failures.append(f"{key}: trained {trained.get(key)} does not beat the random "
                             f"encoder's {random.get(key)}")
+
+    # the results a person sees: linear probes of every label and phenotype on the test split
+    # (heartphase-cli probe), against both baselines
+    t0 = time.time()
+    p = subprocess.run([CLI, "probe", "--run", os.path.join(work, "trained"), "--data", data,
+                        "--bootstrap", "200"], capture_output=True, text=True, timeout=1800)
+    if p.returncode != 0:
+        failures.append("probe failed: " + p.stderr[-300:])
+        return
+    rep = json.loads(p.stdout)
+    base = rep["baselines"]
+    print(f"probes ({time.time() - t0:.0f} s, {rep['n']['train']} training and {rep['n']['test']} "
+          f"test subjects): trained / random encoder / ECG measures")
+    for name, r in rep["classification"].items():
+        print(f"  {name:9s} AUROC {r['auroc']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}] / "
+              f"{base['random_encoder']['classification'][name]['auroc']:.3f} / "
+              f"{base['ecg_measures']['classification'][name]['auroc']:.3f}  "
+              f"({r['positives']} positives)")
+    for name, r in rep["regression"].items():
+        print(f"  {name:9s} R2 {r['r2']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}] / "
+              f"{base['random_encoder']['regression'][name]['r2']:.3f} / "
+              f"{base['ecg_measures']['regression'][name]['r2']:.3f}  r {r['pearson_r']:.3f}")
+    for name in ("lvm_g", "lvedv_ml"):
+        ours, rnd = rep["regression"][name]["r2"], base["random_encoder"]["regression"][name]["r2"]
+        if not (ours is not None and rnd is not None and ours > rnd):
+            failures.append(f"probe {name}: trained R2 {ours} does not beat the random encoder's "
+                            f"{rnd}")
 
 
 if len(sys.argv) > 3:
