@@ -30,6 +30,8 @@ struct _HpWindow
   AdwWindowTitle *window_title;
   AdwViewStack *view_stack;
   HpTrainPage *train_page;
+  HpResultsPage *results_page;
+  HpDemoPage *demo_page;
   GtkRevealer *cohort_revealer;
   HpCohortSidebar *cohort_sidebar;
   GtkRevealer *cycle_revealer;
@@ -369,13 +371,47 @@ on_train_problem (HpWindow *self, const char *message)
   show_error (self, message);
 }
 
-/* Alt+1, Alt+2: the Subjects and Training views */
+/* Alt+1 .. Alt+4: the Subjects, Training, Results and Demo views */
 static void
 action_show_view (GtkWidget *widget, const char *name, GVariant *param)
 {
   (void) name;
   HpWindow *self = HP_WINDOW (widget);
   adw_view_stack_set_visible_child_name (self->view_stack, g_variant_get_string (param, NULL));
+}
+
+/* The Results view opens on the run the Training view follows, until one is chosen there. */
+static void
+on_visible_view (HpWindow *self)
+{
+  const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
+  const char *run = hp_train_page_get_run_dir (self->train_page);
+  if (g_strcmp0 (name, "demo") == 0 && hp_demo_page_get_run (self->demo_page) == NULL
+      && run != NULL && g_file_test (run, G_FILE_TEST_IS_DIR))
+    hp_demo_page_set_run (self->demo_page, run);
+  if (g_strcmp0 (name, "results") == 0 && hp_results_page_get_run (self->results_page) == NULL
+      && run != NULL && g_file_test (run, G_FILE_TEST_IS_DIR))
+    {
+      hp_results_page_set_run (self->results_page, run);
+      if (hp_results_page_get_dataset (self->results_page) == NULL
+          && hp_train_page_get_dataset (self->train_page) != NULL)
+        hp_results_page_set_dataset (self->results_page,
+                                     hp_train_page_get_dataset (self->train_page));
+    }
+}
+
+HpResultsPage *
+hp_window_get_results_page (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->results_page;
+}
+
+HpDemoPage *
+hp_window_get_demo_page (HpWindow *self)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), NULL);
+  return self->demo_page;
 }
 
 HpTrainPage *
@@ -1254,6 +1290,49 @@ open_cohort (HpWindow *self, const char *path)
   hp_cohort_sidebar_select (self->cohort_sidebar, 0);
 }
 
+gboolean
+hp_window_show_subject (HpWindow *self, const char *cohort_dir, const char *subject)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self) && subject != NULL, FALSE);
+  const HpCohortTable *table = hp_cohort_sidebar_get_table (self->cohort_sidebar);
+  g_autofree char *want = cohort_dir != NULL ? g_canonicalize_filename (cohort_dir, NULL) : NULL;
+  g_autofree char *have = table != NULL ? g_canonicalize_filename (table->dir, NULL) : NULL;
+  if (want != NULL && g_strcmp0 (want, have) != 0)
+    {
+      open_cohort (self, want);
+      table = hp_cohort_sidebar_get_table (self->cohort_sidebar);
+      g_free (have);
+      have = table != NULL ? g_canonicalize_filename (table->dir, NULL) : NULL;
+      if (g_strcmp0 (want, have) != 0)
+        return FALSE;   /* open_cohort said why */
+    }
+  for (guint row = 0; table != NULL && row < table->rows->len; row++)
+    if (g_strcmp0 (hp_cohort_table_get (table, row, 0), subject) == 0)
+      {
+        adw_view_stack_set_visible_child_name (self->view_stack, "subjects");
+        /* a list filtered so that the subject is hidden shows all again */
+        if (!hp_cohort_sidebar_select (self->cohort_sidebar, row))
+          {
+            hp_cohort_sidebar_set_search (self->cohort_sidebar, "");
+            hp_cohort_sidebar_set_label_filter (self->cohort_sidebar, 0);
+            hp_cohort_sidebar_select (self->cohort_sidebar, row);
+          }
+        return TRUE;
+      }
+  g_autofree char *msg
+    = table == NULL ? g_strdup_printf (_("Subject %s: the cohort it belongs to is not known (the "
+                                         "dataset does not name its folder)"), subject)
+                    : g_strdup_printf (_("%s: no subject %s in this cohort"), table->dir, subject);
+  show_error (self, msg);
+  return FALSE;
+}
+
+static void
+on_results_subject (HpWindow *self, const char *cohort_dir, const char *subject)
+{
+  hp_window_show_subject (self, cohort_dir, subject);
+}
+
 static void
 on_subject_selected (HpCohortSidebar *sidebar, guint row, HpWindow *self)
 {
@@ -2001,12 +2080,16 @@ hp_window_class_init (HpWindowClass *klass)
   g_type_ensure (HP_TYPE_COHORT_SIDEBAR);
   g_type_ensure (HP_TYPE_CYCLE_VIEW);
   g_type_ensure (HP_TYPE_TRAIN_PAGE);
+  g_type_ensure (HP_TYPE_RESULTS_PAGE);
+  g_type_ensure (HP_TYPE_DEMO_PAGE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/heartphase/Heartphase/hp-window.ui");
   gtk_widget_class_bind_template_child (widget_class, HpWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, train_page);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, results_page);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, demo_page);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, cohort_revealer);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, cohort_sidebar);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, cycle_revealer);
@@ -2052,6 +2135,10 @@ hp_window_class_init (HpWindowClass *klass)
                                        "subjects");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-view", "s",
                                        "training");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.show-view", "s",
+                                       "results");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.show-view", "s",
+                                       "demo");
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, action_forward_to_view);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, action_forward_to_view);
   gtk_widget_class_install_action (widget_class, "win.gain-up", NULL, action_forward_to_view);
@@ -2106,6 +2193,14 @@ hp_window_init (HpWindow *self)
                            G_CALLBACK (on_subject_selected), self, 0);
   g_signal_connect_object (self->train_page, "problem", G_CALLBACK (on_train_problem), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->results_page, "problem", G_CALLBACK (on_train_problem), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->demo_page, "problem", G_CALLBACK (on_train_problem), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->results_page, "subject-activated",
+                           G_CALLBACK (on_results_subject), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->view_stack, "notify::visible-child",
+                           G_CALLBACK (on_visible_view), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->offset_scale, "value-changed", G_CALLBACK (on_offset_changed),
                            self, 0);
   g_signal_connect_object (hp_cine_page_get_view (self->cine_page), "notify::frame",

@@ -10,6 +10,8 @@
 #include "hp-cohort-sidebar.h"
 #include "hp-cycle-view.h"
 #include "hp-ecg-view.h"
+#include "hp-results-page.h"
+#include "hp-demo-page.h"
 #include "hp-train-page.h"
 
 G_BEGIN_DECLS
@@ -69,5 +71,12 @@ GMenuModel *hp_window_get_recent_menu (HpWindow *self);
 gboolean hp_window_get_intervals (HpWindow *self, HpIntervals *out);
 /* The Training view (Alt+2; win.show-view with "subjects" or "training" switches views). */
 HpTrainPage *hp_window_get_train_page (HpWindow *self);
+/* The Results view (Alt+3, "results"). */
+HpResultsPage *hp_window_get_results_page (HpWindow *self);
+/* The Demo view (Alt+4, "demo"). */
+HpDemoPage *hp_window_get_demo_page (HpWindow *self);
+/* Opens the cohort folder (unless it is open) and its subject on the Subjects view; FALSE with a
+ * toast when the cohort or the subject cannot be found. */
+gboolean hp_window_show_subject (HpWindow *self, const char *cohort_dir, const char *subject);
 
 G_END_DECLS

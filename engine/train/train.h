@@ -291,4 +291,73 @@ const HpProbeResult *hp_probe_report_find (const HpProbeReport *r, const char *t
  * (the model's figures at the top; NaN written as null). */
 char *hp_probe_report_to_json (const HpProbeReport *r);
 
+/* ---- The demo of a trained run (demo.c) ------------------------------------------------------- */
+
+#define HP_DEMO_N_NEIGHBOURS 3
+
+typedef struct _HpDemo HpDemo;
+
+/* A run's checkpoint loaded on the CPU, the dataset's embeddings (hp_embeddings_compute, so
+ * cached beside the run), and linear probes of the frozen ECG embeddings fitted on the training
+ * split: ridge per phenotype (hp_ridge_fit_cv) with a 95 % prediction interval of ± the 95th
+ * percentile of the absolute residuals on the validation split (with 40 or more of them), else ±
+ * 1.96 times their root mean square (the training split's residuals where the validation split
+ * has fewer than two); class-balanced logistic regression per label (hp_logistic_fit_cv). With
+ * progress and cancel. HP_ERROR naming the run when it has no checkpoint, or the file when the
+ * checkpoint or the dataset cannot be used. */
+HpDemo *hp_demo_open (const char *run_dir, const char *data_path, HpProgress *progress,
+                      GError **error);
+void hp_demo_free (HpDemo *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpDemo, hp_demo_free)
+const HpEmbeddings *hp_demo_get_embeddings (HpDemo *d);
+const HpTrainConfig *hp_demo_get_config (HpDemo *d);
+/* The dataset row of a subject, or -1. */
+int hp_demo_find_subject (HpDemo *d, const char *subject);
+/* Why phenotype k's or label k's probe could not be fitted (its predictions are NaN), or NULL. */
+const char *hp_demo_phenotype_note (HpDemo *d, int k);
+const char *hp_demo_label_note (HpDemo *d, int k);
+
+typedef struct
+{
+  char *source;               /* the ECG file, or the subject's name */
+  char *subject;              /* the dataset subject (hp_demo_predict_row), else NULL */
+  int row;                    /* its row, else -1 */
+  int e;
+  float *z;                   /* e: the global ECG embedding (L2-normalised) */
+  double phenotype[HP_DATASET_N_PHENOTYPES];   /* NaN where no probe (see the notes) */
+  double lo[HP_DATASET_N_PHENOTYPES], hi[HP_DATASET_N_PHENOTYPES];   /* the 95 % interval */
+  double probability[HP_DATASET_N_LABELS];     /* NaN where no probe could be fitted */
+  /* the dataset rows whose CMR embeddings are the most cosine-similar to z, best first (ties:
+   * the lower row); fewer than HP_DEMO_N_NEIGHBOURS only in a smaller dataset */
+  int n_neighbours;
+  int neighbour[HP_DEMO_N_NEIGHBOURS];
+  double similarity[HP_DEMO_N_NEIGHBOURS];
+  /* The beat's phase tokens against each neighbour's cine: n_phase_tokens tokens, token k the
+   * beat's samples [k beat_patch, (k + 1) beat_patch) of the representative beat below. For
+   * neighbour i, frame_of_phase[i][k] is a frame of the dataset's cine (0..31): the model's
+   * frame tokens of the neighbour's cine (hp_model_embed_phases on a batch of this ECG and that
+   * cine) are compared with phase token k, the most cosine-similar one (the lower index on a tie)
+   * stands for a run of the file's frames (32 / hp_model_n_frame_tokens of them), and of those
+   * the frame whose phase (/sync/frame_phase) is nearest the token's own phase on this beat,
+   * ((k + 0.5) beat_patch - R) / fs / rr mod 1, is taken: the model picks the part of the cycle,
+   * the phases the frame within it. */
+  int n_phase_tokens, beat_patch;
+  int *frame_of_phase[HP_DEMO_N_NEIGHBOURS];
+  float beat[HP_DATASET_N_LEADS * HP_DATASET_BEAT_SAMPLES];  /* R at HP_DATASET_BEAT_R_SAMPLE */
+  float rr_ms;
+  float *strip;               /* [12, 5000] at 500 Hz: the filtered 10 s the strip is cut from */
+} HpDemoPrediction;
+
+void hp_demo_prediction_free (HpDemoPrediction *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpDemoPrediction, hp_demo_prediction_free)
+/* Any ECG file hp_dataset_ecg_input reads, made into the model's inputs as the dataset builder
+ * makes a subject's (the strip's middle crop), so that a subject's own ECG file predicts as its
+ * row does. HP_ERROR naming the file when it cannot be read or has no usable beat. Safe from a
+ * worker thread; calls on one HpDemo are serialised. */
+HpDemoPrediction *hp_demo_predict_file (HpDemo *d, const char *ecg_path, GError **error);
+HpDemoPrediction *hp_demo_predict_row (HpDemo *d, int row, GError **error);
+/* A row's cine as the dataset holds it, cine [3, 32, 64, 64] and frame_phase [32] (either may be
+ * NULL). */
+gboolean hp_demo_read_cine (HpDemo *d, int row, float *cine, float *frame_phase, GError **error);
+
 G_END_DECLS
