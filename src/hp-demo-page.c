@@ -9,9 +9,8 @@
 
 #include "hp-demo-page.h"
 #include "hp-ecg-view.h"
+#include "hp-progress-feed.h"
 
-/* How often the progress bar follows the worker. */
-#define PROGRESS_MS 100
 /* The mid-ventricular slice of the dataset's three. */
 #define MID_SLICE 1
 #define CINE_PIXELS (HP_DATASET_CROP * HP_DATASET_CROP)
@@ -60,10 +59,7 @@ struct _HpDemoPage
   /* the work under way */
   GCancellable *cancellable;
   gboolean busy;
-  guint progress_source;
-  GMutex lock;
-  double progress;            /* under lock */
-  char *progress_message;     /* under lock */
+  HpProgressFeed *feed;       /* the progress bar while busy */
 };
 
 G_DEFINE_FINAL_TYPE (HpDemoPage, hp_demo_page, GTK_TYPE_WIDGET)
@@ -111,34 +107,6 @@ display_scale (const char *name)
   return g_strcmp0 (name, "lvef") == 0 ? 100 : 1;
 }
 
-/* ---- Progress from the workers ------------------------------------------------------------- */
-
-static void
-on_worker_progress (double fraction, const char *message, gpointer user_data)
-{
-  HpDemoPage *self = user_data;
-  g_mutex_lock (&self->lock);
-  if (fraction >= 0)
-    self->progress = CLAMP (fraction, 0, 1);
-  if (message != NULL)
-    {
-      g_free (self->progress_message);
-      self->progress_message = g_strdup (message);
-    }
-  g_mutex_unlock (&self->lock);
-}
-
-static gboolean
-on_progress_tick (gpointer user_data)
-{
-  HpDemoPage *self = user_data;
-  g_mutex_lock (&self->lock);
-  gtk_progress_bar_set_fraction (self->progress_bar, self->progress);
-  gtk_progress_bar_set_text (self->progress_bar, self->progress_message);
-  g_mutex_unlock (&self->lock);
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 set_busy (HpDemoPage *self, gboolean busy, const char *message)
 {
@@ -149,16 +117,10 @@ set_busy (HpDemoPage *self, gboolean busy, const char *message)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), work[i], !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "demo.cancel", busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->subject_dropdown), !busy && self->demo != NULL);
-  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_pointer (&self->feed, hp_progress_feed_stop);
   if (busy)
     {
-      g_mutex_lock (&self->lock);
-      self->progress = 0;
-      g_free (self->progress_message);
-      self->progress_message = g_strdup (message);
-      g_mutex_unlock (&self->lock);
-      on_progress_tick (self);
-      self->progress_source = g_timeout_add (PROGRESS_MS, on_progress_tick, self);
+      self->feed = hp_progress_feed_start (self->progress_bar, message);
       g_clear_object (&self->cancellable);
       self->cancellable = g_cancellable_new ();
     }
@@ -183,14 +145,11 @@ hp_demo_page_set_run (HpDemoPage *self, const char *run_dir)
   g_return_if_fail (HP_IS_DEMO_PAGE (self) && run_dir != NULL);
   g_free (self->run_dir);
   self->run_dir = g_strdup (run_dir);
-  if (!self->data_chosen)
+  char *data = self->data_chosen ? NULL : hp_run_dataset_path (run_dir);
+  if (data != NULL)
     {
-      g_autoptr (HpRunLog) log = hp_run_log_new (run_dir);
-      if (hp_run_log_update (log, NULL) >= 0 && hp_run_log_data_path (log) != NULL)
-        {
-          g_free (self->data_path);
-          self->data_path = g_strdup (hp_run_log_data_path (log));
-        }
+      g_free (self->data_path);
+      self->data_path = data;
     }
   update_labels (self);
 }
@@ -363,6 +322,7 @@ fill_values (HpDemoPage *self)
 
 typedef struct
 {
+  HpProgressFeed *feed;
   HpDemo *demo;               /* borrowed: the page keeps it while the task holds the page */
   char *path;                 /* a file, or NULL for a row */
   int row;
@@ -377,6 +337,7 @@ static void
 predict_job_free (gpointer data)
 {
   PredictJob *job = data;
+  hp_progress_feed_unref (job->feed);
   g_free (job->path);
   hp_demo_prediction_free (job->prediction);
   if (job->signal != NULL)
@@ -413,10 +374,12 @@ slice_pixels (const float *cine)
 static void
 predict_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  (void) source;
   PredictJob *job = task_data;
   GError *error = NULL;
+  HpProgressFeedStage stage;
   HpProgress progress;
-  hp_progress_init (&progress, on_worker_progress, source, cancellable);
+  hp_progress_feed_init (job->feed, &stage, 0, 1, cancellable, &progress);
   hp_progress_report (&progress, 0.1, NULL, NULL);
   job->prediction = job->path != NULL ? hp_demo_predict_file (job->demo, job->path, &error)
                                       : hp_demo_predict_row (job->demo, job->row, &error);
@@ -536,6 +499,7 @@ start_predict (HpDemoPage *self, const char *path, int row)
   job->path = g_strdup (path);
   job->row = row;
   set_busy (self, TRUE, _("Predicting"));
+  job->feed = hp_progress_feed_ref (self->feed);
   GTask *task = g_task_new (self, self->cancellable, predict_done, NULL);
   g_task_set_source_tag (task, start_predict);
   g_task_set_task_data (task, job, predict_job_free);
@@ -577,6 +541,7 @@ hp_demo_page_get_prediction (HpDemoPage *self)
 
 typedef struct
 {
+  HpProgressFeed *feed;
   char *run, *data;
   HpDemo *demo;
 } LoadJob;
@@ -585,6 +550,7 @@ static void
 load_job_free (gpointer data)
 {
   LoadJob *job = data;
+  hp_progress_feed_unref (job->feed);
   g_free (job->run);
   g_free (job->data);
   hp_demo_free (job->demo);
@@ -594,10 +560,12 @@ load_job_free (gpointer data)
 static void
 load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  (void) source;
   LoadJob *job = task_data;
   GError *error = NULL;
+  HpProgressFeedStage stage;
   HpProgress progress;
-  hp_progress_init (&progress, on_worker_progress, source, cancellable);
+  hp_progress_feed_init (job->feed, &stage, 0, 1, cancellable, &progress);
   job->demo = hp_demo_open (job->run, job->data, &progress, &error);
   if (job->demo == NULL)
     g_task_return_error (task, error);
@@ -671,6 +639,7 @@ hp_demo_page_load (HpDemoPage *self, GError **error)
   job->run = g_strdup (self->run_dir);
   job->data = g_strdup (self->data_path);
   set_busy (self, TRUE, _("Loading the run"));
+  job->feed = hp_progress_feed_ref (self->feed);
   GTask *task = g_task_new (self, self->cancellable, load_done, NULL);
   g_task_set_source_tag (task, hp_demo_page_load);
   g_task_set_task_data (task, job, load_job_free);
@@ -1006,7 +975,7 @@ hp_demo_page_dispose (GObject *object)
   HpDemoPage *self = HP_DEMO_PAGE (object);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
-  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_pointer (&self->feed, hp_progress_feed_stop);
   self->playing = FALSE;
   update_tick (self);
   for (int i = 0; i < HP_DEMO_N_NEIGHBOURS; i++)
@@ -1026,8 +995,6 @@ hp_demo_page_finalize (GObject *object)
   hp_demo_prediction_free (self->prediction);
   hp_demo_free (self->demo);
   g_strfreev (self->subjects);
-  g_free (self->progress_message);
-  g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (hp_demo_page_parent_class)->finalize (object);
 }
 
@@ -1035,7 +1002,6 @@ static void
 hp_demo_page_init (HpDemoPage *self)
 {
   g_type_ensure (HP_TYPE_ECG_VIEW);
-  g_mutex_init (&self->lock);
   gtk_widget_init_template (GTK_WIDGET (self));
   for (int i = 0; i < HP_DEMO_N_NEIGHBOURS; i++)
     self->shown[i] = -1;

@@ -9,11 +9,9 @@
 #include <string.h>
 
 #include "hp-probe-plot.h"
+#include "hp-progress-feed.h"
 #include "hp-projection-view.h"
 #include "hp-results-page.h"
-
-/* How often the progress bar follows the worker. */
-#define PROGRESS_MS 100
 
 enum
 {
@@ -55,10 +53,7 @@ struct _HpResultsPage
   /* the work under way */
   GCancellable *cancellable;
   gboolean busy;
-  guint progress_source;
-  GMutex lock;
-  double progress;           /* under lock */
-  char *progress_message;    /* under lock */
+  HpProgressFeed *feed;      /* the progress bar while busy */
   char *problem;
 };
 
@@ -116,41 +111,6 @@ report (HpResultsPage *self, const char *message)
   g_signal_emit (self, signals[SIGNAL_PROBLEM], 0, message);
 }
 
-/* ---- Progress from the workers ----------------------------------------------------------------- */
-
-typedef struct
-{
-  HpResultsPage *page;   /* a reference, for the lock; the worker never touches widgets */
-  double lo, hi;
-} Stage;
-
-static void
-on_worker_progress (double fraction, const char *message, gpointer user_data)
-{
-  Stage *st = user_data;
-  HpResultsPage *self = st->page;
-  g_mutex_lock (&self->lock);
-  if (fraction >= 0)
-    self->progress = st->lo + (st->hi - st->lo) * CLAMP (fraction, 0, 1);
-  if (message != NULL)
-    {
-      g_free (self->progress_message);
-      self->progress_message = g_strdup (message);
-    }
-  g_mutex_unlock (&self->lock);
-}
-
-static gboolean
-on_progress_tick (gpointer user_data)
-{
-  HpResultsPage *self = user_data;
-  g_mutex_lock (&self->lock);
-  gtk_progress_bar_set_fraction (self->progress_bar, self->progress);
-  gtk_progress_bar_set_text (self->progress_bar, self->progress_message);
-  g_mutex_unlock (&self->lock);
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 set_busy (HpResultsPage *self, gboolean busy, const char *message)
 {
@@ -158,16 +118,10 @@ set_busy (HpResultsPage *self, gboolean busy, const char *message)
   gtk_widget_set_visible (self->progress_box, busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "results.compute", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "results.cancel", busy);
-  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_pointer (&self->feed, hp_progress_feed_stop);
   if (busy)
     {
-      g_mutex_lock (&self->lock);
-      self->progress = 0;
-      g_free (self->progress_message);
-      self->progress_message = g_strdup (message);
-      g_mutex_unlock (&self->lock);
-      on_progress_tick (self);
-      self->progress_source = g_timeout_add (PROGRESS_MS, on_progress_tick, self);
+      self->feed = hp_progress_feed_start (self->progress_bar, message);
       g_clear_object (&self->cancellable);
       self->cancellable = g_cancellable_new ();
     }
@@ -521,6 +475,7 @@ on_fraction_changed (GtkDropDown *dd, GParamSpec *pspec, HpResultsPage *self)
 
 typedef struct
 {
+  HpProgressFeed *feed;
   char *run, *data;
   HpEmbeddings *emb;
   float *measures;
@@ -533,6 +488,7 @@ static void
 job_free (gpointer p)
 {
   Job *j = p;
+  hp_progress_feed_unref (j->feed);
   g_free (j->run);
   g_free (j->data);
   hp_embeddings_free (j->emb);
@@ -557,14 +513,15 @@ joint (const HpEmbeddings *emb)
 static void
 compute_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  HpResultsPage *self = source;
+  (void) source;
   Job *job = data;
   GError *error = NULL;
-  Stage st[4] = { { self, 0, 0.4 }, { self, 0.4, 0.75 }, { self, 0.75, 0.85 },
-                  { self, 0.85, 1 } };
+  /* the stages' shares of the bar: two embeddings, the measures, the probes */
+  static const double at[] = { 0, 0.4, 0.75, 0.85, 1 };
+  HpProgressFeedStage st[4];
   HpProgress p[4];
   for (int i = 0; i < 4; i++)
-    hp_progress_init (&p[i], on_worker_progress, &st[i], cancellable);
+    hp_progress_feed_init (job->feed, &st[i], at[i], at[i + 1], cancellable, &p[i]);
   HpDatasetInfo info;
   if (hp_dataset_read_info (job->data, &info, NULL))
     {
@@ -679,6 +636,7 @@ hp_results_page_compute (HpResultsPage *self, GError **error)
   job->run = g_strdup (self->run_dir);
   job->data = g_strdup (self->data_path);
   set_busy (self, TRUE, _("Embedding"));
+  job->feed = hp_progress_feed_ref (self->feed);
   GTask *task = g_task_new (self, self->cancellable, compute_done, NULL);
   g_task_set_source_tag (task, hp_results_page_compute);
   g_task_set_task_data (task, job, job_free);
@@ -713,6 +671,7 @@ hp_results_page_get_problem (HpResultsPage *self)
 
 typedef struct
 {
+  HpProgressFeed *feed;
   float *x;
   int n, e;
   float *xy;
@@ -722,6 +681,7 @@ static void
 tsne_job_free (gpointer p)
 {
   TsneJob *j = p;
+  hp_progress_feed_unref (j->feed);
   g_free (j->x);
   g_free (j->xy);
   g_free (j);
@@ -730,11 +690,11 @@ tsne_job_free (gpointer p)
 static void
 tsne_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  HpResultsPage *self = source;
+  (void) source;
   TsneJob *job = data;
-  Stage st = { self, 0, 1 };
+  HpProgressFeedStage st;
   HpProgress p;
-  hp_progress_init (&p, on_worker_progress, &st, cancellable);
+  hp_progress_feed_init (job->feed, &st, 0, 1, cancellable, &p);
   HpTsneOptions o;
   hp_tsne_options_init (&o);
   /* a small cohort takes the largest perplexity it allows */
@@ -780,6 +740,7 @@ start_tsne (HpResultsPage *self)
   job->n = 2 * self->emb->n;
   job->e = self->emb->e;
   set_busy (self, TRUE, _("t-SNE"));
+  job->feed = hp_progress_feed_ref (self->feed);
   GTask *task = g_task_new (self, self->cancellable, tsne_done, NULL);
   g_task_set_task_data (task, job, tsne_job_free);
   g_task_run_in_thread (task, tsne_thread);
@@ -833,14 +794,11 @@ hp_results_page_set_run (HpResultsPage *self, const char *run_dir)
   g_return_if_fail (HP_IS_RESULTS_PAGE (self) && run_dir != NULL);
   g_free (self->run_dir);
   self->run_dir = g_strdup (run_dir);
-  if (!self->data_chosen)
+  char *data = self->data_chosen ? NULL : hp_run_dataset_path (run_dir);
+  if (data != NULL)
     {
-      g_autoptr (HpRunLog) log = hp_run_log_new (run_dir);
-      if (hp_run_log_update (log, NULL) >= 0 && hp_run_log_data_path (log) != NULL)
-        {
-          g_free (self->data_path);
-          self->data_path = g_strdup (hp_run_log_data_path (log));
-        }
+      g_free (self->data_path);
+      self->data_path = data;
     }
   update_labels (self);
 }
@@ -1055,7 +1013,7 @@ hp_results_page_dispose (GObject *object)
   HpResultsPage *self = HP_RESULTS_PAGE (object);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
-  g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_pointer (&self->feed, hp_progress_feed_stop);
   gtk_widget_dispose_template (GTK_WIDGET (self), HP_TYPE_RESULTS_PAGE);
   G_OBJECT_CLASS (hp_results_page_parent_class)->dispose (object);
 }
@@ -1076,9 +1034,7 @@ hp_results_page_finalize (GObject *object)
   g_strfreev (self->point_names);
   g_clear_pointer (&self->color_keys, g_ptr_array_unref);
   g_free (self->target);
-  g_free (self->progress_message);
   g_free (self->problem);
-  g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (hp_results_page_parent_class)->finalize (object);
 }
 
@@ -1087,7 +1043,6 @@ hp_results_page_init (HpResultsPage *self)
 {
   g_type_ensure (HP_TYPE_PROJECTION_VIEW);
   g_type_ensure (HP_TYPE_PROBE_PLOT);
-  g_mutex_init (&self->lock);
   self->fraction = 1.0;
   gtk_widget_init_template (GTK_WIDGET (self));
   update_labels (self);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "heartphase.h"
+#include "hp-progress-feed.h"
 #include "hp-train-chart.h"
 #include "core/json-text.h"
 #include "hp-train-page.h"
@@ -94,10 +95,7 @@ struct _HpTrainPage
 
   /* the dataset being built, if one is */
   GCancellable *build_cancellable;
-  GMutex build_lock;
-  double build_fraction;
-  char *build_message;
-  guint build_timer;
+  HpProgressFeed *build_feed;   /* the build's progress bar while it runs */
 
   char *dataset;
   GPtrArray *fields;          /* Field */
@@ -989,6 +987,7 @@ hp_train_page_is_running (HpTrainPage *self)
 
 typedef struct
 {
+  HpProgressFeed *feed;
   char *cohort, *out;
 } BuildJob;
 
@@ -996,44 +995,20 @@ static void
 build_job_free (gpointer data)
 {
   BuildJob *job = data;
+  hp_progress_feed_unref (job->feed);
   g_free (job->cohort);
   g_free (job->out);
   g_free (job);
 }
 
-/* on the worker thread: kept for the timer to show */
-static void
-build_progress (double fraction, const char *message, gpointer data)
-{
-  HpTrainPage *self = data;
-  g_mutex_lock (&self->build_lock);
-  self->build_fraction = fraction;
-  if (message != NULL)
-    {
-      g_free (self->build_message);
-      self->build_message = g_strdup (message);
-    }
-  g_mutex_unlock (&self->build_lock);
-}
-
-static gboolean
-build_tick (gpointer data)
-{
-  HpTrainPage *self = data;
-  g_mutex_lock (&self->build_lock);
-  gtk_progress_bar_set_fraction (self->build_bar, self->build_fraction);
-  if (self->build_message != NULL)
-    gtk_progress_bar_set_text (self->build_bar, self->build_message);
-  g_mutex_unlock (&self->build_lock);
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 build_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  (void) source;
   BuildJob *job = task_data;
+  HpProgressFeedStage stage;
   HpProgress progress;
-  hp_progress_init (&progress, build_progress, source, cancellable);
+  hp_progress_feed_init (job->feed, &stage, 0, 1, cancellable, &progress);
   GError *error = NULL;
   if (hp_dataset_build (job->cohort, job->out, 0, &progress, &error))
     g_task_return_boolean (task, TRUE);
@@ -1049,7 +1024,7 @@ build_done (GObject *source, GAsyncResult *result, gpointer data)
   BuildJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
   gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
-  g_clear_handle_id (&self->build_timer, g_source_remove);
+  g_clear_pointer (&self->build_feed, hp_progress_feed_stop);
   g_clear_object (&self->build_cancellable);
   gtk_widget_set_visible (self->build_box, FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.build-dataset", TRUE);
@@ -1080,12 +1055,10 @@ hp_train_page_build_dataset (HpTrainPage *self, const char *cohort_dir, GError *
   job->cohort = g_strdup (cohort_dir);
   job->out = g_build_filename (cohort_dir, "cohort.h5", NULL);
   self->build_cancellable = g_cancellable_new ();
-  self->build_fraction = 0;
-  gtk_progress_bar_set_fraction (self->build_bar, 0);
-  gtk_progress_bar_set_text (self->build_bar, _("Building the dataset"));
+  self->build_feed = hp_progress_feed_start (self->build_bar, _("Building the dataset"));
+  job->feed = hp_progress_feed_ref (self->build_feed);
   gtk_widget_set_visible (self->build_box, TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.build-dataset", FALSE);
-  self->build_timer = g_timeout_add (100, build_tick, self);
   g_autoptr (GTask) task = g_task_new (self, self->build_cancellable, build_done, NULL);
   g_task_set_task_data (task, job, build_job_free);
   g_task_run_in_thread (task, build_thread);
@@ -1595,7 +1568,6 @@ hp_train_page_init (HpTrainPage *self)
   self->fields = g_ptr_array_new_with_free_func (field_free);
   self->runs = g_ptr_array_new_with_free_func (followed_free);
   self->child_cancellable = g_cancellable_new ();
-  g_mutex_init (&self->build_lock);
   static const struct
   {
     const char *title, *unit;
@@ -1651,7 +1623,7 @@ hp_train_page_dispose (GObject *object)
 {
   HpTrainPage *self = HP_TRAIN_PAGE (object);
   g_clear_handle_id (&self->poll_id, g_source_remove);
-  g_clear_handle_id (&self->build_timer, g_source_remove);
+  g_clear_pointer (&self->build_feed, hp_progress_feed_stop);
   /* a dataset build stops with the page (its task holds the page until it has); a run going on
    * is left to go on */
   if (self->build_cancellable != NULL)
@@ -1677,8 +1649,6 @@ hp_train_page_finalize (GObject *object)
   HpTrainPage *self = HP_TRAIN_PAGE (object);
   g_free (self->dataset);
   g_free (self->problem);
-  g_free (self->build_message);
-  g_mutex_clear (&self->build_lock);
   g_clear_object (&self->build_cancellable);
   hp_train_config_clear (&self->config);
   G_OBJECT_CLASS (hp_train_page_parent_class)->finalize (object);

@@ -628,6 +628,16 @@ hp_run_log_data_path (const HpRunLog *log)
   return log->data_path;
 }
 
+char *
+hp_run_dataset_path (const char *run_dir)
+{
+  g_return_val_if_fail (run_dir != NULL, NULL);
+  g_autoptr (HpRunLog) log = hp_run_log_new (run_dir);
+  if (hp_run_log_update (log, NULL) < 0)
+    return NULL;
+  return g_strdup (hp_run_log_data_path (log));
+}
+
 int
 hp_run_log_process_alive (const HpRunLog *log)
 {

@@ -175,6 +175,9 @@ gint64 hp_run_log_max_steps (const HpRunLog *log);
 const char *hp_run_log_device (const HpRunLog *log);
 /* The dataset file of the last start or resume (absolute), or NULL (a run of an older version). */
 const char *hp_run_log_data_path (const HpRunLog *log);
+/* The same read from the run folder at once (free it): what the Results and Demo views offer as
+ * the dataset of a run chosen there. NULL when the run's log does not say. */
+char *hp_run_dataset_path (const char *run_dir);
 /* Whether the process that wrote the last start or resume is alive: 1 yes, 0 no (this host, no
  * such process), -1 cannot tell (another host, no start yet, or a log without "pid"). A pid
  * reused by another process since reads as alive. */
