@@ -40,6 +40,7 @@ struct _HpResultsPage
   /* the results: both embeddings, the ECG measures, the probes, the projections of the 2 n
    * points (ECG, then CMR) */
   HpEmbeddings *emb;
+  HpTable *points;           /* emb's 2 n points (ECG, then CMR) as rows */
   HpProbeReport *report;
   float *measures;
   float *xy_pca, *xy_tsne;
@@ -478,6 +479,7 @@ typedef struct
   HpProgressFeed *feed;
   char *run, *data;
   HpEmbeddings *emb;
+  HpTable *points;
   float *measures;
   HpProbeReport *report;
   float *xy;
@@ -492,22 +494,12 @@ job_free (gpointer p)
   g_free (j->run);
   g_free (j->data);
   hp_embeddings_free (j->emb);
+  g_clear_pointer (&j->points, hp_table_free);
   g_free (j->measures);
   hp_probe_report_free (j->report);
   g_free (j->xy);
   g_free (j->cohort);
   g_free (j);
-}
-
-/* The ECG embeddings, then the CMR ones, as one table of 2 n rows. */
-static float *
-joint (const HpEmbeddings *emb)
-{
-  gsize half = (gsize) emb->n * emb->e;
-  float *x = g_new (float, 2 * half);
-  memcpy (x, emb->z_ecg, half * sizeof (float));
-  memcpy (x + half, emb->z_cmr, half * sizeof (float));
-  return x;
 }
 
 static void
@@ -552,12 +544,12 @@ compute_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
     }
   if (job->emb != NULL && error == NULL)
     {
-      g_autofree float *x = joint (job->emb);
-      g_autoptr (HpPca) pca = hp_pca_fit (x, 2 * job->emb->n, job->emb->e, 2, &error);
+      HpTable *t = job->points = hp_embeddings_table (job->emb);
+      g_autoptr (HpPca) pca = hp_pca_fit (t->x, t->n, t->e, 2, &error);
       if (pca != NULL)
         {
-          job->xy = g_new (float, (gsize) 4 * job->emb->n);
-          hp_pca_transform (pca, x, 2 * job->emb->n, job->xy);
+          job->xy = g_new (float, (gsize) 2 * t->n);
+          hp_pca_transform (pca, t->x, t->n, job->xy);
         }
     }
   if (error != NULL)
@@ -584,6 +576,8 @@ compute_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_pointer (&self->report, hp_probe_report_free);
   g_clear_pointer (&self->xy_tsne, g_free);
   self->emb = g_steal_pointer (&job->emb);
+  g_clear_pointer (&self->points, hp_table_free);
+  self->points = g_steal_pointer (&job->points);
   self->report = g_steal_pointer (&job->report);
   g_free (self->measures);
   self->measures = g_steal_pointer (&job->measures);
@@ -736,9 +730,10 @@ start_tsne (HpResultsPage *self)
   if (self->busy || self->emb == NULL)
     return;
   TsneJob *job = g_new0 (TsneJob, 1);
-  job->x = joint (self->emb);
-  job->n = 2 * self->emb->n;
-  job->e = self->emb->e;
+  /* a copy: Compute may replace the page's table while the worker runs */
+  job->x = g_memdup2 (self->points->x, sizeof (float) * self->points->n * self->points->e);
+  job->n = self->points->n;
+  job->e = self->points->e;
   set_busy (self, TRUE, _("t-SNE"));
   job->feed = hp_progress_feed_ref (self->feed);
   GTask *task = g_task_new (self, self->cancellable, tsne_done, NULL);
@@ -869,25 +864,8 @@ hp_results_page_export (HpResultsPage *self, const char *path, GError **error)
     }
   if (!g_str_has_suffix (path, ".csv"))
     return hp_projection_view_export (self->projection, path, 1600, 1200, error);
-  static const char *const splits[] = { "train", "validation", "test" };
-  const int ns = self->emb->n;
-  HpTable t = { .n = n, .e = 0 };
-  t.subject = g_new0 (char *, n + 1);
-  t.split = g_new0 (char *, n + 1);
-  t.modality = g_new0 (char *, n + 1);
-  for (int i = 0; i < n; i++)
-    {
-      t.subject[i] = self->emb->subjects[i % ns];
-      t.split[i] = (char *) splits[MIN (self->emb->split[i % ns], 2)];
-      t.modality[i] = i < ns ? "ecg" : "cmr";
-    }
   static const char *const names[] = { "x", "y" };
-  gboolean ok = hp_table_write_csv (&t, xy, 2, names, path, error);
-  /* the strings belong to the embeddings */
-  g_free (t.subject);
-  g_free (t.split);
-  g_free (t.modality);
-  return ok;
+  return hp_table_write_csv (self->points, xy, 2, names, path, error);
 }
 
 /* ---- Actions and signals ----------------------------------------------------------------------- */
@@ -1027,6 +1005,7 @@ hp_results_page_finalize (GObject *object)
   g_free (self->data_path);
   g_free (self->cohort_dir);
   hp_embeddings_free (self->emb);
+  g_clear_pointer (&self->points, hp_table_free);
   hp_probe_report_free (self->report);
   g_free (self->measures);
   g_free (self->xy_pca);

@@ -218,3 +218,27 @@ hp_test_tiny_train_config (HpTrainConfig *c)
   g_free (c->device);
   c->device = g_strdup ("cpu");
 }
+
+char *
+hp_test_trained_run (const char *name, char **data_path, char **cohort_dir)
+{
+  g_autofree char *cohort_name = g_strconcat (name, "-cohort", NULL);
+  g_autofree char *data_name = g_strconcat (name, ".h5", NULL);
+  g_autofree char *run_name = g_strconcat (name, "-run", NULL);
+  g_autofree char *cohort = hp_test_write_cohort (cohort_name, 3, 30, 20, 6, 128, 2.9);
+  g_autofree char *data = g_build_filename (hp_test_tmpdir (), data_name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (hp_dataset_build (cohort, data, 0, NULL, &error));
+  g_assert_no_error (error);
+  HpTrainConfig c;
+  hp_test_tiny_train_config (&c);
+  char *run = g_build_filename (hp_test_tmpdir (), run_name, NULL);
+  g_assert_true (hp_train_run (&c, data, run, FALSE, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  hp_train_config_clear (&c);
+  if (data_path != NULL)
+    *data_path = g_steal_pointer (&data);
+  if (cohort_dir != NULL)
+    *cohort_dir = g_steal_pointer (&cohort);
+  return run;
+}

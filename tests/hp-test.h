@@ -46,5 +46,9 @@ const char *hp_test_tiny_cohort (void);
  * 16, one layer, 8 frames of 16 pixels, embeddings of 8), batch 4, 6 steps evaluated and
  * checkpointed every 3, logged every step, on the CPU. Clear it with hp_train_config_clear. */
 void hp_test_tiny_train_config (HpTrainConfig *c);
+/* A run of that config trained in the temporary folder (NAME-run) on 30 synthetic subjects (seed
+ * 3, NAME-cohort: every split has subjects) built into NAME.h5; the run folder, and the dataset and
+ * cohort paths where asked for (free them). */
+char *hp_test_trained_run (const char *name, char **data_path, char **cohort_dir);
 /* printf to stdout and to f alike: a scorer's table for the log and for its file. */
 void hp_test_print (FILE *f, const char *format, ...) G_GNUC_PRINTF (2, 3);

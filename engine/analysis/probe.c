@@ -608,31 +608,81 @@ interval (double *values, int m, double ci[2])
   ci[1] = quantile (values, m, 0.975);
 }
 
+/* n_boot resamples of the n rows with replacement from seed: score gathers a resample's rows
+ * (idx) into its own arrays and returns the metric; a NaN is drawn again, at most 10 n_boot
+ * draws in all. The interval of what they gave into ci. */
+typedef double (*Resampled) (const int *idx, int n, gpointer data);
+
+static void
+bootstrap (Resampled score, gpointer data, int n, int n_boot, guint64 seed, double ci[2])
+{
+  ci[0] = ci[1] = NAN;
+  if (n < 1 || n_boot < 1)
+    return;
+  g_autoptr (GRand) rng = rand_from (seed);
+  g_autofree int *idx = g_new (int, n);
+  g_autofree double *values = g_new (double, n_boot);
+  int got = 0;
+  for (gint64 tries = 0; got < n_boot && tries < 10 * (gint64) n_boot; tries++)
+    {
+      for (int i = 0; i < n; i++)
+        idx[i] = g_rand_int_range (rng, 0, n);
+      double v = score (idx, n, data);
+      if (!isnan (v))
+        values[got++] = v;
+    }
+  interval (values, got, ci);
+}
+
+typedef struct
+{
+  HpBinaryMetric metric;
+  const int *y;
+  const double *score;
+  int *ry;
+  double *rs;
+} Binary;
+
+static double
+binary_resampled (const int *idx, int n, gpointer data)
+{
+  Binary *b = data;
+  for (int i = 0; i < n; i++)
+    {
+      b->ry[i] = b->y[idx[i]];
+      b->rs[i] = b->score[idx[i]];
+    }
+  return b->metric (b->ry, b->rs, n);
+}
+
 void
 hp_bootstrap_binary (HpBinaryMetric metric, const int *y, const double *score, int n,
                      int n_boot, guint64 seed, double ci[2])
 {
   g_return_if_fail (metric != NULL && y != NULL && score != NULL && ci != NULL);
-  ci[0] = ci[1] = NAN;
-  if (n < 1 || n_boot < 1)
-    return;
-  g_autoptr (GRand) rng = rand_from (seed);
-  g_autofree int *ry = g_new (int, n);
-  g_autofree double *rs = g_new (double, n), *values = g_new (double, n_boot);
-  int got = 0;
-  for (gint64 tries = 0; got < n_boot && tries < 10 * (gint64) n_boot; tries++)
+  g_autofree int *ry = g_new (int, MAX (n, 1));
+  g_autofree double *rs = g_new (double, MAX (n, 1));
+  Binary b = { metric, y, score, ry, rs };
+  bootstrap (binary_resampled, &b, n, n_boot, seed, ci);
+}
+
+typedef struct
+{
+  HpRegressionMetric metric;
+  const double *y, *p;
+  double *ry, *rp;
+} Regression;
+
+static double
+regression_resampled (const int *idx, int n, gpointer data)
+{
+  Regression *r = data;
+  for (int i = 0; i < n; i++)
     {
-      for (int i = 0; i < n; i++)
-        {
-          int j = g_rand_int_range (rng, 0, n);
-          ry[i] = y[j];
-          rs[i] = score[j];
-        }
-      double v = metric (ry, rs, n);
-      if (!isnan (v))
-        values[got++] = v;
+      r->ry[i] = r->y[idx[i]];
+      r->rp[i] = r->p[idx[i]];
     }
-  interval (values, got, ci);
+  return r->metric (r->ry, r->rp, n);
 }
 
 void
@@ -640,26 +690,9 @@ hp_bootstrap_regression (HpRegressionMetric metric, const double *y, const doubl
                          int n_boot, guint64 seed, double ci[2])
 {
   g_return_if_fail (metric != NULL && y != NULL && p != NULL && ci != NULL);
-  ci[0] = ci[1] = NAN;
-  if (n < 1 || n_boot < 1)
-    return;
-  g_autoptr (GRand) rng = rand_from (seed);
-  g_autofree double *ry = g_new (double, n), *rp = g_new (double, n);
-  g_autofree double *values = g_new (double, n_boot);
-  int got = 0;
-  for (gint64 tries = 0; got < n_boot && tries < 10 * (gint64) n_boot; tries++)
-    {
-      for (int i = 0; i < n; i++)
-        {
-          int j = g_rand_int_range (rng, 0, n);
-          ry[i] = y[j];
-          rp[i] = p[j];
-        }
-      double v = metric (ry, rp, n);
-      if (!isnan (v))
-        values[got++] = v;
-    }
-  interval (values, got, ci);
+  g_autofree double *ry = g_new (double, MAX (n, 1)), *rp = g_new (double, MAX (n, 1));
+  Regression r = { metric, y, p, ry, rp };
+  bootstrap (regression_resampled, &r, n, n_boot, seed, ci);
 }
 
 static int

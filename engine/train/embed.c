@@ -307,35 +307,39 @@ hp_embeddings_compute (const char *run_dir, const char *data_path, const char *d
   return g_steal_pointer (&emb);
 }
 
+HpTable *
+hp_embeddings_table (const HpEmbeddings *emb)
+{
+  g_return_val_if_fail (emb != NULL, NULL);
+  static const char *const splits[] = { "train", "validation", "test" };
+  const int n = emb->n, e = emb->e;
+  HpTable *t = g_new0 (HpTable, 1);
+  t->n = 2 * n;
+  t->e = e;
+  t->subject = g_new0 (char *, 2 * n + 1);
+  t->split = g_new0 (char *, 2 * n + 1);
+  t->modality = g_new0 (char *, 2 * n + 1);
+  for (int i = 0; i < 2 * n; i++)
+    {
+      t->subject[i] = g_strdup (emb->subjects[i % n]);
+      t->split[i] = g_strdup (splits[MIN (emb->split[i % n], 2)]);
+      t->modality[i] = g_strdup (i < n ? "ecg" : "cmr");
+    }
+  t->columns = g_new0 (char *, e + 1);
+  for (int j = 0; j < e; j++)
+    t->columns[j] = g_strdup_printf ("e%d", j);
+  t->x = g_new (float, (gsize) 2 * n * e);
+  memcpy (t->x, emb->z_ecg, sizeof (float) * n * e);
+  memcpy (t->x + (gsize) n * e, emb->z_cmr, sizeof (float) * n * e);
+  return t;
+}
+
 gboolean
 hp_embeddings_write_csv (const HpEmbeddings *emb, const char *path, GError **error)
 {
   g_return_val_if_fail (emb != NULL && path != NULL, FALSE);
-  static const char *const splits[] = { "train", "validation", "test" };
-  /* the ECG rows, then the CMR ones, as one table */
-  const int n = emb->n, e = emb->e;
-  HpTable t = { .n = 2 * n };
-  t.subject = g_new0 (char *, 2 * n + 1);
-  t.split = g_new0 (char *, 2 * n + 1);
-  t.modality = g_new0 (char *, 2 * n + 1);
-  g_autofree float *x = g_new (float, (gsize) 2 * n * e);
-  memcpy (x, emb->z_ecg, sizeof (float) * n * e);
-  memcpy (x + (gsize) n * e, emb->z_cmr, sizeof (float) * n * e);
-  for (int i = 0; i < 2 * n; i++)
-    {
-      t.subject[i] = emb->subjects[i % n];
-      t.split[i] = (char *) splits[MIN (emb->split[i % n], 2)];
-      t.modality[i] = i < n ? "ecg" : "cmr";
-    }
-  g_auto (GStrv) names = g_new0 (char *, e + 1);
-  for (int j = 0; j < e; j++)
-    names[j] = g_strdup_printf ("e%d", j);
-  gboolean ok = hp_table_write_csv (&t, x, e, (const char *const *) names, path, error);
-  /* the strings belong to emb */
-  g_free (t.subject);
-  g_free (t.split);
-  g_free (t.modality);
-  return ok;
+  g_autoptr (HpTable) t = hp_embeddings_table (emb);
+  return hp_table_write_csv (t, t->x, t->e, (const char *const *) t->columns, path, error);
 }
 
 /* ---- Hand-crafted ECG measures of the representative beat ------------------------------------- */

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "core/core.h"
+#include "analysis/analysis.h"
 #include "cohort/cohort.h"
 #include "nn/model.h"
 
@@ -221,6 +222,8 @@ HpEmbeddings *hp_embeddings_compute (const char *run_dir, const char *data_path,
 /* One row per subject and modality: subject,split,modality,e0,...  (split: train, validation,
  * test; modality: ecg, cmr); written to a temporary file and renamed. */
 gboolean hp_embeddings_write_csv (const HpEmbeddings *emb, const char *path, GError **error);
+/* The same rows as a table (the ECG embeddings, then the CMR ones: 2 n rows, columns e0...). */
+HpTable *hp_embeddings_table (const HpEmbeddings *emb);
 
 /* The hand-crafted ECG measures of each subject's representative beat (the probes' baseline):
  * heart rate, QRS duration, QT, QTc (Bazett), frontal QRS axis, Sokolow-Lyon and Cornell

@@ -15,17 +15,8 @@ static HpDemo *demo;
 static void
 make_run (void)
 {
-  cohort_dir = hp_test_write_cohort ("demo-cohort", 3, 30, 20, 6, 128, 2.9);
-  data_path = g_build_filename (hp_test_tmpdir (), "demo.h5", NULL);
+  run_dir = hp_test_trained_run ("demo", &data_path, &cohort_dir);
   g_autoptr (GError) error = NULL;
-  g_assert_true (hp_dataset_build (cohort_dir, data_path, 0, NULL, &error));
-  g_assert_no_error (error);
-  HpTrainConfig c;
-  hp_test_tiny_train_config (&c);
-  run_dir = g_build_filename (hp_test_tmpdir (), "demo-run", NULL);
-  g_assert_true (hp_train_run (&c, data_path, run_dir, FALSE, TRUE, NULL, &error));
-  g_assert_no_error (error);
-  hp_train_config_clear (&c);
   demo = hp_demo_open (run_dir, data_path, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (demo);
