@@ -27,7 +27,7 @@ usage (FILE *out)
   fprintf (out,
            "Usage: heartphase-train --data COHORT.h5 --out RUN [--config FILE]\n"
            "                        [--preset quick|reference] [--device cuda|cpu|auto]\n"
-           "                        [--max-steps N] [--resume] [--quiet]\n"
+           "                        [--max-steps N] [--resume] [--quiet] [--distributed]\n"
            "\n"
            "Trains the contrastive ECG/cine model on a dataset from 'heartphase-cli dataset\n"
            "build'. Writes RUN/config.json, appends one JSON object per event to\n"
@@ -36,6 +36,10 @@ usage (FILE *out)
            "  --config   a JSON object of settings over the preset (as RUN/config.json)\n"
            "  --resume   continue RUN from its checkpoint, with its own config\n"
            "  --max-steps 0  only evaluates the freshly initialised model (a baseline)\n"
+           "  --distributed  one of several processes of a data-parallel run, each with its\n"
+           "             share of every batch (one per GPU): started by mpirun or srun, or with\n"
+           "             RANK and WORLD_SIZE set for each; rank 0 listens on MASTER_PORT (29500)\n"
+           "             and the others connect to MASTER_ADDR (127.0.0.1). Rank 0 writes RUN.\n"
            "SIGINT or SIGTERM: a checkpoint is saved and the process exits.\n");
   return out == stderr ? 2 : 0;
 }
@@ -53,7 +57,7 @@ main (int argc, char **argv)
 
   const char *data = NULL, *out = NULL, *config_path = NULL, *preset = "quick", *device = NULL;
   gint64 max_steps = -1;
-  gboolean resume = FALSE, quiet = FALSE;
+  gboolean resume = FALSE, quiet = FALSE, distributed = FALSE;
   for (int i = 1; i < argc; i++)
     {
       const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -83,6 +87,8 @@ main (int argc, char **argv)
         resume = TRUE;
       else if (strcmp (argv[i], "--quiet") == 0)
         quiet = TRUE;
+      else if (strcmp (argv[i], "--distributed") == 0)
+        distributed = TRUE;
       else if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
         return usage (stdout);
       else
@@ -128,15 +134,42 @@ main (int argc, char **argv)
   if (max_steps > 0)
     c.max_steps = max_steps;
 
+  /* A data-parallel process says which rank it is in its messages: several share a terminal or
+   * a job's log. */
+  g_autofree char *who = g_strdup ("heartphase-train");
+  g_autoptr (HpComm) comm = NULL;
+  if (distributed)
+    {
+      HpCommSetup setup;
+      if (!hp_comm_setup_from_env (&setup, &error))
+        {
+          hp_comm_setup_clear (&setup);
+          fprintf (stderr, "heartphase-train: %s\n", error->message);
+          hp_train_config_clear (&c);
+          return 2;
+        }
+      g_free (who);
+      who = g_strdup_printf ("heartphase-train [rank %d of %d]", setup.rank, setup.world);
+      comm = hp_comm_new (&setup, &error);
+      hp_comm_setup_clear (&setup);
+      if (comm == NULL)
+        {
+          fprintf (stderr, "%s: %s\n", who, error->message);
+          hp_train_config_clear (&c);
+          return 1;
+        }
+    }
+  /* after the connection, so that Ctrl+C while waiting for the others ends the wait */
   struct sigaction sa = { 0 };
   sa.sa_handler = on_signal;
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
 
-  gboolean ok = hp_train_run (&c, data, out, resume, quiet, &stop_requested, &error);
+  gboolean ok = hp_train_run_shared (&c, data, out, resume, quiet, &stop_requested, comm,
+                                     &error);
   if (!ok)
-    fprintf (stderr, "heartphase-train: %s\n", error->message);
+    fprintf (stderr, "%s: %s\n", who, error->message);
   hp_train_config_clear (&c);
   return ok ? 0 : 1;
 }

@@ -6,6 +6,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "heartphase.h"
 
@@ -241,4 +244,84 @@ hp_test_trained_run (const char *name, char **data_path, char **cohort_dir)
   if (cohort_dir != NULL)
     *cohort_dir = g_steal_pointer (&cohort);
   return run;
+}
+
+int
+hp_test_free_port (void)
+{
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  g_assert_cmpint (fd, >=, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof a;
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &a, sizeof a), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &a, &len), ==, 0);
+  close (fd);
+  return ntohs (a.sin_port);
+}
+
+typedef struct
+{
+  HpCommSetup setup;
+  HpComm *comm;
+  GError *error;
+} Joining;
+
+static gpointer
+join_rank (gpointer data)
+{
+  Joining *j = data;
+  j->comm = hp_comm_new (&j->setup, &j->error);
+  return NULL;
+}
+
+void
+hp_test_comm_connect (int world, HpComm **comms)
+{
+  int port = hp_test_free_port ();
+  g_autofree Joining *j = g_new0 (Joining, world);
+  g_autofree GThread **threads = g_new (GThread *, world);
+  for (int k = 0; k < world; k++)
+    {
+      j[k].setup = (HpCommSetup) { .rank = k, .world = world, .local_rank = k,
+                                   .master_addr = (char *) "127.0.0.1", .master_port = port,
+                                   .timeout_s = 30 };
+      threads[k] = g_thread_new ("rank", join_rank, &j[k]);
+    }
+  for (int k = 0; k < world; k++)
+    {
+      g_thread_join (threads[k]);
+      g_assert_no_error (j[k].error);
+      comms[k] = j[k].comm;
+    }
+}
+
+typedef struct
+{
+  HpComm *comm;
+  int rank;
+  void (*fn) (HpComm *, int, gpointer);
+  gpointer data;
+} RankRun;
+
+static gpointer
+run_rank (gpointer data)
+{
+  RankRun *r = data;
+  r->fn (r->comm, r->rank, r->data);
+  return NULL;
+}
+
+void
+hp_test_comm_run (HpComm **comms, int world, void (*fn) (HpComm *comm, int rank, gpointer data),
+                  gpointer data)
+{
+  g_autofree RankRun *runs = g_new (RankRun, world);
+  g_autofree GThread **threads = g_new (GThread *, world);
+  for (int k = 0; k < world; k++)
+    {
+      runs[k] = (RankRun) { comms[k], k, fn, data };
+      threads[k] = g_thread_new ("rank", run_rank, &runs[k]);
+    }
+  for (int k = 0; k < world; k++)
+    g_thread_join (threads[k]);
 }

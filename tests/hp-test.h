@@ -52,3 +52,13 @@ void hp_test_tiny_train_config (HpTrainConfig *c);
 char *hp_test_trained_run (const char *name, char **data_path, char **cohort_dir);
 /* printf to stdout and to f alike: a scorer's table for the log and for its file. */
 void hp_test_print (FILE *f, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* ---- Data-parallel processes as threads (nn/comm.h over TCP on this host) ---------------------- */
+
+/* A TCP port on this host that nothing listens on now. */
+int hp_test_free_port (void);
+/* world communicators, rank k at comms[k], connected through a free port (asserted). */
+void hp_test_comm_connect (int world, HpComm **comms);
+/* fn (comms[k], k, data) on world threads at once, as the ranks' processes would run it. */
+void hp_test_comm_run (HpComm **comms, int world, void (*fn) (HpComm *comm, int rank,
+                                                              gpointer data), gpointer data);

@@ -396,50 +396,72 @@ NN (model_forward_cine) (HpModel *m, int n, const real *cine, gboolean frames)
                            n * m->n_frame);
 }
 
-/* Forward, loss and backward; the positives are already in pos_u_ops and pos_v_ops. */
+/* The three encoders and the heads, forward, keeping what the backward pass needs. */
 static void
-NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
+NN (model_step_forward) (HpModel *m, const HpModelBatch *batch)
+{
+  const int n = batch->n;
+  NN (model_forward_beat) (m, n, batch->beat, TRUE);
+  NN (model_forward_ecg) (m, n, batch->strip);
+  NN (model_forward_cine) (m, n, batch->cine, TRUE);
+}
+
+/* Both losses over the n subjects of io (whose positives are in io's pos arrays), their
+ * gradients, each scaled by its weight, into io's d_ arrays (overwritten); the gradient of the
+ * loss by log_tau in *dlt (0 when tau is fixed). */
+static void
+NN (model_loss) (HpModel *m, int n, const LossIo *io, HpModelLoss *loss, double *dlt)
 {
   const HpModelConfig *c = &m->c;
-  const int n = batch->n, W = c->width, E = c->embed_dim;
-  const int P = m->n_phase, Fn = m->n_frame;
-  const real *strip = batch->strip, *beat = batch->beat, *cine = batch->cine;
+  const int E = c->embed_dim, P = m->n_phase, Fn = m->n_frame;
   const double pw = c->phase_weight;
   const double tau = m->log_tau >= 0
                        ? exp (NN (model_read_scalar) (m, NN (model_param) (m, m->log_tau)))
                        : c->temperature;
-
-  NN (model_forward_beat) (m, n, beat, TRUE);
-  NN (model_forward_ecg) (m, n, strip);
-  NN (model_forward_cine) (m, n, cine, TRUE);
 
   /* Both losses are computed whatever the weights, so that either can be followed during
    * training; each adds gradient 1, scaled to its weight afterwards. */
   double dlt_global = 0, dlt_phase = 0;
   double *p_dlt_global = m->log_tau >= 0 ? &dlt_global : NULL;
   double *p_dlt_phase = m->log_tau >= 0 ? &dlt_phase : NULL;
-  NN (model_zero) (m, m->d_zn_ecg, (gsize) n * E);
-  NN (model_zero) (m, m->d_zn_cmr, (gsize) n * E);
-  const double l_global = OP (clip_loss) (m->d_zn_ecg, m->d_zn_cmr, p_dlt_global,
-                                           m->zn_ecg, m->zn_cmr, n, E, tau,
-                                           m->loss_scratch);
-  NN (model_zero) (m, m->d_un, (gsize) n * P * E);
-  NN (model_zero) (m, m->d_vn, (gsize) n * Fn * E);
-  const double l_phase = OP (phase_loss) (m->d_un, m->d_vn, p_dlt_phase, m->un, m->vn,
-                                          m->pos_u_ops, m->pos_v_ops, n, P, Fn, E, tau,
-                                          m->loss_scratch);
-  NN (model_scale) (m, m->d_zn_ecg, (gsize) n * E, 1 - pw);
-  NN (model_scale) (m, m->d_zn_cmr, (gsize) n * E, 1 - pw);
-  NN (model_scale) (m, m->d_un, (gsize) n * P * E, pw);
-  NN (model_scale) (m, m->d_vn, (gsize) n * Fn * E, pw);
-  if (m->log_tau >= 0)
-    NN (model_add_scalar) (m, NN (model_grad) (m, m->log_tau),
-                           (real) ((1 - pw) * dlt_global + pw * dlt_phase));
+  NN (model_zero) (m, io->d_zn_ecg, (gsize) n * E);
+  NN (model_zero) (m, io->d_zn_cmr, (gsize) n * E);
+  const double l_global = OP (clip_loss) (io->d_zn_ecg, io->d_zn_cmr, p_dlt_global, io->zn_ecg,
+                                           io->zn_cmr, n, E, tau, io->scratch);
+  NN (model_zero) (m, io->d_un, (gsize) n * P * E);
+  NN (model_zero) (m, io->d_vn, (gsize) n * Fn * E);
+  const double l_phase = OP (phase_loss) (io->d_un, io->d_vn, p_dlt_phase, io->un, io->vn,
+                                          io->pos_u, io->pos_v, n, P, Fn, E, tau, io->scratch);
+  NN (model_scale) (m, io->d_zn_ecg, (gsize) n * E, 1 - pw);
+  NN (model_scale) (m, io->d_zn_cmr, (gsize) n * E, 1 - pw);
+  NN (model_scale) (m, io->d_un, (gsize) n * P * E, pw);
+  NN (model_scale) (m, io->d_vn, (gsize) n * Fn * E, pw);
+  *dlt = (1 - pw) * dlt_global + pw * dlt_phase;
 
   loss->loss_global = l_global;
   loss->loss_phase = l_phase;
   loss->loss = (1 - pw) * l_global + pw * l_phase;
+}
 
+/* The model's own buffers as the loss's: a batch that lies wholly in this model. */
+static LossIo
+NN (model_own_loss_io) (HpModel *m)
+{
+  return (LossIo) { .zn_ecg = m->zn_ecg, .zn_cmr = m->zn_cmr, .un = m->un, .vn = m->vn,
+                    .pos_u = m->pos_u_ops, .pos_v = m->pos_v_ops, .d_zn_ecg = m->d_zn_ecg,
+                    .d_zn_cmr = m->d_zn_cmr, .d_un = m->d_un, .d_vn = m->d_vn,
+                    .scratch = m->loss_scratch };
+}
+
+/* Backward from the gradients in d_zn_ecg, d_zn_cmr, d_un and d_vn through the heads and the
+ * encoders: every parameter's gradient added into the model's. */
+static void
+NN (model_step_backward) (HpModel *m, const HpModelBatch *batch)
+{
+  const HpModelConfig *c = &m->c;
+  const int n = batch->n, W = c->width;
+  const int P = m->n_phase, Fn = m->n_frame;
+  const real *strip = batch->strip, *beat = batch->beat, *cine = batch->cine;
   real *d_y = m->d_y;
 
   /* strip: head_ecg, the mean over tokens, the encoder. d_pool_ecg is kept for the beat, whose
@@ -471,6 +493,20 @@ NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
   OP (mean_pool_backward) (d_y, m->d_pool_cmr, n, en->n_tok, W);
   OP (mean_pool_backward) (d_y, m->d_ph_cmr, n * Fn, m->n_space, W);
   NN (model_encoder_backward) (m, ENC_CINE, n, cine, d_y);
+}
+
+/* Forward, loss and backward over a batch that lies wholly in this model; the positives are
+ * already in pos_u_ops and pos_v_ops. */
+static void
+NN (model_step) (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss)
+{
+  NN (model_step_forward) (m, batch);
+  LossIo io = NN (model_own_loss_io) (m);
+  double dlt = 0;
+  NN (model_loss) (m, batch->n, &io, loss, &dlt);
+  if (m->log_tau >= 0)
+    NN (model_add_scalar) (m, NN (model_grad) (m, m->log_tau), (real) dlt);
+  NN (model_step_backward) (m, batch);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "nn/model.h"
+#include "nn/comm.h"
 #include <string.h>
 
 #if HP_HAVE_CUDA
@@ -245,7 +246,25 @@ struct _HpModel
   gpointer in_strip, in_beat, in_cine;
   GError *alloc_error; /* the first failed GPU allocation */
   GPtrArray *cuda_allocs;
+
+  /* A data-parallel step's whole batch (hp_model_step_shared), allocated for shared_world
+   * processes at the first such step: every share's embeddings and positives, and their
+   * gradients. */
+  int shared_world;
+  gpointer all_zn_ecg, all_zn_cmr, all_un, all_vn, all_d_zn_ecg, all_d_zn_cmr, all_d_un, all_d_vn;
+  gpointer all_scratch;
+  int *all_pos_u, *all_pos_v;
 };
+
+/* Where the losses read the embeddings and positives of the batch and write their gradients:
+ * the model's own buffers, or a data-parallel step's whole batch. */
+typedef struct
+{
+  gpointer zn_ecg, zn_cmr, un, vn;
+  const int *pos_u, *pos_v;
+  gpointer d_zn_ecg, d_zn_cmr, d_un, d_vn;
+  gpointer scratch;
+} LossIo;
 
 #if HP_HAVE_CUDA
 /* Waits for the GPU, so that the host may use the model's memory. A failure on the way is
@@ -947,6 +966,138 @@ hp_model_step (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss, GError 
     model_step_d (m, batch, &l);
   else
     model_step (m, batch, &l);
+  if (loss)
+    *loss = l;
+  return TRUE;
+}
+
+/* The whole batch's buffers for world processes' shares of max_batch each. */
+static gboolean
+alloc_shared (HpModel *m, int world, GError **error)
+{
+  if (m->shared_world == world)
+    return TRUE;
+  g_return_val_if_fail (m->shared_world == 0, FALSE); /* one world per model */
+  const gsize N = (gsize) world * m->max_batch, E = m->c.embed_dim;
+  const gsize NP = N * m->n_phase, NF = N * m->n_frame;
+  m->all_zn_ecg = model_alloc (m, N * E);
+  m->all_zn_cmr = model_alloc (m, N * E);
+  m->all_un = model_alloc (m, NP * E);
+  m->all_vn = model_alloc (m, NF * E);
+  m->all_d_zn_ecg = model_alloc (m, N * E);
+  m->all_d_zn_cmr = model_alloc (m, N * E);
+  m->all_d_un = model_alloc (m, NP * E);
+  m->all_d_vn = model_alloc (m, NF * E);
+  m->all_scratch = model_alloc (m, MAX (2 * N * N, 2 * NP * NF));
+  m->all_pos_u = model_alloc_bytes (m, NP * sizeof (int));
+  m->all_pos_v = model_alloc_bytes (m, NF * sizeof (int));
+  if (m->alloc_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (m->alloc_error));
+      return FALSE;
+    }
+  m->shared_world = world;
+  return TRUE;
+}
+
+/* Waits for the GPU where the model lives there. */
+static gboolean
+model_idle (HpModel *m, GError **error)
+{
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    return gpu_finish (error);
+#endif
+  (void) m;
+  (void) error;
+  return TRUE;
+}
+
+/* dst = src, count floats, on the model's device. */
+static void
+model_copy (HpModel *m, gpointer dst, gconstpointer src, gsize count)
+{
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    {
+      hp_nn_cuda_memcpy (dst, src, count * sizeof (float));
+      return;
+    }
+#endif
+  (void) m;
+  memcpy (dst, src, count * sizeof (float));
+}
+
+gboolean
+hp_model_step_shared (HpModel *m, const HpModelBatch *batch, HpComm *comm, HpModelLoss *loss,
+                      GError **error)
+{
+  g_return_val_if_fail (m != NULL && batch != NULL && comm != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (!m->use_double, FALSE);
+  const int world = hp_comm_world (comm), rank = hp_comm_rank (comm), n = batch->n;
+  if (n < (world == 1 ? 2 : 1) || n > m->max_batch)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("Model step: a share of %d subjects; it must hold 1 to %d"), n,
+                   m->max_batch);
+      return FALSE;
+    }
+  g_return_val_if_fail (batch->strip != NULL && batch->beat != NULL && batch->cine != NULL,
+                        FALSE);
+  g_return_val_if_fail (batch->frame_phase != NULL && batch->rr_ms != NULL, FALSE);
+  if (!alloc_shared (m, world, error) || !compute_positives (m, batch, error))
+    return FALSE;
+
+  const HpModelConfig *c = &m->c;
+  const gsize E = c->embed_dim, P = m->n_phase, Fn = m->n_frame;
+  const gsize N = (gsize) n * world;
+  HpModelBatch d = *batch;
+  gboolean host_comm = strcmp (hp_comm_transport (comm), "nccl") != 0;
+#if HP_HAVE_CUDA
+  if (m->cuda)
+    {
+      hp_nn_cuda_memcpy (m->pos_u_ops, m->pos_u, n * P * sizeof (int));
+      hp_nn_cuda_memcpy (m->pos_v_ops, m->pos_v, n * Fn * sizeof (int));
+      d = batch_to_device (m, batch);
+    }
+#else
+  host_comm = TRUE;
+#endif
+  model_step_forward (m, &d);
+  /* the host's exchanges read and write the model's memory: the GPU must be idle */
+  if (host_comm && !model_idle (m, error))
+    return FALSE;
+  if (!hp_comm_all_gather (comm, m->zn_ecg, m->all_zn_ecg, n * E * sizeof (float), error)
+      || !hp_comm_all_gather (comm, m->zn_cmr, m->all_zn_cmr, n * E * sizeof (float), error)
+      || !hp_comm_all_gather (comm, m->un, m->all_un, n * P * E * sizeof (float), error)
+      || !hp_comm_all_gather (comm, m->vn, m->all_vn, n * Fn * E * sizeof (float), error)
+      || !hp_comm_all_gather (comm, m->pos_u_ops, m->all_pos_u, n * P * sizeof (int), error)
+      || !hp_comm_all_gather (comm, m->pos_v_ops, m->all_pos_v, n * Fn * sizeof (int), error))
+    return FALSE;
+
+  /* Every process computes the whole batch's loss alike and keeps the gradient of its own
+   * share's embeddings; log_tau's gradient is whole on each, so each adds its 1/world part of it
+   * to what the sum below gathers. */
+  LossIo all = { .zn_ecg = m->all_zn_ecg, .zn_cmr = m->all_zn_cmr, .un = m->all_un,
+                 .vn = m->all_vn, .pos_u = m->all_pos_u, .pos_v = m->all_pos_v,
+                 .d_zn_ecg = m->all_d_zn_ecg, .d_zn_cmr = m->all_d_zn_cmr, .d_un = m->all_d_un,
+                 .d_vn = m->all_d_vn, .scratch = m->all_scratch };
+  HpModelLoss l;
+  double dlt = 0;
+  model_loss (m, (int) N, &all, &l, &dlt);
+  const gsize at = (gsize) rank * n;
+  model_copy (m, m->d_zn_ecg, (float *) m->all_d_zn_ecg + at * E, n * E);
+  model_copy (m, m->d_zn_cmr, (float *) m->all_d_zn_cmr + at * E, n * E);
+  model_copy (m, m->d_un, (float *) m->all_d_un + at * P * E, n * P * E);
+  model_copy (m, m->d_vn, (float *) m->all_d_vn + at * Fn * E, n * Fn * E);
+  if (m->log_tau >= 0)
+    model_add_scalar (m, model_grad (m, m->log_tau), (float) (dlt / world));
+  model_step_backward (m, &d);
+
+  if ((host_comm && !model_idle (m, error))
+      || !hp_comm_all_reduce_sum (comm, m->grads, m->n_values, error) || !model_idle (m, error))
+    return FALSE;
   if (loss)
     *loss = l;
   return TRUE;

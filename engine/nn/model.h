@@ -46,6 +46,7 @@
 #pragma once
 
 #include "nn/nn.h"
+#include "nn/comm.h"
 
 G_BEGIN_DECLS
 
@@ -133,6 +134,20 @@ typedef struct
 /* Forward and backward over the batch: the loss, and the gradients ADDED into the model's
  * (zero them first). FALSE with HP_ERROR_INVALID when n is not 2 to max_batch. */
 gboolean hp_model_step (HpModel *m, const HpModelBatch *batch, HpModelLoss *loss, GError **error);
+/* The step of one of the processes of a data-parallel run (comm.h): batch is this process's
+ * share, n subjects (1 to max_batch, the same n on every process), of a batch of n * world
+ * subjects, share k being subjects k n .. (k + 1) n - 1. Each process encodes its share; the
+ * shares' embeddings are gathered, so that both losses see the whole batch as hp_model_step
+ * would over it; each keeps its share's gradients of the loss, passes them back through its
+ * encoders, and the parameters' gradients are summed over the processes. Afterwards every
+ * process holds the whole batch's loss and gradients (hp_model_step's over the whole batch, up to
+ * the order of float sums; the same bits on every process), ADDED into its gradients as
+ * hp_model_step's are: zero them first. A float model; on the GPU the exchanges go over NCCL
+ * where hp_comm_use_nccl was called, else through the host. A world of one takes the same path
+ * (its exchanges copy), so that one process checks it, on NCCL too.
+ * FALSE with comm's error when a process is lost, or HP_ERROR_INVALID for a bad share. */
+gboolean hp_model_step_shared (HpModel *m, const HpModelBatch *batch, HpComm *comm,
+                               HpModelLoss *loss, GError **error);
 /* Forward only: the L2-normalised global embeddings z_ecg and z_cmr [n, E] (either may be NULL),
  * in the model's element type; n from 1 to max_batch. z_ecg needs the batch's strip and beat,
  * z_cmr its cine. */

@@ -31,6 +31,10 @@ char **hp_nn_cuda_describe_devices (void);
  * HP_ERROR_DEVICE when there is no usable device. Each successful call needs one
  * hp_nn_cuda_shutdown. */
 gboolean hp_nn_cuda_init (GError **error);
+/* Which GPU the runtime's first init takes: index modulo the devices this process sees (a data-
+ * parallel process passes its local rank; under a launcher that already gave each process one
+ * GPU, every index is that one). Device 0 unless set. Call before hp_nn_cuda_init. */
+void hp_nn_cuda_set_device_index (int index);
 void hp_nn_cuda_shutdown (void);
 /* Lets cuBLAS use TF32 tensor cores for the float products (faster, about 1e-3 relative); off by
  * default (strict FP32, for comparisons with the CPU). */
@@ -121,5 +125,22 @@ void hp_nn_cuda_gather_tubes (float *tubes, const float *cine, int n, int s, int
 void hp_nn_cuda_lead_mean_forward (float *out, const float *tok, int n, int l, int p, int w);
 void hp_nn_cuda_lead_mean_backward (float *d_tok, const float *d_out, int n, int l, int p,
                                     int w);
+
+/* ---- NCCL (where built: HP_HAVE_NCCL), for comm.h ------------------------------------------------- */
+
+#define HP_NN_CUDA_NCCL_ID_BYTES 128
+
+/* A new clique's id (on rank 0, to be handed to the others), and a communicator joining it as
+ * rank of world (collective; after hp_nn_cuda_init on this process's device). NULL or FALSE
+ * with HP_ERROR_DEVICE naming NCCL's reason. */
+gboolean hp_nn_cuda_nccl_unique_id (guint8 id[HP_NN_CUDA_NCCL_ID_BYTES], GError **error);
+gpointer hp_nn_cuda_nccl_new (const guint8 id[HP_NN_CUDA_NCCL_ID_BYTES], int world, int rank,
+                              GError **error);
+void hp_nn_cuda_nccl_free (gpointer comm);
+/* comm.h's gather and sum over device or managed memory, queued on the default stream. */
+gboolean hp_nn_cuda_nccl_all_gather (gpointer comm, gconstpointer local, gpointer full,
+                                     gsize bytes, GError **error);
+gboolean hp_nn_cuda_nccl_all_reduce_sum (gpointer comm, float *buf, gsize count,
+                                         GError **error);
 
 G_END_DECLS

@@ -400,6 +400,16 @@ hp_train_data_read (HpTrainData *d, const int *rows, int n, const HpTrainConfig 
                     gboolean augment, guint64 seed, float *strip, float *beat, float *cine,
                     float *frame_phase, float *rr_ms, GError **error)
 {
+  return hp_train_data_read_share (d, rows, n, 0, config, augment, seed, strip, beat, cine,
+                                   frame_phase, rr_ms, error);
+}
+
+gboolean
+hp_train_data_read_share (HpTrainData *d, const int *rows, int n, int first,
+                          const HpTrainConfig *config, gboolean augment, guint64 seed,
+                          float *strip, float *beat, float *cine, float *frame_phase,
+                          float *rr_ms, GError **error)
+{
   g_return_val_if_fail (d != NULL && rows != NULL && config != NULL, FALSE);
   const HpModelConfig *m = &d->model;
   const int S = m->strip_samples, F = m->cine_frames, Z = m->cine_size;
@@ -422,7 +432,7 @@ hp_train_data_read (HpTrainData *d, const int *rows, int n, const HpTrainConfig 
       if (!ok)
         return FALSE;
       /* each subject's draws from the batch's seed and its place in the batch */
-      guint64 s = seed * 0x2545f4914f6cdd1dULL + (guint64) i + 1;
+      guint64 s = seed * 0x2545f4914f6cdd1dULL + (guint64) (first + i) + 1;
       double scale = 1, angle = 0, gain = 1;
       gboolean flip = FALSE;
       int offset = (FILE_STRIP - S) / 2;

@@ -80,6 +80,12 @@ const char *hp_train_data_phenotype_name (HpTrainData *d, int k);
 gboolean hp_train_data_read (HpTrainData *d, const int *rows, int n, const HpTrainConfig *config,
                              gboolean augment, guint64 seed, float *strip, float *beat,
                              float *cine, float *frame_phase, float *rr_ms, GError **error);
+/* The same for the part of a batch that starts at place first (a data-parallel process's
+ * share): each subject's augmentations are those it gets at its place in the whole batch. */
+gboolean hp_train_data_read_share (HpTrainData *d, const int *rows, int n, int first,
+                                   const HpTrainConfig *config, gboolean augment, guint64 seed,
+                                   float *strip, float *beat, float *cine, float *frame_phase,
+                                   float *rr_ms, GError **error);
 
 /* One row's representative beat [12, 600] (the file's, whatever the model's sizes) and its R-R
  * interval (may be NULL). */
@@ -97,6 +103,18 @@ gboolean hp_train_data_read_beat (HpTrainData *d, int row, float *beat, float *r
  * run after the current step with a checkpoint. */
 gboolean hp_train_run (const HpTrainConfig *config, const char *data_path, const char *run_dir,
                        gboolean resume, gboolean quiet, volatile int *stop, GError **error);
+/* The same as one process of a data-parallel run (comm.h; NULL: the only one). Every process
+ * takes the same config and data and its share of every batch (the batch must divide by the
+ * number of processes; a dataset too small for it shrinks it to a multiple, with a warning), so
+ * that the run follows the same data order, augmentations and loss curve as one process would
+ * (up to the order of float sums). Rank 0 alone writes the run folder (config, events,
+ * checkpoints) and evaluates; the others print nothing but their errors. A stop on any process
+ * stops them all after the same step, with rank 0's checkpoint. On the GPU each process takes the
+ * GPU of its local rank and the exchanges go over NCCL where built; all processes must be on the
+ * same kind of device. */
+gboolean hp_train_run_shared (const HpTrainConfig *config, const char *data_path,
+                              const char *run_dir, gboolean resume, gboolean quiet,
+                              volatile int *stop, HpComm *comm, GError **error);
 
 /* ---- Following a run (RUN/progress.jsonl) ------------------------------------------------------- */
 

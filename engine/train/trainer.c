@@ -39,8 +39,12 @@ typedef struct
   void (*adamw_step) (float *param, const float *grad, float *m, float *v, gint64 count,
                       double lr, double beta1, double beta2, double eps, double weight_decay,
                       gint64 t);
-  int batch;
-  /* batch buffers */
+  int batch;              /* the whole batch, over every process */
+  /* Data-parallel (hp_train_run_shared): this process's rank among world, and its share of each
+   * batch (the model's batch; the batch itself with one process). */
+  HpComm *comm;
+  int rank, world, share;
+  /* batch buffers, for one share */
   float *strip, *beat, *cine, *phase, *rr;
   gint64 step;             /* steps done */
 } Run;
@@ -287,9 +291,9 @@ embed_rows (Run *r, const int *rows, int n, float *z_ecg, float *z_cmr, float *u
 {
   const gsize E = r->c->model.embed_dim;
   const gsize P = hp_model_n_phase_tokens (r->model), F = hp_model_n_frame_tokens (r->model);
-  for (int at = 0; at < n; at += r->batch)
+  for (int at = 0; at < n; at += r->share)
     {
-      int k = MIN (r->batch, n - at);
+      int k = MIN (r->share, n - at);
       if (!hp_train_data_read (r->data, rows + at, k, r->c, FALSE, 0, r->strip, r->beat, r->cine,
                                r->phase, r->rr, error))
         return FALSE;
@@ -325,7 +329,7 @@ evaluate (Run *r, HpDatasetSplit split, const char *name, GError **error)
   int counted = 0;
   for (int at = 0, k; at < nv; at += k)
     {
-      k = MIN (r->batch, nv - at);
+      k = MIN (r->share, nv - at);
       if (k < 2)
         break;
       if (!hp_train_data_read (r->data, val + at, k, r->c, FALSE, 0, r->strip, r->beat, r->cine,
@@ -437,10 +441,12 @@ make_model (Run *r, GError **error)
   if (strcmp (want, "cpu") != 0)
     {
       g_autofree char *why = NULL;
+      /* one GPU per process of a data-parallel run, by its rank on its host */
+      hp_nn_cuda_set_device_index (r->comm != NULL ? hp_comm_local_rank (r->comm) : 0);
       g_autoptr (GError) local = NULL;
       if (hp_nn_cuda_available (&why))
         {
-          r->model = hp_model_new_on (&c->model, r->batch, HP_NN_DEVICE_CUDA, &local);
+          r->model = hp_model_new_on (&c->model, r->share, HP_NN_DEVICE_CUDA, &local);
           if (r->model == NULL)
             why = g_strdup (local->message);
         }
@@ -467,12 +473,47 @@ make_model (Run *r, GError **error)
   if (explicit_cuda)
     emit_message (r, "warning", _("This build has no CUDA: training on the CPU"));
 #endif
-  r->model = hp_model_new (&c->model, r->batch, FALSE, error);
+  r->model = hp_model_new (&c->model, r->share, FALSE, error);
   if (r->model == NULL)
     return FALSE;
   gint64 nv = hp_model_n_values (r->model);
   r->m = g_new0 (float, nv);
   r->v = g_new0 (float, nv);
+  return TRUE;
+}
+
+/* Every process of a data-parallel run on the same kind of device: a GPU process cannot share
+ * its gradients with a CPU one through NCCL, and the run would not be what was asked. The GPUs
+ * then exchange over NCCL where built, else through the host. */
+static gboolean
+agree_on_device (Run *r, GError **error)
+{
+  if (r->comm == NULL)
+    return TRUE;
+  gboolean some_cpu, some_gpu;
+  if (!hp_comm_any (r->comm, !r->cuda, &some_cpu, error)
+      || !hp_comm_any (r->comm, r->cuda, &some_gpu, error))
+    return FALSE;
+  if (some_cpu && some_gpu)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_DEVICE,
+                   _("The processes of the run are on different devices (rank %d on the %s): "
+                     "every one must have a usable GPU, or all must train on the CPU"), r->rank,
+                   r->cuda ? "GPU" : "CPU");
+      return FALSE;
+    }
+  if (!r->cuda)
+    return TRUE;
+  g_autoptr (GError) local = NULL;
+  if (hp_comm_use_nccl (r->comm, &local))
+    return TRUE;
+  if (!g_error_matches (local, HP_ERROR, HP_ERROR_UNSUPPORTED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  emit_message (r, "warning", _("This build has no NCCL: the GPUs exchange their gradients "
+                                "through the host, which is slower"));
   return TRUE;
 }
 
@@ -489,24 +530,40 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
                    _("The dataset has %d training subjects: at least 2 are needed"), nt);
       return FALSE;
     }
+  if (r->batch % r->world != 0)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("The batch of %d cannot be shared evenly among %d processes: make it a "
+                     "multiple of %d"), r->batch, r->world, r->world);
+      return FALSE;
+    }
   if (nt < r->batch)
     {
+      int fits = nt - nt % r->world;
+      if (fits < MAX (2, r->world))
+        {
+          g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                       _("The dataset has %d training subjects: too few for %d processes"), nt,
+                       r->world);
+          return FALSE;
+        }
       g_autofree char *msg =
         g_strdup_printf (_("The batch of %d is larger than the %d training subjects: it is "
-                           "shrunk to %d"), r->batch, nt, nt);
+                           "shrunk to %d"), r->batch, nt, fits);
       emit_message (r, "warning", msg);
-      r->batch = nt;
+      r->batch = fits;
     }
-  if (!make_model (r, error))
+  r->share = r->batch / r->world;
+  if (!make_model (r, error) || !agree_on_device (r, error))
     return FALSE;
   gint64 nv = hp_model_n_values (r->model);
   const HpModelConfig *mc = &c->model;
-  r->strip = g_new (float, (gsize) r->batch * mc->leads * mc->strip_samples);
-  r->beat = g_new (float, (gsize) r->batch * mc->leads * mc->beat_samples);
-  r->cine = g_new (float, (gsize) r->batch * mc->cine_slices * mc->cine_frames * mc->cine_size
+  r->strip = g_new (float, (gsize) r->share * mc->leads * mc->strip_samples);
+  r->beat = g_new (float, (gsize) r->share * mc->leads * mc->beat_samples);
+  r->cine = g_new (float, (gsize) r->share * mc->cine_slices * mc->cine_frames * mc->cine_size
                             * mc->cine_size);
-  r->phase = g_new (float, (gsize) r->batch * mc->cine_frames);
-  r->rr = g_new (float, r->batch);
+  r->phase = g_new (float, (gsize) r->share * mc->cine_frames);
+  r->rr = g_new (float, r->share);
   if (resume)
     {
       if (!load_checkpoint (r, error))
@@ -524,6 +581,9 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
   add_int (b, "train_subjects", nt);
   add_int (b, "batch", r->batch);
   add_str (b, "device", r->cuda ? "cuda" : "cpu");
+  add_int (b, "processes", r->world);
+  if (r->comm != NULL)
+    add_str (b, "exchange", hp_comm_transport (r->comm));
   add_str (b, "data", r->data_path);
   if (r->cpu_reason != NULL)
     add_str (b, "cuda_unavailable", r->cpu_reason);
@@ -541,14 +601,16 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
   while (r->step < c->max_steps)
     {
       batch_rows (r, r->step, rows);
-      if (!hp_train_data_read (r->data, rows, r->batch, c, c->augment,
-                               mix (c->seed ^ mix ((guint64) r->step)), r->strip, r->beat,
-                               r->cine, r->phase, r->rr, error))
+      const int first = r->rank * r->share;
+      if (!hp_train_data_read_share (r->data, rows + first, r->share, first, c, c->augment,
+                                     mix (c->seed ^ mix ((guint64) r->step)), r->strip, r->beat,
+                                     r->cine, r->phase, r->rr, error))
         return FALSE;
       hp_model_zero_grads (r->model);
-      HpModelBatch mb = model_batch (r, r->batch);
+      HpModelBatch mb = model_batch (r, r->share);
       HpModelLoss l;
-      if (!hp_model_step (r->model, &mb, &l, error))
+      if (!(r->comm != NULL ? hp_model_step_shared (r->model, &mb, r->comm, &l, error)
+                         : hp_model_step (r->model, &mb, &l, error)))
         return FALSE;
       if (!isfinite (l.loss))
         {
@@ -574,7 +636,7 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
       sum.loss += l.loss;
       sum.loss_global += l.loss_global;
       sum.loss_phase += l.loss_phase;
-      if (r->step % c->log_every == 0 || r->step == c->max_steps)
+      if (r->rank == 0 && (r->step % c->log_every == 0 || r->step == c->max_steps))
         {
           double seconds = (g_get_monotonic_time () - t0) / 1e6;
           b = event ("step");
@@ -598,14 +660,20 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
           window_steps = 0;
           sum = (HpModelLoss) { 0 };
         }
-      if (c->eval_every > 0 && r->step % c->eval_every == 0
+      if (r->rank == 0 && c->eval_every > 0 && r->step % c->eval_every == 0
           && !evaluate (r, HP_DATASET_VALIDATION, "eval", error))
         return FALSE;
+      /* a signal may reach one process of several (a terminal's Ctrl+C, a scheduler's SIGTERM to
+       * one task): all stop after the same step */
       gboolean stopping = stop != NULL && *stop;
-      if ((c->checkpoint_every > 0 && r->step % c->checkpoint_every == 0 && r->step < c->max_steps)
-          || stopping)
-        if (!save_checkpoint (r, error))
-          return FALSE;
+      if (r->comm != NULL && !hp_comm_any (r->comm, stopping, &stopping, error))
+        return FALSE;
+      if (r->rank == 0
+          && ((c->checkpoint_every > 0 && r->step % c->checkpoint_every == 0
+               && r->step < c->max_steps)
+              || stopping)
+          && !save_checkpoint (r, error))
+        return FALSE;
       if (stopping)
         {
           b = event ("stopped");
@@ -616,6 +684,9 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
           return TRUE;
         }
     }
+  /* the others are done: rank 0 alone evaluates and writes */
+  if (r->rank != 0)
+    return TRUE;
   if (c->eval_every > 0 && r->step % c->eval_every != 0
       && !evaluate (r, HP_DATASET_VALIDATION, "eval", error))
     return FALSE;
@@ -636,6 +707,14 @@ gboolean
 hp_train_run (const HpTrainConfig *config, const char *data_path, const char *run_dir,
               gboolean resume, gboolean quiet, volatile int *stop, GError **error)
 {
+  return hp_train_run_shared (config, data_path, run_dir, resume, quiet, stop, NULL, error);
+}
+
+gboolean
+hp_train_run_shared (const HpTrainConfig *config, const char *data_path, const char *run_dir,
+                     gboolean resume, gboolean quiet, volatile int *stop, HpComm *comm,
+                     GError **error)
+{
   g_return_val_if_fail (config != NULL && data_path != NULL && run_dir != NULL, FALSE);
   if (!hp_train_config_check (config, error))
     return FALSE;
@@ -646,11 +725,14 @@ hp_train_run (const HpTrainConfig *config, const char *data_path, const char *ru
                    g_strerror (e));
       return FALSE;
     }
-  Run r = { .c = config, .dir = g_strdup (run_dir), .quiet = quiet,
-            .data_path = g_canonicalize_filename (data_path, NULL) };
+  const int rank = comm != NULL ? hp_comm_rank (comm) : 0;
+  Run r = { .c = config, .dir = g_strdup (run_dir), .quiet = quiet || rank != 0,
+            .data_path = g_canonicalize_filename (data_path, NULL), .comm = comm, .rank = rank,
+            .world = comm != NULL ? hp_comm_world (comm) : 1 };
   g_autofree char *log = g_build_filename (run_dir, "progress.jsonl", NULL);
-  r.progress = fopen (log, "a");
-  if (r.progress == NULL)
+  if (rank == 0)
+    r.progress = fopen (log, "a");
+  if (rank == 0 && r.progress == NULL)
     {
       int e = errno;
       g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot be written: %s"), log,
@@ -658,7 +740,7 @@ hp_train_run (const HpTrainConfig *config, const char *data_path, const char *ru
       run_clear (&r);
       return FALSE;
     }
-  gboolean ok = (resume || write_config (&r, error))
+  gboolean ok = (resume || rank != 0 || write_config (&r, error))
                 && (r.data = hp_train_data_open (data_path, &config->model, error)) != NULL
                 && train (&r, resume, stop, error);
   if (!ok && error != NULL && *error != NULL)

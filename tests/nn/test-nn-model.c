@@ -1114,6 +1114,98 @@ test_quick_timing (void)
                   hp_model_n_values (m), n, ms);
 }
 
+/* ---- data-parallel: shares of a batch over TCP equal the whole batch in one model ------------- */
+
+typedef struct
+{
+  HpModel **models;
+  const Batch *batch;
+  int share;
+  HpModelLoss *losses;
+} Shares;
+
+static void
+shared_step (HpComm *comm, int rank, gpointer data)
+{
+  Shares *s = data;
+  const Batch *b = s->batch;
+  const HpModelConfig *c = hp_model_get_config (s->models[rank]);
+  const gsize at = (gsize) rank * s->share;
+  HpModelBatch mb = {
+    .n = s->share,
+    .strip = b->strip_f + at * c->leads * c->strip_samples,
+    .beat = b->beat_f + at * c->leads * c->beat_samples,
+    .cine = b->cine_f + at * c->cine_slices * c->cine_frames * c->cine_size * c->cine_size,
+    .frame_phase = b->frame_phase + at * c->cine_frames,
+    .rr_ms = b->rr_ms + at,
+  };
+  g_autoptr (GError) error = NULL;
+  hp_model_zero_grads (s->models[rank]);
+  g_assert_true (hp_model_step_shared (s->models[rank], &mb, comm, &s->losses[rank], &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_data_parallel (void)
+{
+  HpModelConfig c;
+  tiny_config (&c); /* a learned temperature: its gradient is whole on every rank */
+  const int n = 6;
+  g_autoptr (Batch) b = batch_new (&c, n, 41);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpModel) whole = hp_model_new (&c, n, FALSE, &error);
+  g_autoptr (HpModel) drawn = hp_model_new (&c, n, TRUE, &error);
+  g_assert_no_error (error);
+  hp_model_init (drawn, 9);
+  randomise (drawn, 10);
+  const gint64 nv = hp_model_n_values (whole);
+  for (gint64 k = 0; k < nv; k++)
+    ((float *) hp_model_values (whole))[k] = (float) ((double *) hp_model_values (drawn))[k];
+  HpModelBatch mb = model_batch (b, FALSE);
+  const double loss = step_loss (whole, &mb);
+  const float *want = hp_model_grads (whole);
+  double scale = 0;
+  for (gint64 i = 0; i < nv; i++)
+    scale = MAX (scale, fabs (want[i]));
+
+  for (int world = 2; world <= 3; world++)
+    {
+      const int share = n / world;
+      HpModel *models[3];
+      HpComm *comms[3];
+      HpModelLoss losses[3];
+      for (int k = 0; k < world; k++)
+        {
+          models[k] = hp_model_new (&c, share, FALSE, &error);
+          g_assert_no_error (error);
+          memcpy (hp_model_values (models[k]), hp_model_values (whole), nv * sizeof (float));
+        }
+      hp_test_comm_connect (world, comms);
+      Shares s = { models, b, share, losses };
+      hp_test_comm_run (comms, world, shared_step, &s);
+      double worst = 0;
+      for (int k = 0; k < world; k++)
+        {
+          g_assert_cmpfloat_with_epsilon (losses[k].loss, loss, 1e-5 * fabs (loss));
+          g_assert_cmpfloat (losses[k].loss, ==, losses[0].loss);
+          const float *got = hp_model_grads (models[k]);
+          /* the same bits on every rank: each then takes the same optimiser step */
+          g_assert_true (memcmp (got, hp_model_grads (models[0]), nv * sizeof (float)) == 0);
+          for (gint64 i = 0; i < nv; i++)
+            worst = MAX (worst, fabs (got[i] - want[i]));
+        }
+      hp_test_print (stderr, "data-parallel over %d ranks: loss %.7f (whole %.7f), largest "
+                     "gradient difference %.2e of the largest gradient %.3e\n", world,
+                     losses[0].loss, loss, worst, scale);
+      g_assert_cmpfloat (worst, <=, 1e-4 * scale);
+      for (int k = 0; k < world; k++)
+        {
+          hp_comm_free (comms[k]);
+          hp_model_free (models[k]);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1127,6 +1219,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/model/embed", test_embed);
   g_test_add_func ("/nn/model/adamw", test_adamw);
   g_test_add_func ("/nn/model/refusals", test_refusals);
+  g_test_add_func ("/nn/model/data-parallel", test_data_parallel);
   g_test_add_func ("/nn/model/quick-timing", test_quick_timing);
   return g_test_run ();
 }

@@ -145,6 +145,16 @@ hp_nn_cuda_describe_devices (void)
   return (char **) g_ptr_array_free (lines, FALSE);
 }
 
+/* The device that the next first hp_nn_cuda_init takes (modulo the devices seen). */
+static int device_index;
+
+void
+hp_nn_cuda_set_device_index (int index)
+{
+  g_return_if_fail (index >= 0);
+  device_index = index;
+}
+
 gboolean
 hp_nn_cuda_init (GError **error)
 {
@@ -160,13 +170,16 @@ hp_nn_cuda_init (GError **error)
       g_set_error (error, HP_ERROR, HP_ERROR_DEVICE, _("CUDA is not usable: %s"), why);
       return FALSE;
     }
-  cudaError_t e = cudaSetDevice (0);
+  int count = 1;
+  cudaGetDeviceCount (&count);
+  const int device = device_index % MAX (count, 1);
+  cudaError_t e = cudaSetDevice (device);
   if (e == cudaSuccess)
     e = cudaFree (NULL); /* makes the context now, not inside the first op */
   if (e != cudaSuccess)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_DEVICE, _("CUDA device 0 cannot be used: %s"),
-                   cudaGetErrorString (e));
+      g_set_error (error, HP_ERROR, HP_ERROR_DEVICE, _("CUDA device %d cannot be used: %s"),
+                   device, cudaGetErrorString (e));
       return FALSE;
     }
   cublasStatus_t s = cublasCreate (&blas);
