@@ -2,7 +2,8 @@
 # The checks of the CUDA training path that need a GPU, as one prepared run (about 5 minutes):
 # the gpu test suite (every CUDA op and a whole model step against the CPU), compute-sanitizer's
 # memcheck over one training step, and heartphase-train --device cuda for 50 steps on a small
-# synthetic cohort beside the same run on the CPU (cut after 150 s). Logs go to $OUT (or
+# synthetic cohort beside the same run on the CPU (cut after 150 s) and beside a data-parallel
+# run of one rank over NCCL (--distributed). Logs go to $OUT (or
 # ./gpu-check-logs).
 #
 # The GPU machines run another image than the development one (no GLib, DCMTK, biosig or HDF5
@@ -177,6 +178,34 @@ if ( timeout 180 $launch "$bin/heartphase-cli" synth --subjects 40 --seed 5 --sm
     [ $rc -eq 0 ] || fail "heartphase-train --device $dev exited $rc (train-$dev.log)"
   done
   grep -q '"device":"cuda"' "$out/train-cuda.log" || fail "the cuda run did not train on the GPU"
+
+  # ---- 4. data-parallel over NCCL with one rank: the same curve as the plain GPU run ------------
+  note "== heartphase-train --distributed (RANK 0 of 1, NCCL) --device cuda --max-steps 50"
+  ( RANK=0 WORLD_SIZE=1 LOCAL_RANK=0 MASTER_PORT=29611 HEARTPHASE_DIST_TIMEOUT=30 \
+      timeout 180 $launch "$bin/heartphase-train" --distributed --data "$data" \
+      --out "$work/run-nccl" --device cuda --max-steps 50 --quiet ) >"$out/train-nccl.log" 2>&1
+  rc=$?
+  cat "$work/run-nccl/progress.jsonl" >>"$out/train-nccl.log" 2>/dev/null
+  grep '"event":"\(start\|warning\|error\|done\)"\|"event":"step","step":\(10\|20\|50\),' \
+    "$out/train-nccl.log" | cut -c1-400 | tee -a "$summary"
+  [ $rc -eq 0 ] || fail "heartphase-train --distributed exited $rc (train-nccl.log)"
+  grep -q '"exchange":"nccl"' "$out/train-nccl.log" || fail "the one-rank run did not use NCCL"
+  # step losses of the NCCL run against the plain GPU run: the largest relative difference
+  python3 - "$out/train-cuda.log" "$out/train-nccl.log" <<'PY' 2>&1 | tee -a "$summary"
+import json, sys
+def steps(path):
+    out = {}
+    for line in open(path):
+        if line.startswith('{"event":"step"'):
+            e = json.loads(line)
+            out[e["step"]] = e["loss"]
+    return out
+a, b = steps(sys.argv[1]), steps(sys.argv[2])
+common = sorted(set(a) & set(b))
+worst = max((abs(a[s] - b[s]) / abs(a[s]) for s in common), default=float("nan"))
+print(f"nccl one rank against the plain GPU run: {len(common)} steps, largest relative loss "
+      f"difference {worst:.2e}")
+PY
 else
   fail "the synthetic dataset could not be made (dataset.log)"
 fi
