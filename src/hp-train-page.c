@@ -81,6 +81,7 @@ struct _HpTrainPage
   AdwActionRow *dataset_row;
   AdwActionRow *dataset_info_row;
   AdwComboRow *device_row;
+  GtkSpinButton *gpus_spin;
   AdwComboRow *preset_row;
   AdwExpanderRow *fields_row;
   GtkLabel *problem_label;
@@ -103,7 +104,8 @@ struct _HpTrainPage
   HpTrainConfig config;       /* valid when problem is NULL */
   char *problem;
 
-  GSubprocess *child;
+  GSubprocess *child;         /* the trainer, or rank 0 of a run over several GPUs */
+  GPtrArray *helpers;         /* the other ranks' GSubprocesses */
   char *child_config;         /* the temporary --config file of the child */
   GCancellable *child_cancellable;
 
@@ -224,8 +226,8 @@ describe_devices (HpTrainPage *self)
           g_auto (GStrv) gpus = hp_nn_cuda_describe_devices ();
           for (int i = 0; gpus != NULL && gpus[i] != NULL; i++)
             g_string_append_printf (s, "\n%s", gpus[i]);
-          /* one process trains on one GPU: data-parallel training is not built yet */
-          g_string_append (s, _("\ntraining runs on GPU 0"));
+          /* one process per GPU, from GPU 0 on */
+          g_string_append (s, _("\nseveral GPUs: one training process each, from GPU 0 on"));
         }
       else
         g_string_append_printf (s, _(" · no GPU can be used: %s"), why != NULL ? why : "");
@@ -423,8 +425,16 @@ validate (HpTrainPage *self)
     {
       g_free (self->config.device);
       self->config.device = g_strdup (device_name (self));
+      const int gpus = gtk_spin_button_get_value_as_int (self->gpus_spin);
       if (!hp_train_config_check_run (&self->config, self->dataset, &error))
         self->problem = g_strdup (error->message);
+      else if (gpus > 1 && strcmp (self->config.device, "cpu") == 0)
+        self->problem = g_strdup_printf (_("%d GPUs are chosen, but the run is to train on the "
+                                           "CPU"), gpus);
+      else if (gpus > 1 && self->config.batch % gpus != 0)
+        self->problem = g_strdup_printf (_("The batch of %d cannot be shared evenly among %d "
+                                           "GPUs: make it a multiple of %d"),
+                                         self->config.batch, gpus, gpus);
     }
   gtk_label_set_text (self->problem_label, self->problem != NULL ? self->problem : "");
   gtk_widget_set_visible (GTK_WIDGET (self->problem_label), self->problem != NULL);
@@ -839,9 +849,67 @@ child_done (GObject *source, GAsyncResult *result, gpointer user_data)
   update_status (self);
 }
 
+/* A rank other than 0 ended: what it says goes to the person when it failed (rank 0 reports
+ * the rank as gone, this says why). */
+static void
+helper_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GSubprocess *helper = G_SUBPROCESS (source);
+  g_autofree char *err_text = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_subprocess_communicate_utf8_finish (helper, result, NULL, &err_text, &error);
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the page is gone */
+  HpTrainPage *self = HP_TRAIN_PAGE (user_data);
+  gboolean clean = g_subprocess_get_if_exited (helper)
+                   && g_subprocess_get_exit_status (helper) == 0;
+  if (!clean && err_text != NULL && *g_strstrip (err_text) != '\0')
+    report (self, err_text);
+  g_ptr_array_remove (self->helpers, helper);
+}
+
+/* How many GPUs this process can train on: 0 without CUDA or a usable GPU. */
+static int
+usable_gpus (void)
+{
+#if HP_HAVE_CUDA
+  if (hp_nn_cuda_available (NULL))
+    {
+      g_auto (GStrv) gpus = hp_nn_cuda_describe_devices ();
+      return gpus != NULL ? (int) g_strv_length (gpus) : 0;
+    }
+#endif
+  return 0;
+}
+
+/* A port on this host that nothing listens on now, for rank 0 of a run over several GPUs. */
+static int
+free_port (GError **error)
+{
+  g_autoptr (GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, error);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  if (sock == NULL || !g_socket_bind (sock, any, TRUE, error))
+    return 0;
+  g_autoptr (GSocketAddress) bound = g_socket_get_local_address (sock, error);
+  if (bound == NULL)
+    return 0;
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
 static gboolean
 spawn (HpTrainPage *self, const char *run_dir, gboolean resume, GError **error)
 {
+  const int gpus = gtk_spin_button_get_value_as_int (self->gpus_spin);
+  const int have = gpus > 1 ? usable_gpus () : 0;
+  if (gpus > 1 && have < gpus)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_DEVICE,
+                   _("%d GPUs are chosen, but %d can be used here%s"), gpus, have,
+                   hp_nn_built_with_cuda () ? "" : _(" (this build has no CUDA)"));
+      return FALSE;
+    }
   g_autofree char *trainer = find_trainer ();
   if (trainer == NULL)
     {
@@ -871,20 +939,57 @@ spawn (HpTrainPage *self, const char *run_dir, gboolean resume, GError **error)
       g_ptr_array_add (argv, config_path);
     }
   g_ptr_array_add (argv, "--quiet");
-  g_ptr_array_add (argv, NULL);
-  GSubprocess *child = g_subprocess_newv ((const char *const *) argv->pdata,
-                                          G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                                            | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                          error);
-  if (child == NULL)
+  /* several GPUs: one process each, told its rank as a launcher would (heartphase-train
+   * --distributed), rank 0 listening on a free port of this host */
+  int port = 0;
+  if (gpus > 1)
     {
-      if (config_path != NULL)
-        g_unlink (config_path);
-      return FALSE;
+      g_ptr_array_add (argv, "--distributed");
+      if ((port = free_port (error)) == 0)
+        return FALSE;
     }
+  g_ptr_array_add (argv, NULL);
+  g_autoptr (GPtrArray) started = g_ptr_array_new_with_free_func (g_object_unref);
+  for (int k = 0; k < gpus; k++)
+    {
+      g_autoptr (GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      if (gpus > 1)
+        {
+          g_autofree char *rank = g_strdup_printf ("%d", k);
+          g_autofree char *world = g_strdup_printf ("%d", gpus);
+          g_autofree char *port_text = g_strdup_printf ("%d", port);
+          g_subprocess_launcher_setenv (launcher, "RANK", rank, TRUE);
+          g_subprocess_launcher_setenv (launcher, "LOCAL_RANK", rank, TRUE);
+          g_subprocess_launcher_setenv (launcher, "WORLD_SIZE", world, TRUE);
+          g_subprocess_launcher_setenv (launcher, "MASTER_ADDR", "127.0.0.1", TRUE);
+          g_subprocess_launcher_setenv (launcher, "MASTER_PORT", port_text, TRUE);
+        }
+      GSubprocess *p = g_subprocess_launcher_spawnv (launcher,
+                                                     (const char *const *) argv->pdata, error);
+      if (p == NULL)
+        {
+          /* the ranks already started would wait for the missing one: end them */
+          for (guint i = 0; i < started->len; i++)
+            g_subprocess_force_exit (g_ptr_array_index (started, i));
+          if (config_path != NULL)
+            g_unlink (config_path);
+          return FALSE;
+        }
+      g_ptr_array_add (started, p);
+    }
+  GSubprocess *child = g_object_ref (g_ptr_array_index (started, 0));
   self->child = child;
   self->child_config = g_steal_pointer (&config_path);
   g_subprocess_communicate_utf8_async (child, NULL, self->child_cancellable, child_done, self);
+  for (guint i = 1; i < started->len; i++)
+    {
+      GSubprocess *helper = g_ptr_array_index (started, i);
+      g_ptr_array_add (self->helpers, g_object_ref (helper));
+      g_subprocess_communicate_utf8_async (helper, NULL, self->child_cancellable, helper_done,
+                                           self);
+    }
   hp_train_page_attach (self, run_dir);
   update_actions (self);
   return TRUE;
@@ -962,7 +1067,11 @@ hp_train_page_stop (HpTrainPage *self)
   g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), FALSE);
   if (self->child == NULL)
     return FALSE;
+  /* every rank of a run over several GPUs: any one would stop them all, but a rank stuck on the
+   * way should hear it too */
   g_subprocess_send_signal (self->child, SIGTERM);
+  for (guint i = 0; i < self->helpers->len; i++)
+    g_subprocess_send_signal (g_ptr_array_index (self->helpers, i), SIGTERM);
   return TRUE;
 }
 
@@ -973,7 +1082,24 @@ hp_train_page_kill (HpTrainPage *self)
   if (self->child == NULL)
     return FALSE;
   g_subprocess_force_exit (self->child);
+  for (guint i = 0; i < self->helpers->len; i++)
+    g_subprocess_force_exit (g_ptr_array_index (self->helpers, i));
   return TRUE;
+}
+
+void
+hp_train_page_set_gpus (HpTrainPage *self, int gpus)
+{
+  g_return_if_fail (HP_IS_TRAIN_PAGE (self) && gpus >= 1);
+  gtk_spin_button_set_value (self->gpus_spin, gpus);
+  validate (self);
+}
+
+int
+hp_train_page_get_gpus (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), 1);
+  return gtk_spin_button_get_value_as_int (self->gpus_spin);
 }
 
 gboolean
@@ -1108,8 +1234,8 @@ hp_train_page_load_config (HpTrainPage *self, const char *run_dir, GError **erro
   return ok && hp_train_page_set_config (self, preset, json, error);
 }
 
-/* Slurm's view of the run: one task on one GPU (heartphase-train trains on one device; a
- * data-parallel run over several GPUs is not built yet), the config written beside the script. */
+/* Slurm's view of the run: one task per GPU on one node (srun gives each its rank; rank 0's
+ * node is MASTER_ADDR), the config written beside the script. */
 char *
 hp_train_page_dup_cluster_script (HpTrainPage *self, const char *config_path, GError **error)
 {
@@ -1129,22 +1255,30 @@ hp_train_page_dup_cluster_script (HpTrainPage *self, const char *config_path, GE
   g_autofree char *q_config = g_shell_quote (config_path);
   g_autofree char *log = g_build_filename (run, "slurm-%j.out", NULL);
   g_autofree char *q_log = g_shell_quote (log);
+  const int gpus = gtk_spin_button_get_value_as_int (self->gpus_spin);
+  g_autofree char *rendezvous =
+    gpus > 1 ? g_strdup ("export MASTER_ADDR=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" "
+                         "| head -n 1)\nexport MASTER_PORT=29500\n")
+             : g_strdup ("");
   return g_strdup_printf (
     "#!/bin/bash\n"
-    "# heartphase-train on one GPU; the app attaches to the run folder on a shared file system\n"
+    "# heartphase-train on %d GPU%s; the app attaches to the run folder on a shared file "
+    "system\n"
     "#SBATCH --job-name=heartphase-%s\n"
     "#SBATCH --nodes=1\n"
-    "#SBATCH --ntasks=1\n"
-    "#SBATCH --gres=gpu:1\n"
+    "#SBATCH --ntasks=%d\n"
+    "#SBATCH --gres=gpu:%d\n"
     "#SBATCH --cpus-per-task=8\n"
     "#SBATCH --time=24:00:00\n"
     "#SBATCH --output=\"%s\"\n"
     "mkdir -p %s\n"
-    "srun heartphase-train --data %s --out %s --config %s --device %s --quiet\n"
+    "%s"
+    "srun heartphase-train%s --data %s --out %s --config %s --device %s --quiet\n"
     "# stopped (scancel sends SIGTERM, which checkpoints): resubmit with --resume in place of "
     "--config\n",
-    name, log, q_run, q_data, q_run, q_config, self->config.device != NULL ? self->config.device
-                                                                          : "cuda");
+    gpus, gpus > 1 ? "s, one task each" : "", name, gpus, gpus, log, q_run, rendezvous,
+    gpus > 1 ? " --distributed" : "", q_data, q_run, q_config,
+    self->config.device != NULL ? self->config.device : "cuda");
 }
 
 /* Writes the script and its config beside the run folder; returns the script's path. */
@@ -1567,6 +1701,7 @@ hp_train_page_init (HpTrainPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->fields = g_ptr_array_new_with_free_func (field_free);
   self->runs = g_ptr_array_new_with_free_func (followed_free);
+  self->helpers = g_ptr_array_new_with_free_func (g_object_unref);
   self->child_cancellable = g_cancellable_new ();
   static const struct
   {
@@ -1608,6 +1743,7 @@ hp_train_page_init (HpTrainPage *self)
                             self);
   g_signal_connect_swapped (self->device_row, "notify::selected", G_CALLBACK (on_device_changed),
                             self);
+  g_signal_connect_swapped (self->gpus_spin, "value-changed", G_CALLBACK (validate), self);
   g_signal_connect_swapped (self->x_axis_dropdown, "notify::selected",
                             G_CALLBACK (on_x_axis_changed), self);
   describe_devices (self);
@@ -1633,6 +1769,7 @@ hp_train_page_dispose (GObject *object)
     g_cancellable_cancel (self->child_cancellable);
   g_clear_object (&self->child_cancellable);
   g_clear_object (&self->child);
+  g_clear_pointer (&self->helpers, g_ptr_array_unref);
   if (self->child_config != NULL)
     g_unlink (self->child_config);
   g_clear_pointer (&self->child_config, g_free);
@@ -1672,6 +1809,7 @@ hp_train_page_class_init (HpTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, dataset_row);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, dataset_info_row);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, device_row);
+  gtk_widget_class_bind_template_child (widget_class, HpTrainPage, gpus_spin);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, preset_row);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, fields_row);
   gtk_widget_class_bind_template_child (widget_class, HpTrainPage, problem_label);

@@ -40,6 +40,10 @@ char *hp_train_page_dup_cluster_script (HpTrainPage *self, const char *config_pa
 char *hp_train_page_dup_config_json (HpTrainPage *self);
 /* Why Start is refused now (the config or the dataset), or NULL when a run can start. */
 const char *hp_train_page_get_problem (HpTrainPage *self);
+/* How many GPUs a run started here takes (one process each; 1 by default), and a cluster
+ * script asks for. */
+void hp_train_page_set_gpus (HpTrainPage *self, int gpus);
+int hp_train_page_get_gpus (HpTrainPage *self);
 
 /* Start, Stop (SIGTERM: the trainer checkpoints and exits), Kill and Resume, as the buttons do.
  * FALSE with the reason when the action is not possible now. */

@@ -436,13 +436,13 @@ lost (HpComm *c, int k, Op op, GError **error)
   int e = errno;
   if (c->rank == 0)
     g_set_error (error, HP_ERROR, HP_ERROR_IO,
-                 _("Data-parallel run: rank %d of %d left during exchange %" G_GUINT64_FORMAT
-                   " (%s): %s; see its output"), k, c->world, c->seq, op_name (op),
+                 _("Data-parallel run: rank %d of %d left during exchange %llu (%s): %s; see its "
+                   "output"), k, c->world, (unsigned long long) c->seq, op_name (op),
                  e != 0 ? g_strerror (e) : _("connection closed"));
   else
     g_set_error (error, HP_ERROR, HP_ERROR_IO,
-                 _("Data-parallel run: rank 0 ended the exchange %" G_GUINT64_FORMAT
-                   " (%s) of rank %d: %s; see rank 0's output"), c->seq, op_name (op), c->rank,
+                 _("Data-parallel run: rank 0 ended the exchange %llu (%s) of rank %d: %s; see "
+                   "rank 0's output"), (unsigned long long) c->seq, op_name (op), c->rank,
                  e != 0 ? g_strerror (e) : _("connection closed"));
   return FALSE;
 }
@@ -461,11 +461,11 @@ root_receive (HpComm *c, Op op, gsize bytes, gpointer dest_of_rank (HpComm *, in
       if (h.op != op || h.bytes != bytes || h.seq != c->seq)
         {
           g_set_error (error, HP_ERROR, HP_ERROR_IO,
-                       _("Data-parallel run: rank %d is out of step: it sent %s of %"
-                         G_GUINT64_FORMAT " bytes as exchange %" G_GUINT64_FORMAT
-                         ", rank 0 expected %s of %" G_GSIZE_FORMAT " bytes as exchange %"
-                         G_GUINT64_FORMAT), k, op_name (h.op), h.bytes, h.seq, op_name (op),
-                       bytes, c->seq);
+                       _("Data-parallel run: rank %d is out of step: it sent %s of %llu bytes "
+                         "as exchange %llu, rank 0 expected %s of %llu bytes as exchange %llu"),
+                       k, op_name (h.op), (unsigned long long) h.bytes,
+                       (unsigned long long) h.seq, op_name (op), (unsigned long long) bytes,
+                       (unsigned long long) c->seq);
           return FALSE;
         }
       if (!recv_all (c->peers[k], dest_of_rank (c, k, data), bytes, -1))

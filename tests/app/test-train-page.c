@@ -126,6 +126,38 @@ test_validation (void)
     g_assert_null (problem);
   else
     g_assert_nonnull (strstr (problem, "device"));
+
+  /* several GPUs: not for a run on the CPU, and the batch must divide among them */
+  g_autofree char *on_gpu = tiny_with ("\"cpu\"", "\"auto\"");
+  g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
+  hp_train_page_set_gpus (page, 2);
+  g_assert_cmpint (hp_train_page_get_gpus (page), ==, 2);
+  g_assert_nonnull (strstr (hp_train_page_get_problem (page), "2 GPUs are chosen, but the run is "
+                                                              "to train on the CPU"));
+  g_assert_true (hp_train_page_set_config (page, "quick", on_gpu, &error));
+  hp_train_page_set_gpus (page, 3);
+  g_assert_nonnull (strstr (hp_train_page_get_problem (page), "batch of 4 cannot be shared "
+                                                              "evenly among 3 GPUs"));
+  hp_train_page_set_gpus (page, 2);
+  g_assert_null (hp_train_page_get_problem (page));
+  /* Start asks for the GPUs themselves: this machine may have fewer */
+  g_autofree char *run = g_build_filename (hp_test_tmpdir (), "page-two-gpus", NULL);
+  hp_train_page_set_run_dir (page, run);
+  if (hp_train_page_start (page, &error))
+    {
+      /* a machine with two GPUs: both ranks run; stopped at once */
+      g_test_message ("two GPUs here: started");
+      hp_train_page_kill (page);
+    }
+  else
+    {
+      g_test_message ("two GPUs: %s", error->message);
+      g_assert_error (error, HP_ERROR, HP_ERROR_DEVICE);
+      g_assert_nonnull (strstr (error->message, "2 GPUs are chosen, but"));
+      g_assert_false (hp_train_page_is_running (page));
+      g_clear_error (&error);
+    }
+  hp_train_page_set_gpus (page, 1);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -385,6 +417,22 @@ test_build_and_script (void)
   g_assert_nonnull (strstr (script, quoted_data));
   g_assert_nonnull (strstr (script, "--out '/shared/runs/my run'"));
   g_assert_nonnull (strstr (script, "--config '/shared/runs/my run.json'"));
+  g_assert_null (strstr (script, "--distributed"));
+  /* four GPUs: four tasks, each told its rank by srun, rank 0's node as the meeting point */
+  g_autofree char *four_gpus = tiny_with ("\"cpu\"", "\"auto\"");
+  g_assert_true (hp_train_page_set_config (page, "quick", four_gpus, &error));
+  hp_train_page_set_gpus (page, 4);
+  g_autofree char *script4 = hp_train_page_dup_cluster_script (page, "/shared/runs/my run.json",
+                                                               &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", script4);
+  g_assert_nonnull (strstr (script4, "#SBATCH --ntasks=4\n"));
+  g_assert_nonnull (strstr (script4, "#SBATCH --gres=gpu:4\n"));
+  g_assert_nonnull (strstr (script4, "export MASTER_ADDR=$(scontrol show hostnames "
+                                     "\"$SLURM_JOB_NODELIST\" | head -n 1)\n"));
+  g_assert_nonnull (strstr (script4, "srun heartphase-train --distributed --data "));
+  g_assert_nonnull (strstr (script4, "--device auto"));
+  hp_train_page_set_gpus (page, 1);
   /* refused with the form's reason */
   g_assert_true (hp_train_page_set_config (page, "quick", "{\"lr\": -1}", &error));
   g_assert_null (hp_train_page_dup_cluster_script (page, "x.json", &error));
