@@ -35,6 +35,7 @@ enum
   CHART_LR,
   CHART_SPEED,
   CHART_GPU_MEM,
+  CHART_GPU_UTIL,
   CHART_RETRIEVAL,
   CHART_PROBES,
   N_CHARTS
@@ -49,6 +50,21 @@ typedef struct
   GType value_type;
 } Field;
 
+/* The series of one run, each in its chart. */
+enum
+{
+  S_GLOBAL,
+  S_PHASE,
+  S_LR,
+  S_SPEED,
+  S_GPU_MEM,
+  S_GPU_UTIL,
+  S_TOP1,
+  S_PHASE_TOP1,
+  S_R2_LVM,
+  N_SERIES
+};
+
 /* One run folder the page follows, with its series in the charts. */
 typedef struct
 {
@@ -57,21 +73,9 @@ typedef struct
   HpRunLog *log;
   guint steps_seen, evals_seen, events_seen;
   int colour;
-  guint series[8];
+  guint series[N_SERIES];
   gboolean loading;   /* a long log being read for the first time on a worker thread */
 } Followed;
-
-enum
-{
-  S_GLOBAL,
-  S_PHASE,
-  S_LR,
-  S_SPEED,
-  S_GPU_MEM,
-  S_TOP1,
-  S_PHASE_TOP1,
-  S_R2_LVM,
-};
 
 struct _HpTrainPage
 {
@@ -500,6 +504,8 @@ add_run_series (HpTrainPage *self, Followed *f)
                                                   FALSE);
   f->series[S_GPU_MEM] = hp_train_chart_add_series (self->charts[CHART_GPU_MEM], f->name,
                                                     f->colour, FALSE);
+  f->series[S_GPU_UTIL] = hp_train_chart_add_series (self->charts[CHART_GPU_UTIL], f->name,
+                                                     f->colour, FALSE);
   f->series[S_TOP1] = hp_train_chart_add_series (self->charts[CHART_RETRIEVAL], top1, f->colour,
                                                  FALSE);
   f->series[S_PHASE_TOP1] = hp_train_chart_add_series (self->charts[CHART_RETRIEVAL], ptop1,
@@ -512,7 +518,8 @@ static void
 remove_run_series (HpTrainPage *self, Followed *f)
 {
   static const int chart_of[] = { CHART_LOSS, CHART_LOSS, CHART_LR, CHART_SPEED, CHART_GPU_MEM,
-                                  CHART_RETRIEVAL, CHART_RETRIEVAL, CHART_PROBES };
+                                  CHART_GPU_UTIL, CHART_RETRIEVAL, CHART_RETRIEVAL,
+                                  CHART_PROBES };
   for (guint k = 0; k < G_N_ELEMENTS (chart_of); k++)
     if (f->series[k] != 0)
       hp_train_chart_remove_series (self->charts[chart_of[k]], f->series[k]);
@@ -581,13 +588,14 @@ show_new (HpTrainPage *self, Followed *f)
         { S_LR, CHART_LR, G_STRUCT_OFFSET (HpRunStep, lr) },
         { S_SPEED, CHART_SPEED, G_STRUCT_OFFSET (HpRunStep, samples_per_s) },
         { S_GPU_MEM, CHART_GPU_MEM, G_STRUCT_OFFSET (HpRunStep, gpu_mem_mb) },
+        { S_GPU_UTIL, CHART_GPU_UTIL, G_STRUCT_OFFSET (HpRunStep, gpu_util) },
       };
       /* a run on the CPU writes a GPU memory of 0: no line rather than a flat one */
       const char *device = hp_run_log_device (f->log);
       const gboolean gpu = device != NULL && strcmp (device, "cuda") == 0;
       for (guint c = 0; c < G_N_ELEMENTS (cols); c++)
         {
-          if (cols[c].series == S_GPU_MEM && !gpu)
+          if ((cols[c].series == S_GPU_MEM || cols[c].series == S_GPU_UTIL) && !gpu)
             continue;
           /* against time, the steps without one (a log older than the "time" member) are
            * left out */
@@ -1633,6 +1641,13 @@ hp_train_page_get_status (HpTrainPage *self)
 }
 
 GtkWidget *
+hp_train_page_get_gpu_util_chart (HpTrainPage *self)
+{
+  g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
+  return GTK_WIDGET (self->charts[CHART_GPU_UTIL]);
+}
+
+GtkWidget *
 hp_train_page_get_loss_chart (HpTrainPage *self)
 {
   g_return_val_if_fail (HP_IS_TRAIN_PAGE (self), NULL);
@@ -1712,6 +1727,7 @@ hp_train_page_init (HpTrainPage *self)
     [CHART_LR] = { N_("Learning rate"), NULL, FALSE },
     [CHART_SPEED] = { N_("Throughput"), N_("samples/s"), FALSE },
     [CHART_GPU_MEM] = { N_("GPU memory"), N_("MB"), FALSE },
+    [CHART_GPU_UTIL] = { N_("GPU utilisation"), N_("percent"), FALSE },
     [CHART_RETRIEVAL] = { N_("Retrieval (validation)"), N_("fraction"), FALSE },
     [CHART_PROBES] = { N_("Ridge probe R² (validation)"), NULL, FALSE },
   };
@@ -1724,7 +1740,7 @@ hp_train_page_init (HpTrainPage *self)
       hp_train_chart_set_x_label (self->charts[k], _("step"));
       if (k == CHART_LOSS)
         hp_train_chart_set_smoothing (self->charts[k], 0.8);
-      gtk_grid_attach (self->chart_grid, GTK_WIDGET (self->charts[k]), k % 3, k / 3, 1, 1);
+      gtk_grid_attach (self->chart_grid, GTK_WIDGET (self->charts[k]), k % 4, k / 4, 1, 1);
     }
 
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();

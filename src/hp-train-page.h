@@ -69,5 +69,6 @@ void hp_train_page_poll (HpTrainPage *self);
 void hp_train_page_set_x_time (HpTrainPage *self, gboolean x_time);
 /* The loss chart (for tests that render it). */
 GtkWidget *hp_train_page_get_loss_chart (HpTrainPage *self);
+GtkWidget *hp_train_page_get_gpu_util_chart (HpTrainPage *self);
 
 G_END_DECLS

@@ -178,6 +178,8 @@ if ( timeout 180 $launch "$bin/heartphase-cli" synth --subjects 40 --seed 5 --sm
     [ $rc -eq 0 ] || fail "heartphase-train --device $dev exited $rc (train-$dev.log)"
   done
   grep -q '"device":"cuda"' "$out/train-cuda.log" || fail "the cuda run did not train on the GPU"
+  grep -q '"gpu_util"' "$out/train-cuda.log" \
+    || fail "the cuda run's step events have no gpu_util (NVML, libnvidia-ml.so.1, not found?)"
 
   # ---- 4. data-parallel over NCCL with one rank: the same curve as the plain GPU run ------------
   note "== heartphase-train --distributed (RANK 0 of 1, NCCL) --device cuda --max-steps 50"

@@ -56,6 +56,10 @@ gboolean hp_nn_cuda_synchronize (GError **error);
 /* The most device memory seen in use (total - free, over the device) at any synchronize or at
  * this call, in MiB; 0 before init. */
 double hp_nn_cuda_peak_mem_mb (void);
+/* How busy the GPU of this process was over NVML's last sample period (a fraction of a second
+ * to a second), in percent; FALSE (and NaN) before init or where NVML (the driver's
+ * libnvidia-ml.so.1) cannot be had. */
+gboolean hp_nn_cuda_utilisation (double *percent);
 
 /* ---- The ops of nn.h, float, device pointers ------------------------------------------------- */
 

@@ -348,9 +348,9 @@ parse_line (HpRunLog *log, char *text, gsize len)
     {
       HpRunStep s = { .step = step, .time_s = time_s };
       static const char *const names[] = { "loss", "loss_global", "loss_phase", "lr",
-                                           "samples_per_s", "gpu_mem_mb", NULL };
+                                           "samples_per_s", "gpu_mem_mb", "gpu_util", NULL };
       double *const out[] = { &s.loss, &s.loss_global, &s.loss_phase, &s.lr, &s.samples_per_s,
-                              &s.gpu_mem_mb };
+                              &s.gpu_mem_mb, &s.gpu_util };
       if ((bad = get_nums (o, names, out)) == NULL && !get_int (o, "epoch", -1, &s.epoch))
         bad = "epoch";
       if (bad != NULL)

@@ -135,6 +135,7 @@ typedef struct
   gint64 epoch;           /* -1 where absent */
   double time_s;
   double loss, loss_global, loss_phase, lr, samples_per_s, gpu_mem_mb;
+  double gpu_util;        /* percent, the mean over the steps logged; NaN where not known */
 } HpRunStep;
 
 typedef struct

@@ -598,6 +598,9 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
   gint64 t0 = g_get_monotonic_time ();
   gint64 window_steps = 0;
   HpModelLoss sum = { 0 };
+  /* the GPU's utilisation, sampled after every step of the window */
+  double util_sum = 0;
+  int util_n = 0;
   while (r->step < c->max_steps)
     {
       batch_rows (r, r->step, rows);
@@ -633,6 +636,14 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
         }
       r->step++;
       window_steps++;
+#if HP_HAVE_CUDA
+      double util;
+      if (r->cuda && hp_nn_cuda_utilisation (&util))
+        {
+          util_sum += util;
+          util_n++;
+        }
+#endif
       sum.loss += l.loss;
       sum.loss_global += l.loss_global;
       sum.loss_phase += l.loss_phase;
@@ -653,12 +664,16 @@ train (Run *r, gboolean resume, volatile int *stop, GError **error)
             gpu_mb = hp_nn_cuda_peak_mem_mb ();
 #endif
           add_num (b, "gpu_mem_mb", gpu_mb);
+          if (util_n > 0)
+            add_num (b, "gpu_util", util_sum / util_n);
           json_builder_end_object (b);
           emit (r, b);
           g_object_unref (b);
           t0 = g_get_monotonic_time ();
           window_steps = 0;
           sum = (HpModelLoss) { 0 };
+          util_sum = 0;
+          util_n = 0;
         }
       if (r->rank == 0 && c->eval_every > 0 && r->step % c->eval_every == 0
           && !evaluate (r, HP_DATASET_VALIDATION, "eval", error))

@@ -440,6 +440,64 @@ test_build_and_script (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A finished run's log on device: 60 steps with GPU memory and, with util, utilisation. */
+static char *
+write_gpu_log (const char *name, const char *device, gboolean util)
+{
+  char *dir = g_build_filename (hp_test_tmpdir (), name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_string_append_printf (text, "{\"event\":\"start\",\"step\":0,\"device\":\"%s\"}\n",
+                          device);
+  for (int i = 1; i <= 60; i++)
+    {
+      g_string_append_printf (text, "{\"event\":\"step\",\"step\":%d,\"loss\":4.0,"
+                              "\"loss_global\":4.0,\"loss_phase\":4.0,\"lr\":0.001,"
+                              "\"samples_per_s\":100.0,\"gpu_mem_mb\":%d", i, 1000 + i);
+      if (util)
+        g_string_append_printf (text, ",\"gpu_util\":%.1f", 60 + 30 * sin (i * 0.3));
+      g_string_append (text, "}\n");
+    }
+  g_string_append (text, "{\"event\":\"done\",\"step\":60}\n");
+  g_autofree char *progress = g_build_filename (dir, "progress.jsonl", NULL);
+  g_assert_true (g_file_set_contents (progress, text->str, (gssize) text->len, NULL));
+  return dir;
+}
+
+static int
+chart_coloured_pixels (GtkWidget *window, GtkWidget *chart, const char *png)
+{
+  hp_render_wait_drawn (window);
+  graphene_rect_t area;
+  if (!hp_train_chart_get_plot_area (HP_TRAIN_CHART (chart), &area))
+    return -1; /* nothing to draw */
+  g_autoptr (HpImage) im = hp_render_widget (chart, png);
+  return coloured_pixels (im, &area);
+}
+
+/* The GPU utilisation chart: a line for a GPU run that reports it; none for a CPU run, nor for a
+ * GPU run written before utilisation was reported. */
+static void
+test_gpu_utilisation (void)
+{
+  GtkWidget *window;
+  HpTrainPage *page = new_page (&window);
+  GtkWidget *chart = hp_train_page_get_gpu_util_chart (page);
+  g_autofree char *cpu = write_gpu_log ("util-cpu", "cpu", TRUE);
+  g_autofree char *old = write_gpu_log ("util-old-gpu", "cuda", FALSE);
+  g_autofree char *gpu = write_gpu_log ("util-gpu", "cuda", TRUE);
+  hp_train_page_attach (page, cpu);
+  hp_train_page_attach (page, old);
+  int none = chart_coloured_pixels (window, chart, "train-page-util-none.png");
+  hp_train_page_attach (page, gpu);
+  int line = chart_coloured_pixels (window, chart, "train-page-util.png");
+  g_test_message ("GPU utilisation chart: %d coloured pixels without a reporting GPU run (-1: "
+                  "nothing to draw), %d with one", none, line);
+  g_assert_cmpint (none, <=, 0);
+  g_assert_cmpint (line, >, 50);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -455,6 +513,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train-page/validation", test_validation);
   g_test_add_func ("/train-page/start-stop-resume", test_start_stop_resume);
   g_test_add_func ("/train-page/attach", test_attach);
+  g_test_add_func ("/train-page/gpu-utilisation", test_gpu_utilisation);
   g_test_add_func ("/train-page/build-and-script", test_build_and_script);
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 
 #include "nn/cuda/cuda-private.h"
 
+#include <dlfcn.h>
 #include <glib/gi18n-lib.h>
 
 /* One process, one device, one stream (the default one): the ops are ordered by the stream alone
@@ -318,6 +319,73 @@ hp_nn_cuda_peak_mem_mb (void)
 {
   sample_memory ();
   return peak_used_mb;
+}
+
+/* ---- Utilisation through NVML ----------------------------------------------------------------
+ * NVML comes with the driver (libnvidia-ml.so.1), not with the toolkit, and a machine may have a
+ * toolkit without a driver: it is opened at run time. The few entry points used are declared
+ * here as NVML's stable C ABI has them (nvml.h is not installed with the toolkit here). */
+
+typedef struct
+{
+  unsigned int gpu, memory; /* percent of the last sample period */
+} NvmlUtilization;
+typedef int (*NvmlInit) (void);
+typedef int (*NvmlByBusId) (const char *bus_id, void **device);
+typedef int (*NvmlUtilizationRates) (void *device, NvmlUtilization *u);
+
+static struct
+{
+  gboolean tried, ok;
+  void *device;
+  NvmlUtilizationRates rates;
+} nvml;
+
+G_LOCK_DEFINE_STATIC (nvml);
+
+/* NVML's handle of the GPU this process's CUDA device is (by PCI bus id: NVML counts GPUs
+ * regardless of CUDA_VISIBLE_DEVICES). */
+static gboolean
+nvml_open (void)
+{
+  void *lib = dlopen ("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (lib == NULL)
+    return FALSE;
+  NvmlInit init = (NvmlInit) dlsym (lib, "nvmlInit_v2");
+  NvmlByBusId by_bus = (NvmlByBusId) dlsym (lib, "nvmlDeviceGetHandleByPciBusId_v2");
+  nvml.rates = (NvmlUtilizationRates) dlsym (lib, "nvmlDeviceGetUtilizationRates");
+  int device = 0;
+  char bus[32];
+  if (init == NULL || by_bus == NULL || nvml.rates == NULL || init () != 0
+      || cudaGetDevice (&device) != cudaSuccess
+      || cudaDeviceGetPCIBusId (bus, sizeof bus, device) != cudaSuccess
+      || by_bus (bus, &nvml.device) != 0)
+    {
+      cudaGetLastError ();
+      return FALSE; /* the library stays loaded: NVML may hold threads of its own */
+    }
+  return TRUE;
+}
+
+gboolean
+hp_nn_cuda_utilisation (double *percent)
+{
+  g_return_val_if_fail (percent != NULL, FALSE);
+  *percent = NAN;
+  if (refs == 0)
+    return FALSE;
+  G_LOCK (nvml);
+  if (!nvml.tried)
+    {
+      nvml.tried = TRUE;
+      nvml.ok = nvml_open ();
+    }
+  NvmlUtilization u = { 0, 0 };
+  gboolean ok = nvml.ok && nvml.rates (nvml.device, &u) == 0;
+  G_UNLOCK (nvml);
+  if (ok)
+    *percent = u.gpu;
+  return ok;
 }
 
 double *
