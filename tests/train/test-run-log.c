@@ -152,6 +152,8 @@ test_normal (void)
   g_assert_cmpfloat (steps[9].lr, ==, 0.001);
   g_assert_cmpfloat (steps[9].samples_per_s, ==, 40.5);
   g_assert_cmpfloat (steps[9].gpu_mem_mb, ==, 0);
+  /* a CPU run reports no utilisation: NaN, not 0 */
+  g_assert_true (isnan (steps[9].gpu_util));
   const HpRunEval *evals = hp_run_log_evals (log, &n);
   g_assert_cmpuint (n, ==, 1);
   g_assert_false (evals[0].test);
