@@ -819,14 +819,26 @@ update_actions (HpTrainPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.kill", running);
 }
 
+/* An ended trainer's stderr and whether it exited 0; FALSE when the page cancelled the wait
+ * (it is gone). */
+static gboolean
+child_finish (GSubprocess *child, GAsyncResult *result, char **err_text, gboolean *clean)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_subprocess_communicate_utf8_finish (child, result, NULL, err_text, &error);
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return FALSE;
+  *clean = g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) == 0;
+  return TRUE;
+}
+
 static void
 child_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GSubprocess *child = G_SUBPROCESS (source);
   g_autofree char *err_text = NULL;
-  g_autoptr (GError) error = NULL;
-  gboolean ok = g_subprocess_communicate_utf8_finish (child, result, NULL, &err_text, &error);
-  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  gboolean clean;
+  if (!child_finish (child, result, &err_text, &clean))
     return;   /* the page is gone */
   HpTrainPage *self = HP_TRAIN_PAGE (user_data);
   if (self->child != child)
@@ -834,7 +846,6 @@ child_done (GObject *source, GAsyncResult *result, gpointer user_data)
   hp_train_page_poll (self);
   /* the trainer writes its own error event; what it could not write (bad arguments, a crash)
    * is in its stderr or its exit */
-  gboolean clean = g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) == 0;
   gboolean logged = self->current != NULL
                     && hp_run_log_status (self->current->log) == HP_RUN_STATUS_FAILED;
   if (!clean && !logged)
@@ -864,13 +875,10 @@ helper_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GSubprocess *helper = G_SUBPROCESS (source);
   g_autofree char *err_text = NULL;
-  g_autoptr (GError) error = NULL;
-  gboolean ok = g_subprocess_communicate_utf8_finish (helper, result, NULL, &err_text, &error);
-  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* the page is gone */
+  gboolean clean;
+  if (!child_finish (helper, result, &err_text, &clean))
+    return;   /* the page is gone */
   HpTrainPage *self = HP_TRAIN_PAGE (user_data);
-  gboolean clean = g_subprocess_get_if_exited (helper)
-                   && g_subprocess_get_exit_status (helper) == 0;
   if (!clean && err_text != NULL && *g_strstrip (err_text) != '\0')
     report (self, err_text);
   g_ptr_array_remove (self->helpers, helper);

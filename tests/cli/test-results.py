@@ -16,14 +16,13 @@ import sys
 import tempfile
 import time
 
+from tiny_run import TINY_MODEL, make_dataset, write_config
+
 CLI, TRAIN = sys.argv[1], sys.argv[2]
 failures = []
 
 TINY = {"batch": 4, "max_steps": 20, "warmup_steps": 5, "log_every": 5, "eval_every": 0,
-        "checkpoint_every": 1000,
-        "model": {"strip_samples": 500, "strip_patch": 50, "beat_patch": 60, "cine_frames": 8,
-                  "cine_size": 16, "tube_frames": 2, "tube_size": 8, "width": 16, "depth": 1,
-                  "heads": 2, "mlp_ratio": 2, "embed_dim": 8}}
+        "checkpoint_every": 1000, "model": TINY_MODEL}
 
 
 def check(ok, what):
@@ -43,14 +42,8 @@ def read_csv(path):
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    cohort, data = os.path.join(tmp, "cohort"), os.path.join(tmp, "cohort.h5")
-    subprocess.run([CLI, "synth", "--subjects", "30", "--seed", "3", "--small", "--frames", "20",
-                    "--slices", "6", "--out", cohort], check=True, capture_output=True, timeout=600)
-    subprocess.run([CLI, "dataset", "build", cohort, "--out", data], check=True,
-                   capture_output=True, timeout=600)
-    config = os.path.join(tmp, "tiny.json")
-    with open(config, "w") as fh:
-        json.dump(TINY, fh)
+    cohort, data = make_dataset(CLI, tmp, subjects=30, timeout=600)
+    config = write_config(tmp, "tiny.json", TINY)
     rundir = os.path.join(tmp, "run")
     subprocess.run([TRAIN, "--data", data, "--out", rundir, "--config", config, "--quiet"],
                    check=True, capture_output=True, timeout=600)

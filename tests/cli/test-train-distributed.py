@@ -13,7 +13,6 @@ process (as mpirun and srun set theirs), on the CPU over TCP:
 
 Usage: test-train-distributed.py HEARTPHASE_CLI HEARTPHASE_TRAIN
 """
-import json
 import os
 import signal
 import socket
@@ -22,23 +21,15 @@ import sys
 import tempfile
 import time
 
+from tiny_run import TINY_MODEL, events, make_dataset, write_config
+
 CLI, TRAIN = sys.argv[1], sys.argv[2]
 failures = []
 
 STEPS = 10
-TINY = {"batch": 4, "max_steps": STEPS, "warmup_steps": 2, "lr": 1e-3, "log_every": 1, "eval_every": 5,
-        "checkpoint_every": 1000, "device": "cpu",
-        "model": {"strip_samples": 500, "strip_patch": 50, "beat_patch": 60, "cine_frames": 8,
-                  "cine_size": 16, "tube_frames": 2, "tube_size": 8, "width": 16, "depth": 1,
-                  "heads": 2, "mlp_ratio": 2, "embed_dim": 8, "learn_temperature": True}}
-
-
-def events(run):
-    path = os.path.join(run, "progress.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path) as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+TINY = {"batch": 4, "max_steps": STEPS, "warmup_steps": 2, "lr": 1e-3, "log_every": 1,
+        "eval_every": 5, "checkpoint_every": 1000, "device": "cpu",
+        "model": dict(TINY_MODEL, learn_temperature=True)}
 
 
 def losses(run):
@@ -74,6 +65,14 @@ def finish(procs, timeout=600):
     return out
 
 
+def wait_for_steps(procs, run, n, timeout=300):
+    """Until the run has logged n steps (or a process ended, or the time is up)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and all(p.poll() is None for p in procs) \
+            and len(losses(run)) < n:
+        time.sleep(0.2)
+
+
 def same_curve(what, got, want, tol=2e-3):
     """Losses equal up to the order of float sums, step for step."""
     steps = sorted(want)
@@ -87,14 +86,8 @@ def same_curve(what, got, want, tol=2e-3):
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    cohort, data = os.path.join(tmp, "cohort"), os.path.join(tmp, "cohort.h5")
-    subprocess.run([CLI, "synth", "--subjects", "12", "--seed", "3", "--small", "--frames", "20",
-                    "--slices", "6", "--out", cohort], check=True, capture_output=True, timeout=300)
-    subprocess.run([CLI, "dataset", "build", cohort, "--out", data], check=True,
-                   capture_output=True, timeout=300)
-    config = os.path.join(tmp, "tiny.json")
-    with open(config, "w") as fh:
-        json.dump(TINY, fh)
+    cohort, data = make_dataset(CLI, tmp)
+    config = write_config(tmp, "tiny.json", TINY)
 
     # one process: the curve to follow
     single = os.path.join(tmp, "single")
@@ -130,15 +123,10 @@ with tempfile.TemporaryDirectory() as tmp:
     # a flat learning rate after the warm-up: the curve does not depend on max_steps, so that a
     # run stopped early and resumed for a few steps can be set beside one run of that length
     slow = dict(TINY, max_steps=100000, lr_min=TINY["lr"])
-    slow_config = os.path.join(tmp, "slow.json")
-    with open(slow_config, "w") as fh:
-        json.dump(slow, fh)
+    slow_config = write_config(tmp, "slow.json", slow)
     stopped = os.path.join(tmp, "stopped")
     procs = launch(2, free_port(), ["--data", data, "--out", stopped, "--config", slow_config])
-    deadline = time.time() + 300
-    while time.time() < deadline and all(p.poll() is None for p in procs) \
-            and len(losses(stopped)) < 3:
-        time.sleep(0.2)
+    wait_for_steps(procs, stopped, 3)
     procs[1].send_signal(signal.SIGTERM)
     results = finish(procs, timeout=120)
     ev = events(stopped)
@@ -166,10 +154,7 @@ with tempfile.TemporaryDirectory() as tmp:
     # rank 1 killed mid-run: rank 0 ends with an error naming it, and says so in the run folder
     killed = os.path.join(tmp, "killed")
     procs = launch(2, free_port(), ["--data", data, "--out", killed, "--config", slow_config])
-    deadline = time.time() + 300
-    while time.time() < deadline and all(p.poll() is None for p in procs) \
-            and len(losses(killed)) < 2:
-        time.sleep(0.2)
+    wait_for_steps(procs, killed, 2)
     procs[1].kill()
     (code0, err0), _ = finish(procs, timeout=60)
     errors = [e["message"] for e in events(killed) if e["event"] == "error"]

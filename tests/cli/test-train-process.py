@@ -6,7 +6,6 @@ message naming the problem.
 
 Usage: test-train-process.py HEARTPHASE_CLI HEARTPHASE_TRAIN
 """
-import json
 import os
 import signal
 import subprocess
@@ -14,35 +13,18 @@ import sys
 import tempfile
 import time
 
+from tiny_run import TINY_MODEL, events, make_dataset, write_config
+
 CLI, TRAIN = sys.argv[1], sys.argv[2]
 failures = []
 
-# a model small enough for a few seconds per dozen steps under the sanitizers
 TINY = {"batch": 4, "max_steps": 60, "warmup_steps": 5, "log_every": 1, "eval_every": 0,
-        "checkpoint_every": 1000,
-        "model": {"strip_samples": 500, "strip_patch": 50, "beat_patch": 60, "cine_frames": 8,
-                  "cine_size": 16, "tube_frames": 2, "tube_size": 8, "width": 16, "depth": 1,
-                  "heads": 2, "mlp_ratio": 2, "embed_dim": 8}}
-
-
-def events(run):
-    out = []
-    with open(os.path.join(run, "progress.jsonl")) as fh:
-        for line in fh:
-            if line.strip():
-                out.append(json.loads(line))
-    return out
+        "checkpoint_every": 1000, "model": TINY_MODEL}
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    cohort, data = os.path.join(tmp, "cohort"), os.path.join(tmp, "cohort.h5")
-    subprocess.run([CLI, "synth", "--subjects", "12", "--seed", "3", "--small", "--frames", "20",
-                    "--slices", "6", "--out", cohort], check=True, capture_output=True, timeout=300)
-    subprocess.run([CLI, "dataset", "build", cohort, "--out", data], check=True,
-                   capture_output=True, timeout=300)
-    config = os.path.join(tmp, "tiny.json")
-    with open(config, "w") as fh:
-        json.dump(TINY, fh)
+    cohort, data = make_dataset(CLI, tmp)
+    config = write_config(tmp, "tiny.json", TINY)
 
     # SIGTERM after the first steps: a checkpoint, "stopped", exit 0
     run = os.path.join(tmp, "run")

@@ -1,0 +1,38 @@
+"""What the command-line tests of training share: a tiny synthetic dataset made through
+heartphase-cli, a model small enough for a few seconds per dozen steps under the sanitizers, and
+a run folder's events."""
+import json
+import os
+import subprocess
+
+# the model and schedule the tests train; each test sets its own steps and logging over it
+TINY_MODEL = {"strip_samples": 500, "strip_patch": 50, "beat_patch": 60, "cine_frames": 8,
+              "cine_size": 16, "tube_frames": 2, "tube_size": 8, "width": 16, "depth": 1,
+              "heads": 2, "mlp_ratio": 2, "embed_dim": 8}
+
+
+def make_dataset(cli, folder, subjects=12, timeout=300):
+    """A synthetic cohort of `subjects` (seed 3) in folder/cohort and its folder/cohort.h5."""
+    cohort, data = os.path.join(folder, "cohort"), os.path.join(folder, "cohort.h5")
+    subprocess.run([cli, "synth", "--subjects", str(subjects), "--seed", "3", "--small",
+                    "--frames", "20", "--slices", "6", "--out", cohort], check=True,
+                   capture_output=True, timeout=timeout)
+    subprocess.run([cli, "dataset", "build", cohort, "--out", data], check=True,
+                   capture_output=True, timeout=timeout)
+    return cohort, data
+
+
+def write_config(folder, name, config):
+    path = os.path.join(folder, name)
+    with open(path, "w") as fh:
+        json.dump(config, fh)
+    return path
+
+
+def events(run):
+    """The run's events, [] before it has written any."""
+    path = os.path.join(run, "progress.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as fh:
+        return [json.loads(line) for line in fh if line.strip()]
