@@ -10,6 +10,7 @@
 #include "hp-demo-page.h"
 #include "hp-ecg-view.h"
 #include "hp-progress-feed.h"
+#include "hp-run-choice.h"
 
 /* The mid-ventricular slice of the dataset's three. */
 #define MID_SLICE 1
@@ -39,8 +40,7 @@ struct _HpDemoPage
   GtkGrid *pheno_grid, *label_grid;
   GtkWidget *pheno_values[HP_DATASET_N_PHENOTYPES];
 
-  char *run_dir, *data_path;
-  gboolean data_chosen;       /* by hand: a new run does not replace it */
+  HpRunChoice choice;
   HpDemo *demo;
   HpDemoPrediction *prediction;
   GStrv subjects;             /* the dropdown's, after its placeholder */
@@ -131,26 +131,14 @@ set_busy (HpDemoPage *self, gboolean busy, const char *message)
 static void
 update_labels (HpDemoPage *self)
 {
-  gtk_label_set_text (self->run_label, self->run_dir != NULL ? self->run_dir
-                                                             : _("No training run chosen"));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->run_label), self->run_dir);
-  gtk_label_set_text (self->data_label, self->data_path != NULL ? self->data_path
-                                                                : _("No dataset chosen"));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->data_label), self->data_path);
+  hp_run_choice_show (&self->choice, self->run_label, self->data_label);
 }
 
 void
 hp_demo_page_set_run (HpDemoPage *self, const char *run_dir)
 {
   g_return_if_fail (HP_IS_DEMO_PAGE (self) && run_dir != NULL);
-  g_free (self->run_dir);
-  self->run_dir = g_strdup (run_dir);
-  char *data = self->data_chosen ? NULL : hp_run_dataset_path (run_dir);
-  if (data != NULL)
-    {
-      g_free (self->data_path);
-      self->data_path = data;
-    }
+  hp_run_choice_set_run (&self->choice, run_dir);
   update_labels (self);
 }
 
@@ -158,16 +146,14 @@ const char *
 hp_demo_page_get_run (HpDemoPage *self)
 {
   g_return_val_if_fail (HP_IS_DEMO_PAGE (self), NULL);
-  return self->run_dir;
+  return self->choice.run_dir;
 }
 
 void
 hp_demo_page_set_dataset (HpDemoPage *self, const char *path)
 {
   g_return_if_fail (HP_IS_DEMO_PAGE (self) && path != NULL);
-  g_free (self->data_path);
-  self->data_path = g_strdup (path);
-  self->data_chosen = TRUE;
+  hp_run_choice_set_dataset (&self->choice, path);
   update_labels (self);
 }
 
@@ -175,7 +161,7 @@ const char *
 hp_demo_page_get_dataset (HpDemoPage *self)
 {
   g_return_val_if_fail (HP_IS_DEMO_PAGE (self), NULL);
-  return self->data_path;
+  return self->choice.data_path;
 }
 
 HpDemo *
@@ -523,7 +509,7 @@ hp_demo_page_pick_subject (HpDemoPage *self, const char *subject)
   if (self->demo != NULL && row < 0)
     {
       g_autofree char *msg = g_strdup_printf (_("%s: no such subject in %s"), subject,
-                                              self->data_path);
+                                              self->choice.data_path);
       report (self, msg);
       return FALSE;
     }
@@ -628,16 +614,16 @@ hp_demo_page_load (HpDemoPage *self, GError **error)
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("Wait for the work under way to finish"));
       return FALSE;
     }
-  if (self->run_dir == NULL || self->data_path == NULL)
+  if (self->choice.run_dir == NULL || self->choice.data_path == NULL)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                   self->run_dir == NULL ? _("Choose a training run first")
+                   self->choice.run_dir == NULL ? _("Choose a training run first")
                                          : _("Choose the dataset whose cines are searched first"));
       return FALSE;
     }
   LoadJob *job = g_new0 (LoadJob, 1);
-  job->run = g_strdup (self->run_dir);
-  job->data = g_strdup (self->data_path);
+  job->run = g_strdup (self->choice.run_dir);
+  job->data = g_strdup (self->choice.data_path);
   set_busy (self, TRUE, _("Loading the run"));
   job->feed = hp_progress_feed_ref (self->feed);
   GTask *task = g_task_new (self, self->cancellable, load_done, NULL);
@@ -990,8 +976,7 @@ hp_demo_page_finalize (GObject *object)
 {
   HpDemoPage *self = HP_DEMO_PAGE (object);
   g_clear_object (&self->cancellable);
-  g_free (self->run_dir);
-  g_free (self->data_path);
+  hp_run_choice_clear (&self->choice);
   hp_demo_prediction_free (self->prediction);
   hp_demo_free (self->demo);
   g_strfreev (self->subjects);

@@ -10,6 +10,7 @@
 
 #include "hp-probe-plot.h"
 #include "hp-progress-feed.h"
+#include "hp-run-choice.h"
 #include "hp-projection-view.h"
 #include "hp-results-page.h"
 
@@ -35,8 +36,8 @@ struct _HpResultsPage
   GtkGrid *table;
   HpProbePlot *plot;
 
-  char *run_dir, *data_path, *cohort_dir;
-  gboolean data_chosen;      /* by hand: a new run does not replace it */
+  HpRunChoice choice;
+  char *cohort_dir;
   /* the results: both embeddings, the ECG measures, the probes, the projections of the 2 n
    * points (ECG, then CMR) */
   HpEmbeddings *emb;
@@ -618,17 +619,17 @@ hp_results_page_compute (HpResultsPage *self, GError **error)
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("Results are being computed already"));
       return FALSE;
     }
-  if (self->run_dir == NULL || self->data_path == NULL)
+  if (self->choice.run_dir == NULL || self->choice.data_path == NULL)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
-                   self->run_dir == NULL ? _("Choose a training run first")
+                   self->choice.run_dir == NULL ? _("Choose a training run first")
                                          : _("Choose the dataset to embed first"));
       return FALSE;
     }
   g_clear_pointer (&self->problem, g_free);
   Job *job = g_new0 (Job, 1);
-  job->run = g_strdup (self->run_dir);
-  job->data = g_strdup (self->data_path);
+  job->run = g_strdup (self->choice.run_dir);
+  job->data = g_strdup (self->choice.data_path);
   set_busy (self, TRUE, _("Embedding"));
   job->feed = hp_progress_feed_ref (self->feed);
   GTask *task = g_task_new (self, self->cancellable, compute_done, NULL);
@@ -775,26 +776,14 @@ hp_results_page_get_projection (HpResultsPage *self, int *n_points)
 static void
 update_labels (HpResultsPage *self)
 {
-  g_autofree char *run = self->run_dir != NULL ? g_path_get_basename (self->run_dir) : NULL;
-  gtk_label_set_text (self->run_label, run != NULL ? run : _("No run chosen"));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->run_label), self->run_dir);
-  gtk_label_set_text (self->data_label, self->data_path != NULL ? self->data_path
-                                                                : _("No dataset chosen"));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->data_label), self->data_path);
+  hp_run_choice_show (&self->choice, self->run_label, self->data_label);
 }
 
 void
 hp_results_page_set_run (HpResultsPage *self, const char *run_dir)
 {
   g_return_if_fail (HP_IS_RESULTS_PAGE (self) && run_dir != NULL);
-  g_free (self->run_dir);
-  self->run_dir = g_strdup (run_dir);
-  char *data = self->data_chosen ? NULL : hp_run_dataset_path (run_dir);
-  if (data != NULL)
-    {
-      g_free (self->data_path);
-      self->data_path = data;
-    }
+  hp_run_choice_set_run (&self->choice, run_dir);
   update_labels (self);
 }
 
@@ -802,16 +791,14 @@ const char *
 hp_results_page_get_run (HpResultsPage *self)
 {
   g_return_val_if_fail (HP_IS_RESULTS_PAGE (self), NULL);
-  return self->run_dir;
+  return self->choice.run_dir;
 }
 
 void
 hp_results_page_set_dataset (HpResultsPage *self, const char *path)
 {
   g_return_if_fail (HP_IS_RESULTS_PAGE (self) && path != NULL);
-  g_free (self->data_path);
-  self->data_path = g_strdup (path);
-  self->data_chosen = TRUE;
+  hp_run_choice_set_dataset (&self->choice, path);
   update_labels (self);
 }
 
@@ -819,7 +806,7 @@ const char *
 hp_results_page_get_dataset (HpResultsPage *self)
 {
   g_return_val_if_fail (HP_IS_RESULTS_PAGE (self), NULL);
-  return self->data_path;
+  return self->choice.data_path;
 }
 
 const HpEmbeddings *
@@ -1001,8 +988,7 @@ hp_results_page_finalize (GObject *object)
 {
   HpResultsPage *self = HP_RESULTS_PAGE (object);
   g_clear_object (&self->cancellable);
-  g_free (self->run_dir);
-  g_free (self->data_path);
+  hp_run_choice_clear (&self->choice);
   g_free (self->cohort_dir);
   hp_embeddings_free (self->emb);
   g_clear_pointer (&self->points, hp_table_free);
