@@ -33,7 +33,9 @@ struct _HpTrainData
   guint8 *labels;        /* [n, HP_DATASET_N_LABELS] */
   char **label_names;
   GArray *rows[3];       /* of int, per split */
-  GMutex lock;           /* libhdf5 is not thread-safe */
+  GMutex lock;           /* one reader of this file's datasets at a time (libhdf5 serialises
+                          * its own calls: tests/cohort/test-dataset.c asserts its build is
+                          * thread-safe) */
 };
 
 void

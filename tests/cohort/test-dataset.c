@@ -502,6 +502,19 @@ test_bad_input (void)
   hp_test_assert_error (error, HP_ERROR_IO, missing);
 }
 
+/* The app reads datasets on worker threads of several views at once (Results, Demo, a build
+ * on the Training view), each through its own HpTrainData: the library must serialise its own
+ * calls across them, as Debian's thread-safe build of libhdf5 does. */
+static void
+test_hdf5_threadsafe (void)
+{
+  hbool_t threadsafe = 0;
+  g_assert_cmpint (H5is_library_threadsafe (&threadsafe), >=, 0);
+  if (!threadsafe)
+    g_error ("this libhdf5 is not built thread-safe: views reading datasets at once could "
+             "corrupt its state");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -509,6 +522,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cohort/dataset/build", test_build);
   g_test_add_func ("/cohort/dataset/other-order", test_other_order);
   g_test_add_func ("/cohort/dataset/bad-input", test_bad_input);
+  g_test_add_func ("/cohort/dataset/hdf5-threadsafe", test_hdf5_threadsafe);
   int rc = g_test_run ();
   /* the files are large: not left in /tmp */
   if (path != NULL)
