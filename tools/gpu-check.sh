@@ -36,7 +36,8 @@ if [ "${1:-}" = bundle ]; then
   progs="$build/tests/test-nn-cuda $build/tests/cuda-step $build/src/heartphase-cli
          $build/src/heartphase-train"
   cp $progs "$stage/gpu-check/bin/"
-  # Every library but CUDA's (the GPU image has its own, matching its driver). The C library
+  # Every library but CUDA's (the GPU image has its own, matching its driver; NCCL is opened at
+  # run time, and found there among PyTorch's libraries). The C library
   # and its loader go apart, used only where the GPU image's own are too old for the programs.
   for p in $progs; do ldd "$p"; done \
     | awk '$3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' | sort -u \
@@ -81,8 +82,8 @@ if [ -f "$bundle_dir/bundle.tar.xz" ]; then
   for d in /usr/local/cuda/lib64 /usr/local/cuda/lib /usr/local/cuda/targets/x86_64-linux/lib; do
     [ -e "$d/libcublas.so.13" ] && cuda_libs="$cuda_libs:$d"
   done
-  for f in $(find / -xdev \( -name 'libcublas.so.13' -o -name 'libcudart.so.13' \) 2>/dev/null \
-             | head -4); do
+  for f in $(find / -xdev \( -name 'libcublas.so.13' -o -name 'libcudart.so.13' \
+                              -o -name 'libnccl.so.2' \) 2>/dev/null | head -6); do
     cuda_libs="$cuda_libs:$(dirname "$f")"
   done
   # Only our programs see the bundle's libraries: the image's own tools (compute-sanitizer,
