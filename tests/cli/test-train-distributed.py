@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from tiny_run import TINY_MODEL, events, make_dataset, write_config
+from tiny_run import TINY_MODEL, events, exit_with, make_dataset, write_config
 
 CLI, TRAIN = sys.argv[1], sys.argv[2]
 failures = []
@@ -186,7 +186,4 @@ with tempfile.TemporaryDirectory() as tmp:
     if q.returncode != 2 or "mpirun or srun" not in q.stderr:
         failures.append(f"no rank: exit {q.returncode}, {q.stderr[-200:]!r}")
 
-print(f"{len(failures)} problems")
-for f in failures:
-    print("FAIL:", f)
-sys.exit(1 if failures else 0)
+exit_with(failures)

@@ -4,6 +4,7 @@ a run folder's events."""
 import json
 import os
 import subprocess
+import sys
 
 # the model and schedule the tests train; each test sets its own steps and logging over it
 TINY_MODEL = {"strip_samples": 500, "strip_patch": 50, "beat_patch": 60, "cine_frames": 8,
@@ -36,3 +37,11 @@ def events(run):
         return []
     with open(path) as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def exit_with(failures):
+    """The closing count and each problem, then the exit status a test runner reads."""
+    print(f"{len(failures)} problems")
+    for f in failures:
+        print("FAIL:", f)
+    sys.exit(1 if failures else 0)
