@@ -113,8 +113,13 @@ main (int argc, char **argv)
   if (source != NULL)
     {
       g_autofree char *json = NULL;
-      if (!g_file_get_contents (source, &json, NULL, &error)
-          || !hp_train_config_apply_json (&c, json, source, &error))
+      if (g_file_get_contents (source, &json, NULL, &error) && resume)
+        {
+          char *stored = hp_train_config_upgrade_stored (json);
+          g_free (json);
+          json = stored;
+        }
+      if (error != NULL || !hp_train_config_apply_json (&c, json, source, &error))
         {
           fprintf (stderr, "heartphase-train: %s\n", error->message);
           hp_train_config_clear (&c);

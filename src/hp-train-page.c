@@ -1237,6 +1237,9 @@ hp_train_page_load_config (HpTrainPage *self, const char *run_dir, GError **erro
                    local->message);
       return FALSE;
     }
+  char *stored = hp_train_config_upgrade_stored (json);
+  g_free (json);
+  json = stored;
   /* the run's own values over the preset it came closest to: the quick one unless it is the
    * reference model's width */
   HpTrainConfig probe;

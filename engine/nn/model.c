@@ -30,7 +30,7 @@ hp_model_config_init (HpModelConfig *c)
     .width = 384, .depth = 3, .heads = 6, .mlp_ratio = 4,
     .embed_dim = 128,
     .temperature = 0.1, .learn_temperature = FALSE,
-    .phase_weight = 0.5,
+    .phase_weight = 0.5, .cine_standardise = TRUE,
   };
 }
 
@@ -50,7 +50,7 @@ hp_model_config_init_quick (HpModelConfig *c)
     .width = 64, .depth = 2, .heads = 4, .mlp_ratio = 2,
     .embed_dim = 32,
     .temperature = 0.1, .learn_temperature = FALSE,
-    .phase_weight = 0.5,
+    .phase_weight = 0.5, .cine_standardise = TRUE,
   };
 }
 

@@ -62,6 +62,10 @@ typedef struct
   double temperature;        /* tau, or its starting value when learned */
   gboolean learn_temperature;
   double phase_weight;       /* 0: the global loss alone */
+  /* The cine the encoder expects: each subject's crop (all slices and frames) shifted to mean 0
+   * and scaled to standard deviation 1 by the data reader (hp_train_data_read), or as the
+   * dataset holds it (0 to 1) when FALSE, as runs written before the field existed were. */
+  gboolean cine_standardise;
 } HpModelConfig;
 
 /* The reference study's sizes: strip 2500 samples in patches of 100, beat 600 in patches of 20 (R

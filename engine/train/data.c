@@ -487,6 +487,24 @@ hp_train_data_read_share (HpTrainData *d, const int *rows, int n, int first,
                                                                : frame[y * Z + (int) xs]));
                 }
           }
+      /* Raw intensities share one large offset across subjects, so a freshly initialised cine
+       * encoder gave nearly the same embedding to everyone (cosine 0.98 between subjects) and
+       * the contrastive loss sat at chance for hundreds of steps. The gain is applied again
+       * afterwards so that the intensity augmentation still varies the contrast. */
+      if (m->cine_standardise)
+        {
+          const gsize count = (gsize) FILE_SLICES * F * Z * Z;
+          double mean = 0, var = 0;
+          for (gsize k = 0; k < count; k++)
+            mean += ct[k];
+          mean /= count;
+          for (gsize k = 0; k < count; k++)
+            var += (ct[k] - mean) * (ct[k] - mean);
+          /* a blank crop stays 0 rather than dividing by nothing */
+          double sd = sqrt (var / count), g = sd > 1e-6 ? gain / sd : 0;
+          for (gsize k = 0; k < count; k++)
+            ct[k] = (float) ((ct[k] - mean) * g);
+        }
       /* each pooled frame's phase: the circular mean of its frames' */
       for (int f = 0; f < F; f++)
         {

@@ -70,7 +70,8 @@ hp_train_run_config (const char *run_dir, HpSafetensors *st, HpTrainConfig *c, G
                    source);
       return FALSE;
     }
-  return hp_train_config_apply_json (c, json, source, error) && hp_train_config_check (c, error);
+  g_autofree char *stored = hp_train_config_upgrade_stored (json);
+  return hp_train_config_apply_json (c, stored, source, error) && hp_train_config_check (c, error);
 }
 
 /* What the cache file's name stands for: the weights (the checkpoint's path, size and time, or

@@ -43,6 +43,11 @@ void hp_train_config_clear (HpTrainConfig *c);
 gboolean hp_train_config_apply_json (HpTrainConfig *c, const char *json, const char *source,
                                      GError **error);
 char *hp_train_config_to_json (const HpTrainConfig *c);
+/* A run's stored config (RUN/config.json, a checkpoint's "config"), with every field added
+ * since in the value that gives what the engine did when the run was written (a run without
+ * "model.cine_standardise" was trained on raw cine intensities). Text that does not parse comes
+ * back as it is, for hp_train_config_apply_json to refuse with its reason. */
+char *hp_train_config_upgrade_stored (const char *json);
 /* Every field in range, with the reason naming the field (a negative learning rate, a batch of
  * one, sizes the model cannot take). */
 gboolean hp_train_config_check (const HpTrainConfig *c, GError **error);

@@ -18,6 +18,9 @@ checked against, module for module and name for name, as engine/nn/model.h speci
     over the spatial tokens of each time index [B, F / tf, W]; v = phase_cmr(them).
   - loss = (1 - phase_weight) CLIP(l2n z_ecg, l2n z_cmr) + phase_weight PHASE(l2n u, l2n v), with
     tau = exp(log_tau) when learned (log_tau starts at log(temperature)), else temperature.
+  - The cine goes in as the engine's data reader gives it: with "cine_standardise" in the config
+    (the default since it exists) each subject's crop at mean 0 and standard deviation 1 over all
+    its slices and frames; standardise_cine() does that to a crop as the dataset holds it.
 
 state_dict() keys are the C engine's tensor names ("strip.patch.weight" [W, patch],
 "cine.patch.weight" [W, S tf ts ts], "strip.pos" [T, W], "strip.blocks.0.attn.qkv.weight", ...,
@@ -148,6 +151,16 @@ class CineEncoder(Encoder):
 
 
 # ---- the phases and the positives of the phase loss -------------------------------------------
+def standardise_cine(cine):
+    """[B, S, F, Y, X] -> each subject's crop shifted to mean 0 and scaled to (population)
+    standard deviation 1; a blank crop becomes 0, as in the engine's reader."""
+    flat = cine.reshape(cine.shape[0], -1)
+    mean = flat.mean(dim=1, keepdim=True)
+    sd = (flat - mean).pow(2).mean(dim=1, keepdim=True).sqrt()
+    scale = torch.where(sd > 1e-6, 1 / sd, torch.zeros_like(sd))
+    return ((flat - mean) * scale).reshape(cine.shape)
+
+
 def circular_distance(a, b):
     d = torch.remainder(a - b, 1.0)
     return torch.minimum(d, 1.0 - d)

@@ -34,6 +34,32 @@ test_config (void)
   g_autofree char *again = hp_train_config_to_json (&d);
   g_assert_cmpstr (json, ==, again);
   hp_train_config_clear (&d);
+  /* a stored config from before model.cine_standardise existed means raw intensities; one that
+   * names it, or a new one, keeps its value */
+  static const struct
+  {
+    const char *json;
+    gboolean standardise;
+  } stored[] = {
+    { "{\"lr\": 0.002}", FALSE },
+    { "{\"model\": {\"width\": 64}}", FALSE },
+    { "{\"model\": {\"cine_standardise\": true}}", TRUE },
+    { "{\"model\": {\"cine_standardise\": false}}", FALSE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (stored); i++)
+    {
+      HpTrainConfig e;
+      hp_train_config_init (&e, "quick");
+      g_assert_true (e.model.cine_standardise);
+      g_autofree char *upgraded = hp_train_config_upgrade_stored (stored[i].json);
+      g_assert_true (hp_train_config_apply_json (&e, upgraded, "config.json", &error));
+      g_assert_cmpint (e.model.cine_standardise, ==, stored[i].standardise);
+      hp_train_config_clear (&e);
+    }
+  g_autofree char *upgraded = hp_train_config_upgrade_stored (json);
+  g_assert_cmpstr (upgraded, ==, json);
+  g_autofree char *junk = hp_train_config_upgrade_stored ("{\"model\": 3");
+  g_assert_cmpstr (junk, ==, "{\"model\": 3");
   /* overrides, nested and flat */
   g_assert_true (hp_train_config_apply_json (&c, "{\"lr\": 0.002, \"model\": {\"width\": 96},"
                                                  " \"device\": \"cpu\"}", "x.json", &error));
@@ -114,8 +140,33 @@ test_data (void)
   for (int i = 0; i < 2 * m->cine_frames; i++)
     g_assert_true (p1[i] >= 0 && p1[i] < 1);
   g_assert_true (r1[0] > 300 && r1[0] < 2000);
-  /* without augmentation the cine keeps its range */
-  g_assert_true (hp_train_data_read (d, train, 2, &c, FALSE, 0, s1, b1, c1, p1, r1, &error));
+  /* each subject's cine standardised: mean 0 and standard deviation 1, or the gain of the
+   * intensity augmentation (within 10 %) */
+  g_assert_true (c.model.cine_standardise);
+  for (int augment = 0; augment <= 1; augment++)
+    {
+      g_assert_true (hp_train_data_read (d, train, 2, &c, augment, 7, s1, b1, c1, p1, r1, &error));
+      for (int i = 0; i < 2; i++)
+        {
+          double sum = 0, sq = 0;
+          const float *x = c1 + (gsize) i * nc / 2;
+          for (gsize k = 0; k < nc / 2; k++)
+            sum += x[k], sq += (double) x[k] * x[k];
+          double mean = sum / (nc / 2), sd = sqrt (sq / (nc / 2) - mean * mean);
+          g_assert_cmpfloat (fabs (mean), <, 1e-4);
+          if (augment)
+            g_assert_true (sd > 0.899 && sd < 1.101);
+          else
+            g_assert_cmpfloat (fabs (sd - 1), <, 1e-4);
+        }
+    }
+  /* without it (runs written before it existed), and without augmentation, the cine keeps the
+   * dataset's range */
+  HpModelConfig raw = c.model;
+  raw.cine_standardise = FALSE;
+  g_autoptr (HpTrainData) draw = hp_train_data_open (hp_test_tiny_dataset (), &raw, &error);
+  g_assert_no_error (error);
+  g_assert_true (hp_train_data_read (draw, train, 2, &c, FALSE, 0, s1, b1, c1, p1, r1, &error));
   float lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
   for (gsize i = 0; i < nc; i++)
     lo = MIN (lo, c1[i]), hi = MAX (hi, c1[i]);
@@ -372,7 +423,20 @@ test_checkpoint_in_pytorch (void)
   HpModelBatch b = { .n = n, .strip = strip, .beat = beat, .cine = cine, .frame_phase = phase,
                      .rr_ms = rr };
   hp_model_embed (m, &b, ze, zc);
+  /* the same cines as the dataset holds them, for PyTorch to standardise as the reader does */
+  g_assert_true (c.model.cine_standardise);
+  HpModelConfig raw = c.model;
+  raw.cine_standardise = FALSE;
+  g_autoptr (HpTrainData) draw = hp_train_data_open (hp_test_tiny_dataset (), &raw, &error);
+  g_assert_no_error (error);
+  g_autofree float *cine_raw = g_new (float, nc), *strip_raw = g_new (float, ns);
+  g_autofree float *beat_raw = g_new (float, n * 12 * 600);
+  g_assert_true (hp_train_data_read (draw, rows, n, &c, FALSE, 0, strip_raw, beat_raw, cine_raw,
+                                     phase, rr, &error));
   g_autoptr (HpSafetensorsWriter) w = hp_safetensors_writer_new ();
+  hp_safetensors_writer_add (w, "input.cine_raw", HP_DTYPE_F32, 5,
+                             (gint64[]) { n, 3, mc->cine_frames, mc->cine_size, mc->cine_size },
+                             cine_raw);
   hp_safetensors_writer_add (w, "input.strip", HP_DTYPE_F32, 3,
                              (gint64[]) { n, 12, mc->strip_samples }, strip);
   hp_safetensors_writer_add (w, "input.beat", HP_DTYPE_F32, 3,
