@@ -20,8 +20,9 @@ G_BEGIN_DECLS
 /* ---- Runtime --------------------------------------------------------------------------------- */
 
 /* TRUE when a CUDA device can be used; otherwise FALSE with *why (unless NULL; free it) the
- * runtime's reason ("CUDA driver version is insufficient for CUDA runtime version", "no CUDA
- * device"). Never warns: no GPU is an ordinary answer. */
+ * reason in plain words ("no NVIDIA driver is installed or loaded", "no NVIDIA GPU was found",
+ * a driver too old for this build with both versions, else the runtime's own text). Never
+ * warns: no GPU is an ordinary answer. */
 gboolean hp_nn_cuda_available (char **why);
 /* Every GPU the CUDA runtime sees, one line each ("0: NVIDIA H100 80GB HBM3, 79.1 GiB, 78.6 GiB
  * free"), or NULL when it sees none (free it with g_strfreev). For telling a person which GPUs

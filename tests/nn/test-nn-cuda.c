@@ -797,6 +797,14 @@ main (int argc, char **argv)
   if (!hp_nn_cuda_available (&why))
     {
       printf ("SKIP: no usable CUDA device: %s\n", why);
+      /* A machine with no NVIDIA kernel driver is told so plainly, not with the runtime's
+       * "driver version is insufficient", which the Training page would show as it is. */
+      if (!g_file_test ("/proc/driver/nvidia/version", G_FILE_TEST_EXISTS)
+          && g_strcmp0 (why, "no NVIDIA driver is installed or loaded") != 0)
+        {
+          printf ("FAIL: no NVIDIA driver here, but the reason given is \"%s\"\n", why);
+          return 1;
+        }
       return 77;
     }
   g_test_init (&argc, &argv, NULL);

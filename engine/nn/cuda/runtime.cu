@@ -69,6 +69,36 @@ hp_cuda_blas (void)
   return blas;
 }
 
+/* CUDA encodes versions as 1000 * major + 10 * minor. */
+static char *
+cuda_version_text (int v)
+{
+  return g_strdup_printf ("%d.%d", v / 1000, (v % 1000) / 10);
+}
+
+/* Why cudaGetDeviceCount failed, in the words a person without a GPU understands: the runtime's
+ * own text for a machine with no NVIDIA driver is "CUDA driver version is insufficient for CUDA
+ * runtime version", which reads as if a driver were there. */
+static char *
+device_count_failure (cudaError_t e)
+{
+  if (e == cudaErrorNoDevice)
+    return g_strdup (_("no NVIDIA GPU was found"));
+  if (e == cudaErrorInsufficientDriver)
+    {
+      int driver = 0, runtime = 0;
+      cudaDriverGetVersion (&driver);
+      cudaRuntimeGetVersion (&runtime);
+      g_autofree char *rt = cuda_version_text (runtime);
+      if (driver == 0)
+        return g_strdup (_("no NVIDIA driver is installed or loaded"));
+      g_autofree char *dv = cuda_version_text (driver);
+      return g_strdup_printf (_("the NVIDIA driver supports CUDA %s, older than this build's "
+                                "CUDA %s; update the driver"), dv, rt);
+    }
+  return g_strdup (cudaGetErrorString (e));
+}
+
 gboolean
 hp_nn_cuda_available (char **why)
 {
@@ -79,13 +109,13 @@ hp_nn_cuda_available (char **why)
       /* Not sticky: cleared, so that it does not surface in a later unrelated check. */
       cudaGetLastError ();
       if (why)
-        *why = g_strdup (cudaGetErrorString (e));
+        *why = device_count_failure (e);
       return FALSE;
     }
   if (count < 1)
     {
       if (why)
-        *why = g_strdup (_("no CUDA device"));
+        *why = g_strdup (_("no NVIDIA GPU was found"));
       return FALSE;
     }
   cudaDeviceProp prop;
