@@ -321,6 +321,11 @@ fill_table (HpResultsPage *self)
     {
       GtkWidget *l = gtk_label_new (heads[c]);
       gtk_label_set_xalign (GTK_LABEL (l), 0);
+      gtk_label_set_yalign (GTK_LABEL (l), 1);
+      /* Headings and target names wrap, so that all three sources fit beside the projection
+       * at the paned's default split instead of hiding behind an overlay scrollbar. */
+      gtk_label_set_wrap (GTK_LABEL (l), TRUE);
+      gtk_label_set_max_width_chars (GTK_LABEL (l), 12);
       gtk_widget_add_css_class (l, "heading");
       gtk_grid_attach (self->table, l, c, 0, 1, 1);
     }
@@ -334,7 +339,10 @@ fill_table (HpResultsPage *self)
                                                 cls ? pretty_label (name) : pretty_value (name));
       GtkWidget *b = gtk_button_new_with_label (title);
       gtk_widget_add_css_class (b, "flat");
-      gtk_label_set_xalign (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (b))), 0);
+      GtkLabel *bl = GTK_LABEL (gtk_button_get_child (GTK_BUTTON (b)));
+      gtk_label_set_xalign (bl, 0);
+      gtk_label_set_wrap (bl, TRUE);
+      gtk_label_set_max_width_chars (bl, 24);
       g_object_set_data_full (G_OBJECT (b), "target", g_strdup (name), g_free);
       gtk_widget_set_tooltip_text (b, _("Show this probe in the plot"));
       g_signal_connect (b, "clicked", G_CALLBACK (on_target_clicked), self);

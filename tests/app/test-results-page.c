@@ -151,6 +151,18 @@ test_compute (void)
   g_test_message ("coloured pixels in the projection: %d", coloured);
   g_assert_cmpint (coloured, >, 200);
   g_assert_nonnull (hp_render_find_label (GTK_WIDGET (page), "Linear probes on the test split"));
+  /* the table's last source column is in sight at the default split, not behind the scrolled
+   * window's edge */
+  GtkWidget *last_head = hp_render_find_label (GTK_WIDGET (page), "ECG measures");
+  g_assert_nonnull (last_head);
+  GtkWidget *scroller = gtk_widget_get_ancestor (last_head, GTK_TYPE_SCROLLED_WINDOW);
+  g_assert_nonnull (scroller);
+  graphene_rect_t head_box, scroll_box;
+  g_assert_true (gtk_widget_compute_bounds (last_head, scroller, &head_box));
+  g_assert_true (gtk_widget_compute_bounds (scroller, scroller, &scroll_box));
+  g_test_message ("table: last heading ends at %.0f px of the scrolled window's %.0f",
+                  head_box.origin.x + head_box.size.width, scroll_box.size.width);
+  g_assert_cmpfloat (head_box.origin.x + head_box.size.width, <=, scroll_box.size.width);
 
   /* a point of the projection names its subject */
   g_autofree char *subject = NULL;
