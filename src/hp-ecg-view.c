@@ -13,6 +13,9 @@
 #define MIN_GAIN_MM_MV 1.0
 #define MAX_GAIN_MM_MV 100.0
 #define FALLBACK_PX_PER_MM (96.0 / 25.4)
+/* fit-page: the speed whose page fills the width, and the least scale it goes down to */
+#define FIT_SPEED_MM_S 25.0
+#define MIN_FIT_PX_PER_MM 1.0
 #define GUTTER_MM 9.0         /* left of the traces: the calibration pulse of each row */
 #define AXIS_HEIGHT_PX 26     /* the time axis band along the bottom */
 #define CELL_S 2.5            /* one 12-lead cell, as on a 10 s paper ECG */
@@ -59,6 +62,11 @@ struct _HpEcgView
   HpEcgLayout layout;
   double px_per_mm;
 
+  /* fit-page: the scale and gain follow the allocation (see fit_page); the size they were last
+   * fitted to, so that only a new size refits and a gain set by hand holds until then */
+  gboolean fit_page;
+  int fitted_width, fitted_height;
+
   GtkAdjustment *hadjustment;
   GtkAdjustment *vadjustment;
   guint hscroll_policy : 1;
@@ -93,6 +101,7 @@ enum
   PROP_LAYOUT,
   PROP_TIME_OFFSET,
   PROP_SHOW_ANALYSIS,
+  PROP_FIT_PAGE,
   N_PROPS,
 
   /* GtkScrollable */
@@ -160,6 +169,45 @@ static double
 gutter_px (double ppm)
 {
   return round (GUTTER_MM * ppm);
+}
+
+/* The span one page of paper shows: the 12-lead sheet, or 10 s of a stacked record (less when
+ * the record is shorter). */
+static double
+page_seconds (HpEcgView *self, gboolean twelve)
+{
+  double page_s = twelve ? TWELVE_PAGE_S : 10.0;
+  if (self->signal != NULL && !twelve)
+    page_s = MIN (page_s, hp_signal_duration_s (self->signal));
+  return page_s;
+}
+
+/* For fit-page: the paper's scale (px per mm) at which a whole page at 25 mm/s fills the width,
+ * but no larger than lets a row hold ROW_MV at 5 mm/mV; then the largest standard gain (up to
+ * 20 mm/mV) at which a row holds ROW_MV. The speed is left alone: a presentation keeps the
+ * paper's usual squares (0.2 s at 25 mm/s) and only the paper itself grows or shrinks, so that
+ * it fills the space it is given instead of showing half a page of empty grid. */
+static void
+fit_page (HpEcgView *self, int width, int height)
+{
+  gboolean twelve = use_twelve_lead (self);
+  double row_h = (double) (height - AXIS_HEIGHT_PX) / n_rows_for (self, twelve);
+  /* a pixel spare for the gutter's rounding */
+  double ppm = (width - 1) / (GUTTER_MM + page_seconds (self, twelve) * FIT_SPEED_MM_S);
+  ppm = MIN (ppm, row_h / (ROW_MV * 5.0));
+  ppm = MAX (ppm, MIN_FIT_PX_PER_MM);
+  double gain = standard_gains[0];
+  for (guint i = 0; i < G_N_ELEMENTS (standard_gains); i++)
+    if (standard_gains[i] <= 20 && ROW_MV * standard_gains[i] * ppm <= row_h)
+      gain = standard_gains[i];
+  self->fitted_width = width;
+  self->fitted_height = height;
+  self->px_per_mm = ppm;
+  if (gain != self->gain_mm_mv)
+    {
+      self->gain_mm_mv = gain;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GAIN]);
+    }
 }
 
 static void
@@ -315,6 +363,9 @@ static void
 update_px_per_mm (HpEcgView *self)
 {
   double ppm = FALLBACK_PX_PER_MM;
+
+  if (self->fit_page)
+    return;   /* the scale is the fit's */
   GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
   GdkSurface *surface = native != NULL ? gtk_native_get_surface (native) : NULL;
 
@@ -1046,22 +1097,23 @@ hp_ecg_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size
                      int *natural, int *minimum_baseline, int *natural_baseline)
 {
   HpEcgView *self = HP_ECG_VIEW (widget);
-  double ppm = self->px_per_mm;
+  /* A fitted view asks for a page at 96 dpi, not at the scale it was last fitted to: otherwise
+   * each fit would change the allocation that the next fit follows. */
+  double ppm = self->fit_page ? FALLBACK_PX_PER_MM : self->px_per_mm;
+  double speed = self->speed_mm_s, gain = self->gain_mm_mv;
   gboolean twelve = use_twelve_lead (self);
 
   (void) for_size;
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
-      double page_s = twelve ? TWELVE_PAGE_S : 10.0;
-      if (self->signal != NULL && !twelve)
-        page_s = MIN (page_s, hp_signal_duration_s (self->signal));
+      double page_s = page_seconds (self, twelve);
       *minimum = (int) gutter_px (ppm) + 100;
-      *natural = MAX (*minimum, (int) ceil (gutter_px (ppm) + page_s * self->speed_mm_s * ppm));
+      *natural = MAX (*minimum, (int) ceil (gutter_px (ppm) + page_s * speed * ppm));
     }
   else
     {
       int rows = n_rows_for (self, twelve);
-      double row_mm = CLAMP (ROW_MV * self->gain_mm_mv, 15.0, 80.0);
+      double row_mm = CLAMP (ROW_MV * gain, 15.0, 80.0);
       *minimum = rows * 16 + AXIS_HEIGHT_PX;
       *natural = MAX (*minimum, (int) ceil (rows * row_mm * ppm) + AXIS_HEIGHT_PX);
     }
@@ -1072,11 +1124,12 @@ static void
 hp_ecg_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
 {
   HpEcgView *self = HP_ECG_VIEW (widget);
-  double offset = clamp_offset (self, self->time_offset_s);
 
-  (void) width;
-  (void) height;
   (void) baseline;
+  if (self->fit_page && self->signal != NULL
+      && (width != self->fitted_width || height != self->fitted_height))
+    fit_page (self, width, height);
+  double offset = clamp_offset (self, self->time_offset_s);
   g_clear_pointer (&self->paper_node, gsk_render_node_unref);
   if (offset != self->time_offset_s)
     {
@@ -1141,6 +1194,9 @@ hp_ecg_view_get_property (GObject *object, guint prop_id, GValue *value, GParamS
     case PROP_SHOW_ANALYSIS:
       g_value_set_boolean (value, self->show_analysis);
       break;
+    case PROP_FIT_PAGE:
+      g_value_set_boolean (value, self->fit_page);
+      break;
     case PROP_HADJUSTMENT:
       g_value_set_object (value, self->hadjustment);
       break;
@@ -1180,6 +1236,9 @@ hp_ecg_view_set_property (GObject *object, guint prop_id, const GValue *value,
       break;
     case PROP_SHOW_ANALYSIS:
       hp_ecg_view_set_show_analysis (self, g_value_get_boolean (value));
+      break;
+    case PROP_FIT_PAGE:
+      hp_ecg_view_set_fit_page (self, g_value_get_boolean (value));
       break;
     case PROP_HADJUSTMENT:
       set_hadjustment (self, g_value_get_object (value));
@@ -1259,6 +1318,9 @@ hp_ecg_view_class_init (HpEcgViewClass *klass)
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SHOW_ANALYSIS] =
     g_param_spec_boolean ("show-analysis", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FIT_PAGE] =
+    g_param_spec_boolean ("fit-page", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1383,6 +1445,7 @@ hp_ecg_view_set_signal (HpEcgView *self, HpSignal *signal)
   g_clear_pointer (&self->fiducials, g_array_unref);
   g_clear_pointer (&self->signal, hp_signal_free);
   self->signal = signal;
+  self->fitted_width = -1;
   g_array_set_size (self->cursors, 0);
   update_accessible_label (self);
   invalidate (self);
@@ -1456,6 +1519,7 @@ hp_ecg_view_set_layout (HpEcgView *self, HpEcgLayout layout)
   if (layout == self->layout)
     return;
   self->layout = layout;
+  self->fitted_width = -1;
   invalidate (self);
   gtk_widget_queue_resize (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAYOUT]);
@@ -1629,6 +1693,30 @@ hp_ecg_view_get_show_analysis (HpEcgView *self)
 {
   g_return_val_if_fail (HP_IS_ECG_VIEW (self), FALSE);
   return self->show_analysis;
+}
+
+void
+hp_ecg_view_set_fit_page (HpEcgView *self, gboolean fit)
+{
+  g_return_if_fail (HP_IS_ECG_VIEW (self));
+
+  fit = !!fit;
+  if (fit == self->fit_page)
+    return;
+  self->fit_page = fit;
+  self->fitted_width = -1;
+  if (!fit)
+    update_px_per_mm (self);
+  invalidate (self);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FIT_PAGE]);
+}
+
+gboolean
+hp_ecg_view_get_fit_page (HpEcgView *self)
+{
+  g_return_val_if_fail (HP_IS_ECG_VIEW (self), FALSE);
+  return self->fit_page;
 }
 
 void

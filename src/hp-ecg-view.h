@@ -42,7 +42,8 @@ void hp_ecg_view_set_layout (HpEcgView *self, HpEcgLayout layout);
 HpEcgLayout hp_ecg_view_get_layout (HpEcgView *self);
 void hp_ecg_view_set_time_offset (HpEcgView *self, double seconds);
 double hp_ecg_view_get_time_offset (HpEcgView *self);
-/* Pixels per millimetre used for drawing (from the monitor's size where known, else 96 dpi). */
+/* Pixels per millimetre used for drawing (from the monitor's size where known, else 96 dpi; with
+ * fit-page, the fitted scale). */
 double hp_ecg_view_get_px_per_mm (HpEcgView *self);
 
 /* Where lead `lead` (an index into the signal) is drawn, in the view's own coordinates: the band
@@ -97,6 +98,15 @@ void hp_ecg_view_set_analysis (HpEcgView *self, HpBeats *beats, GArray *fiducial
 const HpBeats *hp_ecg_view_get_beats (HpEcgView *self);
 void hp_ecg_view_set_show_analysis (HpEcgView *self, gboolean show);
 gboolean hp_ecg_view_get_show_analysis (HpEcgView *self);
+
+/* Property "fit-page" (default FALSE): the paper's scale follows the view's size, for presenting.
+ * On each new size, record or layout the view takes the px per mm at which a whole page (the
+ * 12-lead sheet, or 10 s) at 25 mm/s fills its width (less where the rows would then hold under
+ * 3 mV at 5 mm/mV; the monitor's size is not used) and the largest standard gain up to 20 mm/mV
+ * at which a row holds 3 mV. The speed stays as set; a gain set by hand holds until the next
+ * new size. */
+void hp_ecg_view_set_fit_page (HpEcgView *self, gboolean fit);
+gboolean hp_ecg_view_get_fit_page (HpEcgView *self);
 
 /* The linked cursor: vertical lines (Okabe-Ito blue) down every band at each of the record times
  * given (s from the record start; copied; n = 0 clears them), drawn over the paper without

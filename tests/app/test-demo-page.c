@@ -70,6 +70,30 @@ distinct_levels (const HpImage *im, GtkWidget *widget, GtkWidget *page)
   return n;
 }
 
+/* The strip fills the ECG view: a whole 10 s page at 25 mm/s spans the plot's width, and the
+ * trace reaches its right end (not half a page of empty grid beside it). */
+static void
+assert_page_fills (const HpImage *im, HpEcgView *view, GtkWidget *page, const char *what)
+{
+  graphene_rect_t plot, box;
+  hp_ecg_view_get_plot_area (view, &plot);
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (view), page, &box));
+  plot.origin.x += box.origin.x;
+  plot.origin.y += box.origin.y;
+  double page_px = 10 * hp_ecg_view_get_speed (view) * hp_ecg_view_get_px_per_mm (view);
+  int x0 = (int) (plot.origin.x + 0.85 * plot.size.width);
+  int x1 = (int) (plot.origin.x + plot.size.width);
+  HpAreaStats st = hp_image_area_stats (im, &plot, NULL, x0, x1);
+  g_test_message ("%s: %.0f mm/s, %.0f mm/mV, %.2f px/mm: the page is %.0f px of a %.0f px plot; "
+                  "trace in %d of its last %d columns", what, hp_ecg_view_get_speed (view),
+                  hp_ecg_view_get_gain (view), hp_ecg_view_get_px_per_mm (view), page_px,
+                  plot.size.width, st.with_trace, st.columns);
+  g_assert_cmpfloat (hp_ecg_view_get_speed (view), ==, 25);
+  g_assert_cmpfloat (page_px, <=, plot.size.width + 1);
+  g_assert_cmpfloat (page_px, >=, 0.97 * plot.size.width);
+  g_assert_cmpint (st.with_trace, >, st.columns * 9 / 10);
+}
+
 static GtkWidget *
 find_button_with_icon (GtkWidget *root, const char *icon)
 {
@@ -169,6 +193,7 @@ test_demo (void)
 
   hp_render_wait_drawn (window);
   g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (page), "demo-page.png");
+  assert_page_fills (im, ecg_view, GTK_WIDGET (page), "demo page");
   for (int i = 0; i < 3; i++)
     {
       int levels = distinct_levels (im, hp_demo_page_get_cine (page, i), GTK_WIDGET (page));
@@ -238,6 +263,8 @@ test_demo (void)
   g_test_message ("a phenotype's value: %d px high, %d px presenting", small_h, big_h);
   g_assert_cmpint (big_h, >, small_h * 3 / 2);
   g_autoptr (HpImage) big = hp_render_widget (GTK_WIDGET (page), "demo-page-presenting.png");
+  /* the larger type narrows the ECG's column: the paper follows */
+  assert_page_fills (big, ecg_view, GTK_WIDGET (page), "presenting");
   hp_demo_page_set_presenting (page, FALSE);
   g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (page), "presenting"));
 

@@ -443,6 +443,73 @@ test_mitdb_scroll (void)
 
 /* At 5 mm/s (72 s in view, 19 samples per pixel column at 96 dpi) the decimated drawing still reaches
  * each stretch's true minimum and maximum. */
+/* fit-page: the paper's scale follows the view's width so that a 10 s page at 25 mm/s fills it;
+ * a speed set by hand holds, a new width refits, and turning it off gives the monitor's scale
+ * back. */
+static void
+test_fit_page (void)
+{
+  HpSignal *signal = hp_test_load ("mitdb/100");
+  if (signal == NULL)
+    return;
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), WINDOW_WIDTH, WINDOW_HEIGHT);
+  gtk_window_set_resizable (GTK_WINDOW (window), FALSE);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *view = hp_ecg_view_new ();
+  GtkWidget *spacer = gtk_drawing_area_new ();
+  gtk_widget_set_hexpand (view, TRUE);
+  gtk_box_append (GTK_BOX (box), view);
+  gtk_box_append (GTK_BOX (box), spacer);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  HpEcgView *ecg = HP_ECG_VIEW (view);
+  hp_ecg_view_set_signal (ecg, signal);
+  gtk_window_present (GTK_WINDOW (window));
+  hp_render_wait_drawn (view);
+  double monitor_ppm = hp_ecg_view_get_px_per_mm (ecg);
+
+  hp_ecg_view_set_fit_page (ecg, TRUE);
+  hp_render_wait_drawn (view);
+  graphene_rect_t plot;
+  hp_ecg_view_get_plot_area (ecg, &plot);
+  double ppm = hp_ecg_view_get_px_per_mm (ecg), gain = hp_ecg_view_get_gain (ecg);
+  double row_h = plot.size.height / 2;
+  g_test_message ("fitted: %.2f px/mm (monitor %.2f), %g mm/mV, page %.0f px of %.0f", ppm,
+                  monitor_ppm, gain, 250 * ppm, plot.size.width);
+  g_assert_cmpfloat (hp_ecg_view_get_speed (ecg), ==, 25);
+  g_assert_cmpfloat (250 * ppm, <=, plot.size.width + 1);
+  g_assert_cmpfloat (250 * ppm, >=, 0.97 * plot.size.width);
+  /* the largest standard gain up to 20 whose 3 mV fit a row */
+  g_assert_cmpfloat (3 * gain * ppm, <=, row_h);
+  g_assert_true (gain == 20 || 3 * 2 * gain * ppm > row_h);
+  g_autoptr (HpImage) im = hp_render_widget (view, "ecg-view-fit-page.png");
+  g_autoptr (GArray) shown = hp_render_shown_leads (ecg, NULL);
+  hp_render_check_bands (im, ecg, NULL, shown, 0.97);
+
+  /* zoomed by hand: held while the size stays */
+  hp_ecg_view_set_speed (ecg, 50);
+  hp_render_wait_drawn (view);
+  g_assert_cmpfloat (hp_ecg_view_get_speed (ecg), ==, 50);
+  g_assert_cmpfloat (hp_ecg_view_get_px_per_mm (ecg), ==, ppm);
+
+  /* a narrower view: refitted, the hand-set speed kept */
+  gtk_widget_set_size_request (spacer, 400, -1);
+  hp_render_wait_drawn (view);
+  hp_ecg_view_get_plot_area (ecg, &plot);
+  double narrower = hp_ecg_view_get_px_per_mm (ecg);
+  g_test_message ("400 px narrower: %.2f px/mm, page %.0f px of %.0f", narrower, 250 * narrower,
+                  plot.size.width);
+  g_assert_cmpfloat (narrower, <, ppm);
+  g_assert_cmpfloat (250 * narrower, <=, plot.size.width + 1);
+  g_assert_cmpfloat (250 * narrower, >=, 0.97 * plot.size.width);
+  g_assert_cmpfloat (hp_ecg_view_get_speed (ecg), ==, 50);
+
+  hp_ecg_view_set_fit_page (ecg, FALSE);
+  hp_render_wait_drawn (view);
+  g_assert_cmpfloat (hp_ecg_view_get_px_per_mm (ecg), ==, monitor_ppm);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_decimation (void)
 {
@@ -943,6 +1010,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ecg-view/probe-and-actions", test_probe);
   g_test_add_func ("/ecg-view/mitdb-scroll", test_mitdb_scroll);
   g_test_add_func ("/ecg-view/decimation", test_decimation);
+  g_test_add_func ("/ecg-view/fit-page", test_fit_page);
   g_test_add_func ("/ecg-view/empty-and-properties", test_empty_and_properties);
   g_test_add_func ("/ecg-view/analysis-12-lead", test_analysis_twelve_lead);
   g_test_add_func ("/ecg-view/analysis-mitdb", test_analysis_mitdb);
