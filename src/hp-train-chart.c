@@ -66,6 +66,8 @@ G_DEFINE_FINAL_TYPE (HpTrainChart, hp_train_chart, GTK_TYPE_WIDGET)
 #define PAD 6.0
 #define MAX_TICKS 40
 #define LINE_WIDTH 2.0
+#define MARKER_RADIUS_PX 3.0
+#define MARKER_SPACING_PX 8   /* markers while the points lie this far apart on average */
 #define SWATCH_W 16.0
 #define RGB(r, g, b) { (r) / 255.0f, (g) / 255.0f, (b) / 255.0f, 1 }
 
@@ -625,6 +627,33 @@ draw_trace (cairo_t *cr, const Layout *L, const Trace *t)
   cairo_stroke (cr);
 }
 
+/* A sparse line (the evaluations, a few per run) gets a marker at each point: with one or two
+ * evaluations so far the line alone is a dot as thin as its stroke, and between far-apart points
+ * a reader cannot tell measured from drawn. Solid series get discs, dashed ones rings. */
+static void
+draw_markers (cairo_t *cr, const Layout *L, const Trace *t, gboolean ring)
+{
+  int filled = 0;
+  for (int c = 0; c < t->n_cols; c++)
+    filled += t->cols[c].n > 0;
+  if (filled == 0 || filled * MARKER_SPACING_PX > t->n_cols)
+    return;
+  for (int c = 0; c < t->n_cols; c++)
+    if (t->cols[c].n > 0)
+      {
+        cairo_new_sub_path (cr);
+        cairo_arc (cr, L->plot.origin.x + c + 0.5, wy_of (L, to_axis (t->cols[c].first, t->log_y)),
+                   MARKER_RADIUS_PX, 0, 2 * G_PI);
+      }
+  if (ring)
+    {
+      cairo_set_line_width (cr, 1.5);
+      cairo_stroke (cr);
+    }
+  else
+    cairo_fill (cr);
+}
+
 static void
 draw_series (HpTrainChart *self, cairo_t *cr, const Layout *L, Series *s)
 {
@@ -635,6 +664,11 @@ draw_series (HpTrainChart *self, cairo_t *cr, const Layout *L, Series *s)
   cairo_set_line_width (cr, smooth ? 1.2 : LINE_WIDTH);
   hp_draw_set_source (cr, &s->colour, smooth ? 0.3 : 1);
   draw_trace (cr, L, &s->raw);
+  cairo_set_dash (cr, NULL, 0, 0);
+  /* over a smoothed line the raw points stay in the background, markers too */
+  hp_draw_set_source (cr, &s->colour, smooth ? 0.45 : 1);
+  draw_markers (cr, L, &s->raw, s->dashed);
+  cairo_set_dash (cr, s->dashed ? dash : NULL, s->dashed ? 2 : 0, 0);
   if (smooth)
     {
       trace_ensure (&s->smooth, s->x, s->ema, L->n_cols, L->x_lo, L->x_hi, self->log_y);

@@ -1,6 +1,7 @@
 /* Display test of HpTrainChart under Xvfb: training curves rendered to PNG (kept in the build
  * folder) and checked pixel by pixel: lines where the data is, background above them, axes text,
- * legend, 10^5 points with a spike, NaN gaps, hover read-out, log y, and live appends. */
+ * legend, 10^5 points with a spike, NaN gaps, hover read-out, log y, live appends, and markers on
+ * sparse series. */
 #include <math.h>
 #include <string.h>
 #include <gtk/gtk.h>
@@ -401,6 +402,85 @@ test_dark (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Rows of column x coloured c within r px above and below y. */
+static int
+coloured_rows (const HpImage *im, double x, double y, int r, const GdkRGBA *c)
+{
+  int n = 0;
+  for (int dy = -r; dy <= r; dy++)
+    n += hp_image_is_colour (im, (int) x, (int) round (y) + dy, c);
+  return n;
+}
+
+/* Sparse series (evaluations) get a marker at each point, a disc when solid and a ring when
+ * dashed; a dense series none. The lines are flat, so that away from a marker a column holds
+ * only the line's 2 px. */
+static void
+test_sparse_markers (void)
+{
+  GtkWidget *widget;
+  GtkWidget *window = new_window (&widget, "Retrieval", NULL);
+  HpTrainChart *chart = HP_TRAIN_CHART (widget);
+  double x[3] = { 300, 600, 900 }, top1[3] = { 0.32, 0.32, 0.32 }, phase[3] = { 0.47, 0.47, 0.47 };
+  guint a = hp_train_chart_add_series (chart, "top-1", -1, FALSE);
+  guint b = hp_train_chart_add_series (chart, "phase top-1", -1, TRUE);
+  hp_train_chart_append (chart, a, x, top1, 3);
+  hp_train_chart_append (chart, b, x, phase, 3);
+  GdkRGBA ca, cb;
+  hp_train_chart_get_series_colour (chart, a, &ca);
+  hp_train_chart_get_series_colour (chart, b, &cb);
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "train-chart-markers.png");
+  for (int i = 0; i < 3; i++)
+    {
+      double wx, wy, vx, vy;
+      g_assert_true (hp_train_chart_data_to_widget (chart, x[i], top1[i], &wx, &wy));
+      g_assert_true (hp_train_chart_data_to_widget (chart, x[i], phase[i], &vx, &vy));
+      int disc = coloured_rows (im, wx, wy, 4, &ca);
+      /* above and below the dashed line, a column right of the centre (the first point's own
+       * column is the y axis line) */
+      gboolean above = FALSE, below = FALSE;
+      for (int dy = 2; dy <= 4; dy++)
+        {
+          above |= hp_image_is_colour (im, (int) vx + 1, (int) round (vy) - dy, &cb);
+          below |= hp_image_is_colour (im, (int) vx + 1, (int) round (vy) + dy, &cb);
+        }
+      gboolean ring = above && below;
+      /* between the markers: the line alone */
+      double mx, my;
+      int line = -1;
+      if (i < 2 && hp_train_chart_data_to_widget (chart, x[i] + 150, top1[i], &mx, &my))
+        line = coloured_rows (im, mx, my, 4, &ca);
+      g_test_message ("point %d: disc %d rows, line %d rows between; ring %s", i, disc, line,
+                      ring ? "drawn" : "missing");
+      g_assert_cmpint (disc, >=, 5);
+      g_assert_true (ring);
+      if (i < 2)
+        {
+          g_assert_cmpint (line, >=, 1);
+          g_assert_cmpint (line, <=, 3);
+        }
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* a dense series: the line alone at every point */
+  window = new_window (&widget, "Loss", NULL);
+  chart = HP_TRAIN_CHART (widget);
+  enum { N = 400 };
+  double dx[N], dy[N];
+  for (int i = 0; i < N; i++)
+    dx[i] = i, dy[i] = i == 0 ? 0 : i == 1 ? 1 : 0.5;
+  guint d = hp_train_chart_add_series (chart, "run", -1, FALSE);
+  hp_train_chart_append (chart, d, dx, dy, N);
+  hp_train_chart_get_series_colour (chart, d, &ca);
+  g_autoptr (HpImage) dense = hp_render_widget_over_white (widget, "train-chart-dense.png");
+  double wx, wy;
+  g_assert_true (hp_train_chart_data_to_widget (chart, 200, 0.5, &wx, &wy));
+  int rows = coloured_rows (dense, wx, wy, 4, &ca);
+  g_test_message ("dense series: %d rows at a point", rows);
+  g_assert_cmpint (rows, <=, 3);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Points appended in chunks with frames between (the cached columns extended) draw exactly what
  * the same points appended at once draw. */
 static void
@@ -451,6 +531,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train-chart/hover", test_hover);
   g_test_add_func ("/train-chart/log-y", test_log_y);
   g_test_add_func ("/train-chart/live", test_live);
+  g_test_add_func ("/train-chart/sparse-markers", test_sparse_markers);
   g_test_add_func ("/train-chart/dark", test_dark);
   return g_test_run ();
 }
