@@ -561,6 +561,8 @@ view_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
     hp_ecg_view_set_time_offset (self, G_MAXDOUBLE);
   else if (g_str_equal (action_name, "ecg.toggle-analysis"))
     hp_ecg_view_set_show_analysis (self, !self->show_analysis);
+  else if (g_str_equal (action_name, "ecg.toggle-fit-page"))
+    hp_ecg_view_set_fit_page (self, !self->fit_page);
 }
 
 static gboolean
@@ -1332,7 +1334,7 @@ hp_ecg_view_class_init (HpEcgViewClass *klass)
   static const char *const actions[] = {
     "ecg.zoom-in", "ecg.zoom-out", "ecg.gain-up", "ecg.gain-down", "ecg.step-back",
     "ecg.step-forward", "ecg.page-back", "ecg.page-forward", "ecg.home", "ecg.end",
-    "ecg.toggle-analysis",
+    "ecg.toggle-analysis", "ecg.toggle-fit-page",
   };
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     gtk_widget_class_install_action (widget_class, actions[i], NULL, view_action);
@@ -1370,6 +1372,7 @@ hp_ecg_view_class_init (HpEcgViewClass *klass)
     { GDK_KEY_End, 0, "ecg.end" },
     { GDK_KEY_KP_End, 0, "ecg.end" },
     { GDK_KEY_a, 0, "ecg.toggle-analysis" },
+    { GDK_KEY_f, 0, "ecg.toggle-fit-page" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     gtk_widget_class_add_binding_action (widget_class, keys[i].keyval, keys[i].mods,

@@ -104,7 +104,7 @@ enum { PART_ECG = 1 << 0, PART_CINE = 1 << 1 };
 
 G_DEFINE_FINAL_TYPE (HpWindow, hp_window, ADW_TYPE_APPLICATION_WINDOW)
 
-enum { PROP_0, PROP_LOADING, PROP_LAYOUT, N_PROPS };
+enum { PROP_0, PROP_LOADING, PROP_LAYOUT, PROP_FIT_PAGE, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 enum { LOAD_FINISHED, MEASURE_FINISHED, N_SIGNALS };
@@ -1957,6 +1957,8 @@ hp_window_constructed (GObject *object)
   g_settings_bind (self->settings, "paper-speed", self->ecg_view, "speed", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "gain", self->ecg_view, "gain", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "ecg-layout", self->ecg_view, "layout", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "ecg-fit-page", self->ecg_view, "fit-page",
+                   G_SETTINGS_BIND_DEFAULT);
 
   g_signal_connect_object (self->settings, "changed::recent-files", G_CALLBACK (rebuild_recent),
                            self, G_CONNECT_SWAPPED);
@@ -1968,6 +1970,13 @@ on_view_layout (HpEcgView *view, GParamSpec *pspec, HpWindow *self)
 {
   (void) view, (void) pspec;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAYOUT]);
+}
+
+static void
+on_view_fit_page (HpEcgView *view, GParamSpec *pspec, HpWindow *self)
+{
+  (void) view, (void) pspec;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FIT_PAGE]);
 }
 
 static void
@@ -1986,6 +1995,7 @@ hp_window_dispose (GObject *object)
       g_settings_unbind (self->ecg_view, "speed");
       g_settings_unbind (self->ecg_view, "gain");
       g_settings_unbind (self->ecg_view, "layout");
+      g_settings_unbind (self->ecg_view, "fit-page");
     }
   g_clear_object (&self->settings);
   g_clear_object (&self->recent_menu);
@@ -2024,6 +2034,10 @@ hp_window_get_property (GObject *object, guint id, GValue *value, GParamSpec *ps
       g_value_set_enum (value, self->ecg_view != NULL ? hp_ecg_view_get_layout (self->ecg_view)
                                                       : HP_ECG_LAYOUT_AUTO);
       break;
+    case PROP_FIT_PAGE:
+      g_value_set_boolean (value, self->ecg_view != NULL
+                                  && hp_ecg_view_get_fit_page (self->ecg_view));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
@@ -2038,6 +2052,10 @@ hp_window_set_property (GObject *object, guint id, const GValue *value, GParamSp
     case PROP_LAYOUT:
       if (self->ecg_view != NULL)
         hp_ecg_view_set_layout (self->ecg_view, g_value_get_enum (value));
+      break;
+    case PROP_FIT_PAGE:
+      if (self->ecg_view != NULL)
+        hp_ecg_view_set_fit_page (self->ecg_view, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
@@ -2064,6 +2082,10 @@ hp_window_class_init (HpWindowClass *klass)
                                                HP_ECG_LAYOUT_AUTO,
                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
                                                | G_PARAM_STATIC_STRINGS);
+  /* The view's fit-page, for the stateful win.fit-page action of the menu. */
+  properties[PROP_FIT_PAGE] = g_param_spec_boolean ("fit-page", NULL, NULL, FALSE,
+                                                    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                                                    | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[LOAD_FINISHED] = g_signal_new ("load-finished", G_TYPE_FROM_CLASS (klass),
@@ -2144,6 +2166,7 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.gain-up", NULL, action_forward_to_view);
   gtk_widget_class_install_action (widget_class, "win.gain-down", NULL, action_forward_to_view);
   gtk_widget_class_install_property_action (widget_class, "win.layout", "layout");
+  gtk_widget_class_install_property_action (widget_class, "win.fit-page", "fit-page");
   gtk_widget_class_install_action (widget_class, "win.next-subject", NULL, action_relative_subject);
   gtk_widget_class_install_action (widget_class, "win.previous-subject", NULL,
                                    action_relative_subject);
@@ -2186,6 +2209,8 @@ hp_window_init (HpWindow *self)
   self->recent_menu = g_menu_new ();
   adw_split_button_set_menu_model (self->open_button, G_MENU_MODEL (self->recent_menu));
   g_signal_connect_object (self->ecg_view, "notify::layout", G_CALLBACK (on_view_layout), self, 0);
+  g_signal_connect_object (self->ecg_view, "notify::fit-page", G_CALLBACK (on_view_fit_page), self,
+                           0);
   g_signal_connect_object (self->cine_page, "opened", G_CALLBACK (on_cine_opened), self, 0);
   g_signal_connect_object (self->cine_page, "finished", G_CALLBACK (on_cine_finished), self, 0);
   g_signal_connect_object (self->cine_page, "notify::busy", G_CALLBACK (on_cine_busy), self, 0);

@@ -254,6 +254,31 @@ test_actions_and_settings (void)
   g_settings_set_string (settings, "ecg-layout", "auto");
   g_assert_cmpint (hp_ecg_view_get_layout (view), ==, HP_ECG_LAYOUT_AUTO);
 
+  /* Fit Page: the 10 s sheet fills the paper's width at the speed chosen; remembered; the
+   * monitor's scale again when turned off */
+  hp_render_wait_drawn (GTK_WIDGET (view));
+  double true_mm = hp_ecg_view_get_px_per_mm (view);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.zoom-out", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.fit-page", NULL));
+  g_assert_true (hp_ecg_view_get_fit_page (view));
+  g_assert_true (g_settings_get_boolean (settings, "ecg-fit-page"));
+  hp_render_wait_drawn (GTK_WIDGET (view));
+  graphene_rect_t plot;
+  hp_ecg_view_get_plot_area (view, &plot);
+  double fitted = hp_ecg_view_get_px_per_mm (view);
+  g_test_message ("fit page: %.2f px/mm (true %.2f), a 25 mm/s page %.0f px of %.0f", fitted,
+                  true_mm, 250 * fitted, plot.size.width);
+  g_assert_cmpfloat (hp_ecg_view_get_speed (view), ==, 25);
+  g_assert_cmpfloat (250 * fitted, <=, plot.size.width + 1);
+  g_assert_cmpfloat (250 * fitted, >=, 0.97 * plot.size.width);
+  g_autoptr (HpImage) fit_im = hp_render_widget (GTK_WIDGET (window), "window-ludb-1-fit.png");
+  /* the key toggles it back */
+  gtk_widget_activate_action (GTK_WIDGET (view), "ecg.toggle-fit-page", NULL);
+  g_assert_false (g_settings_get_boolean (settings, "ecg-fit-page"));
+  hp_render_wait_drawn (GTK_WIDGET (view));
+  g_assert_cmpfloat (hp_ecg_view_get_px_per_mm (view), ==, true_mm);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.zoom-in", NULL));
+
   /* Preferences apply to the open record at once. */
   g_settings_set_double (settings, "paper-speed", 12.5);
   g_settings_set_double (settings, "gain", 20);
