@@ -34,6 +34,8 @@ struct _HpWindow
   HpDemoPage *demo_page;
   GtkRevealer *cohort_revealer;
   HpCohortSidebar *cohort_sidebar;
+  GtkWidget *sidebar_handle;
+  int sidebar_drag_from;   /* the width when the drag began */
   GtkRevealer *cycle_revealer;
   HpCycleView *cycle_view;
   GtkScale *offset_scale;
@@ -1911,6 +1913,50 @@ on_drop_leave (GtkDropTarget *target, HpWindow *self)
   gtk_widget_remove_css_class (GTK_WIDGET (self->stack), "drop-highlight");
 }
 
+/* ---- The subject list's width ------------------------------------------------------------ */
+
+#define SIDEBAR_MIN_PX 240
+#define SIDEBAR_DEFAULT_PX 300
+
+int
+hp_window_set_sidebar_width (HpWindow *self, int width)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), 0);
+  int window_width = gtk_widget_get_width (GTK_WIDGET (self));
+  if (window_width <= 0)
+    gtk_window_get_default_size (GTK_WINDOW (self), &window_width, NULL);
+  /* the subject on show keeps most of the window */
+  int most = MAX (SIDEBAR_MIN_PX, window_width * 6 / 10);
+  width = CLAMP (width, SIDEBAR_MIN_PX, most);
+  gtk_widget_set_size_request (GTK_WIDGET (self->cohort_sidebar), width, -1);
+  if (g_settings_get_int (self->settings, "sidebar-width") != width)
+    g_settings_set_int (self->settings, "sidebar-width", width);
+  return width;
+}
+
+static void
+on_sidebar_drag_begin (GtkGestureDrag *gesture, double x, double y, HpWindow *self)
+{
+  (void) gesture, (void) x, (void) y;
+  self->sidebar_drag_from = gtk_widget_get_width (GTK_WIDGET (self->cohort_sidebar));
+}
+
+static void
+on_sidebar_drag_update (GtkGestureDrag *gesture, double dx, double dy, HpWindow *self)
+{
+  (void) gesture, (void) dy;
+  hp_window_set_sidebar_width (self, self->sidebar_drag_from + (int) round (dx));
+}
+
+static void
+on_sidebar_handle_pressed (GtkGestureClick *click, int n_press, double x, double y,
+                           HpWindow *self)
+{
+  (void) click, (void) x, (void) y;
+  if (n_press == 2)
+    hp_window_set_sidebar_width (self, SIDEBAR_DEFAULT_PX);
+}
+
 /* ---- GObject ------------------------------------------------------------------------------- */
 
 static gboolean
@@ -1959,6 +2005,9 @@ hp_window_constructed (GObject *object)
   g_settings_bind (self->settings, "ecg-layout", self->ecg_view, "layout", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "ecg-fit-page", self->ecg_view, "fit-page",
                    G_SETTINGS_BIND_DEFAULT);
+  gtk_widget_set_size_request (GTK_WIDGET (self->cohort_sidebar),
+                               MAX (SIDEBAR_MIN_PX,
+                                    g_settings_get_int (self->settings, "sidebar-width")), -1);
 
   g_signal_connect_object (self->settings, "changed::recent-files", G_CALLBACK (rebuild_recent),
                            self, G_CONNECT_SWAPPED);
@@ -2135,6 +2184,7 @@ hp_window_class_init (HpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HpWindow, beats_value);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, analysis_problem);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, measurements_button);
+  gtk_widget_class_bind_template_child (widget_class, HpWindow, sidebar_handle);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, beat_view);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, record_stack);
   gtk_widget_class_bind_template_child (widget_class, HpWindow, record_paned);
@@ -2211,6 +2261,13 @@ hp_window_init (HpWindow *self)
   g_signal_connect_object (self->ecg_view, "notify::layout", G_CALLBACK (on_view_layout), self, 0);
   g_signal_connect_object (self->ecg_view, "notify::fit-page", G_CALLBACK (on_view_fit_page), self,
                            0);
+  GtkGesture *drag = gtk_gesture_drag_new ();
+  g_signal_connect_object (drag, "drag-begin", G_CALLBACK (on_sidebar_drag_begin), self, 0);
+  g_signal_connect_object (drag, "drag-update", G_CALLBACK (on_sidebar_drag_update), self, 0);
+  gtk_widget_add_controller (self->sidebar_handle, GTK_EVENT_CONTROLLER (drag));
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect_object (click, "pressed", G_CALLBACK (on_sidebar_handle_pressed), self, 0);
+  gtk_widget_add_controller (self->sidebar_handle, GTK_EVENT_CONTROLLER (click));
   g_signal_connect_object (self->cine_page, "opened", G_CALLBACK (on_cine_opened), self, 0);
   g_signal_connect_object (self->cine_page, "finished", G_CALLBACK (on_cine_finished), self, 0);
   g_signal_connect_object (self->cine_page, "notify::busy", G_CALLBACK (on_cine_busy), self, 0);

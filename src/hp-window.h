@@ -39,6 +39,9 @@ HpCinePage *hp_window_get_cine_page (HpWindow *self);
 /* The list of a cohort's subjects, beside the subject on show when a cohort folder (one with a
  * cohort.csv) was opened; choosing a subject there opens its folder. */
 HpCohortSidebar *hp_window_get_cohort_sidebar (HpWindow *self);
+/* The width of the list of subjects (as dragging its edge sets it): clamped to 240 px and at
+ * most 60 % of the window, remembered in the settings; returns the width set. */
+int hp_window_set_sidebar_width (HpWindow *self, int width);
 /* What the pipelines measured on the open cohort's subjects (the list's measured columns): kept
  * in the cohort's heartphase-measured.csv, filled for each subject the page shows, and for all
  * of them by win.measure-cohort (Measure All, in a worker, with progress; activated again, it

@@ -403,6 +403,32 @@ test_cohort (void)
   g_autoptr (HpImage) sorted = hp_render_widget (GTK_WIDGET (window), "cohort-measured.png");
   g_assert_nonnull (sorted);
 
+  /* the list widened by its edge: the measured columns come into sight; remembered; clamped */
+  GtkWidget *hr = hp_render_find_label (GTK_WIDGET (sidebar), "EDV meas.");
+  g_assert_nonnull (hr);
+  graphene_rect_t hr_box;
+  g_assert_true (gtk_widget_compute_bounds (hr, GTK_WIDGET (sidebar), &hr_box));
+  g_test_message ("list %d px wide: \"EDV meas.\" ends at %.0f px", gtk_widget_get_width (
+                    GTK_WIDGET (sidebar)), hr_box.origin.x + hr_box.size.width);
+  g_assert_cmpfloat (hr_box.origin.x + hr_box.size.width, >, gtk_widget_get_width (GTK_WIDGET (
+                                                                 sidebar)));
+  g_assert_cmpint (hp_window_set_sidebar_width (window, 640), ==, 640);
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  g_autoptr (HpImage) wide = hp_render_widget (GTK_WIDGET (window), "cohort-sidebar-wide.png");
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (sidebar)), ==, 640);
+  g_assert_true (gtk_widget_compute_bounds (hr, GTK_WIDGET (sidebar), &hr_box));
+  g_test_message ("list 640 px wide: \"EDV meas.\" ends at %.0f px",
+                  hr_box.origin.x + hr_box.size.width);
+  g_assert_cmpfloat (hr_box.origin.x + hr_box.size.width, <=, 640);
+  g_autoptr (GSettings) settings = g_settings_new (APP_ID);
+  g_assert_cmpint (g_settings_get_int (settings, "sidebar-width"), ==, 640);
+  g_assert_cmpint (hp_window_set_sidebar_width (window, 100), ==, 240);
+  /* the subject keeps most of the window: the list takes at most 60 % of it */
+  g_assert_cmpint (hp_window_set_sidebar_width (window, 5000), ==,
+                   gtk_widget_get_width (GTK_WIDGET (window)) * 6 / 10);
+  g_settings_reset (settings, "sidebar-width");
+  hp_window_set_sidebar_width (window, 300);
+
   /* a damaged cohort table: a message naming it, the window as it was */
   g_autofree char *bad = g_build_filename (hp_test_tmpdir (), "bad", NULL);
   g_assert_cmpint (g_mkdir_with_parents (bad, 0755), ==, 0);
