@@ -340,6 +340,12 @@ test_open_cine (void)
                   synth->sax->columns, synth->sax->rows, first_s * 1000);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (page)));
   g_assert_false (hp_window_has_record (window));
+  /* no cohort: the page has the window's whole width (a hidden subject list took none) */
+  hp_render_wait_drawn (GTK_WIDGET (window));
+  graphene_rect_t page_box;
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (page), GTK_WIDGET (window), &page_box));
+  g_test_message ("cine page from x %.0f, %.0f px wide", page_box.origin.x, page_box.size.width);
+  g_assert_cmpfloat (page_box.origin.x, <, 2);
   g_assert_true (hp_cine_page_has_cine (page));
   g_assert_true (hp_cine_page_slice_loaded (page, 0, 0));
   g_assert_cmpint (hp_cine_view_get_n_frames (view), ==, FRAMES);
