@@ -372,6 +372,7 @@ static void
 update_frame_label (HpCinePage *self)
 {
   const HpCine *c = shown_cine (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->frame_label), c != NULL);
   if (c == NULL)
     {
       gtk_label_set_text (self->frame_label, "");

@@ -74,6 +74,22 @@ title_of (HpWindow *window)
   return gtk_window_get_title (GTK_WINDOW (window));
 }
 
+/* The first label under root whose text starts with prefix. */
+static GtkLabel *
+find_label_prefix (GtkWidget *root, const char *prefix)
+{
+  if (GTK_IS_LABEL (root) && g_str_has_prefix (gtk_label_get_text (GTK_LABEL (root)), prefix))
+    return GTK_LABEL (root);
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkLabel *found = find_label_prefix (c, prefix);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 test_cohort (void)
 {
@@ -114,6 +130,26 @@ test_cohort (void)
   hp_render_wait_drawn (GTK_WIDGET (window));
   g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "cohort-sidebar.png");
   g_assert_nonnull (im);
+  /* beside the ECG the cine's column is narrow: its frame line wraps, its counts stay whole */
+  GtkLabel *frame_label = find_label_prefix (GTK_WIDGET (hp_window_get_cine_page (window)),
+                                             "Frame ");
+  g_assert_nonnull (frame_label);
+  g_test_message ("cine's frame line: \"%s\", %d px wide, ellipsized: %s",
+                  gtk_label_get_text (frame_label), gtk_widget_get_width (GTK_WIDGET (frame_label)),
+                  pango_layout_is_ellipsized (gtk_label_get_layout (frame_label)) ? "yes" : "no");
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (frame_label)));
+  /* over the image's corner, in white */
+  graphene_rect_t fb;
+  g_assert_true (gtk_widget_compute_bounds (GTK_WIDGET (frame_label), GTK_WIDGET (window), &fb));
+  int white = 0;
+  for (int y = (int) fb.origin.y; y < (int) (fb.origin.y + fb.size.height); y++)
+    for (int x = (int) fb.origin.x; x < (int) (fb.origin.x + fb.size.width); x++)
+      {
+        const guchar *p = hp_image_pixel (im, x, y);
+        white += p[0] > 200 && p[1] > 200 && p[2] > 200;
+      }
+  g_test_message ("cine's frame line: %d white pixels", white);
+  g_assert_cmpint (white, >, 100);
   int rows_all = text_rows (im, window, sidebar);
 
   /* the subject's cycle: the frames on the ECG's beat, and the offset tuned by hand */
@@ -447,6 +483,11 @@ main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  /* the style sheet AdwApplication loads from the resources in the app */
+  GtkCssProvider *css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/heartphase/Heartphase/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   g_test_add_func ("/cohort-sidebar/open", test_cohort);
   return g_test_run ();
 }
