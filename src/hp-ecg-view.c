@@ -1099,10 +1099,12 @@ hp_ecg_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size
                      int *natural, int *minimum_baseline, int *natural_baseline)
 {
   HpEcgView *self = HP_ECG_VIEW (widget);
-  /* A fitted view asks for a page at 96 dpi, not at the scale it was last fitted to: otherwise
-   * each fit would change the allocation that the next fit follows. */
+  /* A fitted view asks for a fixed page (25 mm/s, 10 mm/mV, 96 dpi), not for one at the scale,
+   * gain or zoom it has now: otherwise each fit would change the allocation that the next fit
+   * follows, and the gain could ratchet down from one resize to the next. */
   double ppm = self->fit_page ? FALLBACK_PX_PER_MM : self->px_per_mm;
-  double speed = self->speed_mm_s, gain = self->gain_mm_mv;
+  double speed = self->fit_page ? FIT_SPEED_MM_S : self->speed_mm_s;
+  double gain = self->fit_page ? 10.0 : self->gain_mm_mv;
   gboolean twelve = use_twelve_lead (self);
 
   (void) for_size;

@@ -504,6 +504,12 @@ test_fit_page (void)
   g_assert_cmpfloat (250 * narrower, >=, 0.97 * plot.size.width);
   g_assert_cmpfloat (hp_ecg_view_get_speed (ecg), ==, 50);
 
+  /* and back: the same scale and gain as at first (a fit never feeds the next one) */
+  gtk_widget_set_size_request (spacer, 0, -1);
+  hp_render_wait_drawn (view);
+  g_assert_cmpfloat (hp_ecg_view_get_px_per_mm (ecg), ==, ppm);
+  g_assert_cmpfloat (hp_ecg_view_get_gain (ecg), ==, gain);
+
   hp_ecg_view_set_fit_page (ecg, FALSE);
   hp_render_wait_drawn (view);
   g_assert_cmpfloat (hp_ecg_view_get_px_per_mm (ecg), ==, monitor_ppm);
