@@ -36,7 +36,7 @@ static const Field train_fields[] = {
   TF (eps, F_DOUBLE), TF (clip_norm, F_DOUBLE), TF (seed, F_UINT64), TF (log_every, F_INT64),
   TF (eval_every, F_INT64), TF (checkpoint_every, F_INT64), TF (augment, F_BOOL),
   TF (ecg_scale, F_DOUBLE), TF (ecg_noise_mv, F_DOUBLE), TF (cine_rotate_deg, F_DOUBLE),
-  TF (cine_flip, F_DOUBLE), TF (cine_intensity, F_DOUBLE),
+  TF (cine_flip, F_DOUBLE), TF (cine_intensity, F_DOUBLE), TF (tf32, F_BOOL),
 };
 
 gboolean
@@ -55,7 +55,7 @@ hp_train_config_init (HpTrainConfig *c, const char *preset)
     /* off unless asked for: a mirrored short-axis image puts the RV on the other side of the LV,
      * where no heart has it and where the ECG's axis does not follow it */
     .cine_flip = 0,
-    .cine_intensity = 0.1, .device = g_strdup ("auto"),
+    .cine_intensity = 0.1, .device = g_strdup ("auto"), .tf32 = TRUE,
   };
   if (quick)
     {

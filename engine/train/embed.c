@@ -117,7 +117,11 @@ hp_train_make_model (const HpModelConfig *mc, const char *device, int max_batch,
           g_autoptr (GError) local = NULL;
           HpModel *m = hp_model_new_on (mc, max_batch, HP_NN_DEVICE_CUDA, &local);
           if (m != NULL)
-            return m;
+            {
+              /* embeddings for projections, probes and neighbours bear TF32's 1e-3 */
+              hp_nn_cuda_set_tf32 (TRUE);
+              return m;
+            }
           g_free (why);
           why = g_strdup (local->message);
         }

@@ -31,6 +31,9 @@ typedef struct
   double cine_flip;          /* probability of a left-right flip */
   double cine_intensity;     /* brightness scaled in [1 - s, 1 + s] */
   char *device;              /* "cpu", "cuda" or "auto" */
+  /* on a GPU, cuBLAS's matrix products on TF32 tensor cores (FP32 weights, optimiser and
+   * everything else; products to about 1e-3 relative); FALSE: strict FP32 */
+  gboolean tf32;
 } HpTrainConfig;
 
 /* The presets: "quick" (a small model that learns something on a laptop's CPU in minutes) and

@@ -453,6 +453,7 @@ make_model (Run *r, GError **error)
       if (r->model != NULL)
         {
           gint64 nv = hp_model_n_values (r->model);
+          hp_nn_cuda_set_tf32 (c->tf32);
           r->cuda = TRUE;
           r->clip_grad_norm = hp_nn_cuda_clip_grad_norm;
           r->adamw_step = hp_nn_cuda_adamw_step;

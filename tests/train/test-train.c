@@ -22,6 +22,11 @@ test_config (void)
       g_assert_true (hp_train_config_init (&c, k == 0 ? "quick" : "reference"));
       g_assert_true (hp_train_config_check (&c, &error));
       g_assert_no_error (error);
+      g_assert_true (c.tf32);   /* TF32 on a GPU unless asked otherwise */
+      g_assert_true (hp_train_config_apply_json (&c, "{\"tf32\": false}", "test", &error));
+      g_assert_false (c.tf32);
+      g_assert_false (hp_train_config_apply_json (&c, "{\"tf32\": 1}", "test", &error));
+      g_clear_error (&error);
       hp_train_config_clear (&c);
     }
   g_assert_false (hp_train_config_init (&c, "huge"));
