@@ -15,6 +15,12 @@
 #   tools/gpu-check.sh            on the GPU machine, e.g. through the device tool:
 #                                 run (command: "tools/gpu-check.sh", carry: ["build-gpu-bundle"],
 #                                      timeout_s: 540)
+#   tools/gpu-check.sh bench      on the GPU machine, a second call (about 4 minutes): the
+#                                 reference model's training step, Heartphase (tests/nn/cuda-bench)
+#                                 against PyTorch eager and torch.compile
+#                                 (tests/reference/bench_gpu.py, the image's PyTorch): samples/s,
+#                                 MFU, peak memory; strict FP32 beside TF32; embedding 40 000
+#                                 subjects; and, where nsys is, where a step's GPU time goes
 # Without a bundle the GPU run builds build-gpu/ where it stands (needs the project's
 # dependencies there). Each stage has its own time limit; a failing stage does not stop the
 # others; the exit status is that of the first failure.
@@ -30,11 +36,12 @@ if [ "${1:-}" = bundle ]; then
   if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" -Dapp=false -Dcuda=enabled --buildtype=release
   fi
-  ninja -C "$build" tests/test-nn-cuda tests/cuda-step src/heartphase-cli src/heartphase-train
+  ninja -C "$build" tests/test-nn-cuda tests/cuda-step tests/cuda-bench src/heartphase-cli \
+    src/heartphase-train
   stage=$(mktemp -d)
   mkdir -p "$stage/gpu-check/bin" "$stage/gpu-check/lib" "$stage/gpu-check/libc"
-  progs="$build/tests/test-nn-cuda $build/tests/cuda-step $build/src/heartphase-cli
-         $build/src/heartphase-train"
+  progs="$build/tests/test-nn-cuda $build/tests/cuda-step $build/tests/cuda-bench
+         $build/src/heartphase-cli $build/src/heartphase-train"
   cp $progs "$stage/gpu-check/bin/"
   # Every library but CUDA's (the GPU image has its own, matching its driver; NCCL is opened at
   # run time, and found there among PyTorch's libraries). The C library
@@ -108,17 +115,72 @@ else
   export PATH="/usr/local/cuda/bin:$PATH"
   if { [ -f "$build/build.ninja" ] \
        || meson setup "$build" -Dapp=false -Dcuda=enabled --buildtype=release; } \
-     && ninja -C "$build" tests/test-nn-cuda tests/cuda-step src/heartphase-cli \
-          src/heartphase-train; then
+     && ninja -C "$build" tests/test-nn-cuda tests/cuda-step tests/cuda-bench \
+          src/heartphase-cli src/heartphase-train; then
     note "programs: built here in $build"
   else
     fail "no bundle ($bundle_dir/bundle.tar.xz) and the build here failed"
   fi >"$out/build.log" 2>&1
   bin="$work/bin"
   mkdir -p "$bin"
-  for p in tests/test-nn-cuda tests/cuda-step src/heartphase-cli src/heartphase-train; do
+  for p in tests/test-nn-cuda tests/cuda-step tests/cuda-bench src/heartphase-cli \
+           src/heartphase-train; do
     ln -sf "$root/$build/$p" "$bin/"
   done
+fi
+
+# ---- bench (its own call): Heartphase against PyTorch on this GPU --------------------------------
+if [ "${1:-}" = bench ]; then
+  note "== bench: the reference model's training step, batch 128"
+  ( timeout 240 $launch "$bin/cuda-bench" --preset reference --batch 128 --steps 20 \
+      --embed-subjects 40000 --embed-batch 256 ) >"$out/bench-heartphase.json" \
+      2>"$out/bench-heartphase.log"
+  rc=$?
+  # the first Python that has PyTorch (the GPU image's)
+  py=""
+  for p in python3 /usr/bin/python3 /opt/conda/bin/python3; do
+    if "$p" -c 'import torch' 2>/dev/null; then py=$p; break; fi
+  done
+  if [ $rc -eq 0 ] && [ -z "$py" ]; then
+    fail "no Python with PyTorch here: only Heartphase's figures"
+    cat "$out/bench-heartphase.json" | tee -a "$summary"
+  elif [ $rc -eq 0 ]; then
+    ( timeout 300 "$py" "$root/tests/reference/bench_gpu.py" "$out/bench-heartphase.json" \
+        --device cuda ) >"$out/bench.txt" 2>"$out/bench-pytorch.log"
+    [ $? -eq 0 ] || fail "bench_gpu.py failed (bench-pytorch.log)"
+    grep -v '^{' "$out/bench.txt" | tee -a "$summary"
+  else
+    fail "cuda-bench exited $rc (bench-heartphase.log)"
+    tail -5 "$out/bench-heartphase.log" | tee -a "$summary"
+  fi
+  note "== bench: strict FP32 (\"tf32\": false)"
+  if ( timeout 120 $launch "$bin/cuda-bench" --preset reference --batch 128 --steps 10 \
+         --embed-subjects 0 --strict-fp32 ) >"$out/bench-fp32.json" 2>"$out/bench-fp32.log"; then
+    python3 - "$out/bench-fp32.json" <<'PY' | tee -a "$summary"
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("strict FP32: %.2f ms/step, %.1f samples/s, peak %.0f MiB"
+      % (d["median_ms"], d["samples_per_s"], d["peak_mem_mb"]))
+PY
+  else
+    fail "strict FP32 bench failed (bench-fp32.log)"
+  fi
+  nsys=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys \
+         2>/dev/null | head -1)
+  if [ -n "$nsys" ]; then
+    note "== bench: where the GPU time of 5 steps goes (nsys, the 25 longest kernels)"
+    ( cd "$out" && timeout 180 "$nsys" profile -o cuda-bench --force-overwrite true \
+        --stats=true $launch "$bin/cuda-bench" --preset reference --batch 128 --steps 5 \
+        --warmup 2 --embed-subjects 0 ) >"$out/nsys.txt" 2>&1
+    awk '/cuda_gpu_kern_sum/ { on = 1 } on && n < 30 { print; n++ }' "$out/nsys.txt" \
+      | tee -a "$summary"
+    rm -f "$out"/cuda-bench.sqlite
+  else
+    note "no nsys on this machine: the kernel breakdown not taken"
+  fi
+  rm -rf "$work"
+  note "== status $status"
+  exit $status
 fi
 
 # ---- 1. the gpu suite: every op and a model step against the CPU ---------------------------------
