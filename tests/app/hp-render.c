@@ -243,18 +243,34 @@ hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame, GAr
   g_assert_cmpint (outside, ==, 0);
 }
 
-GtkWidget *
-hp_render_find_label (GtkWidget *root, const char *text)
+static GtkWidget *
+find_label (GtkWidget *root, const char *text, gboolean prefix)
 {
-  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
-    return root;
+  if (GTK_IS_LABEL (root))
+    {
+      const char *label = gtk_label_get_label (GTK_LABEL (root));
+      if (prefix ? g_str_has_prefix (label, text) : g_strcmp0 (label, text) == 0)
+        return root;
+    }
   for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
     {
-      GtkWidget *found = hp_render_find_label (c, text);
+      GtkWidget *found = find_label (c, text, prefix);
       if (found != NULL)
         return found;
     }
   return NULL;
+}
+
+GtkWidget *
+hp_render_find_label (GtkWidget *root, const char *text)
+{
+  return find_label (root, text, FALSE);
+}
+
+GtkWidget *
+hp_render_find_label_prefix (GtkWidget *root, const char *prefix)
+{
+  return find_label (root, prefix, TRUE);
 }
 
 /* ---- Waiting for a window to load -------------------------------------------------------------- */

@@ -58,6 +58,8 @@ void hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame
                             double min_fraction);
 /* The first GtkLabel under root (depth first) whose text is text, or NULL. */
 GtkWidget *hp_render_find_label (GtkWidget *root, const char *text);
+/* The same, for the first whose text starts with prefix. */
+GtkWidget *hp_render_find_label_prefix (GtkWidget *root, const char *prefix);
 
 /* ---- Waiting for a window to load -------------------------------------------------------------- */
 

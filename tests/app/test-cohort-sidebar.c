@@ -74,22 +74,6 @@ title_of (HpWindow *window)
   return gtk_window_get_title (GTK_WINDOW (window));
 }
 
-/* The first label under root whose text starts with prefix. */
-static GtkLabel *
-find_label_prefix (GtkWidget *root, const char *prefix)
-{
-  if (GTK_IS_LABEL (root) && g_str_has_prefix (gtk_label_get_text (GTK_LABEL (root)), prefix))
-    return GTK_LABEL (root);
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkLabel *found = find_label_prefix (c, prefix);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static void
 test_cohort (void)
 {
@@ -131,8 +115,8 @@ test_cohort (void)
   g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "cohort-sidebar.png");
   g_assert_nonnull (im);
   /* beside the ECG the cine's column is narrow: its frame line wraps, its counts stay whole */
-  GtkLabel *frame_label = find_label_prefix (GTK_WIDGET (hp_window_get_cine_page (window)),
-                                             "Frame ");
+  GtkLabel *frame_label = GTK_LABEL (hp_render_find_label_prefix (
+    GTK_WIDGET (hp_window_get_cine_page (window)), "Frame "));
   g_assert_nonnull (frame_label);
   g_test_message ("cine's frame line: \"%s\", %d px wide, ellipsized: %s",
                   gtk_label_get_text (frame_label), gtk_widget_get_width (GTK_WIDGET (frame_label)),
