@@ -38,7 +38,8 @@ gboolean hp_nn_cuda_init (GError **error);
 void hp_nn_cuda_set_device_index (int index);
 void hp_nn_cuda_shutdown (void);
 /* Lets cuBLAS use TF32 tensor cores for the float products (faster, about 1e-3 relative); off by
- * default (strict FP32, for comparisons with the CPU). */
+ * default (strict FP32, for comparisons with the CPU). For the whole process (one cuBLAS
+ * handle); before hp_nn_cuda_init it is kept and applied there. */
 void hp_nn_cuda_set_tf32 (gboolean on);
 
 /* Device memory, and managed memory (reachable from the host too, after a synchronize). NULL with
@@ -87,7 +88,7 @@ void hp_nn_cuda_mean_pool_backward (float *d_x, const float *d_out, int b, int t
 void hp_nn_cuda_add_forward (float *out, const float *a, const float *b, gint64 count);
 
 /* The attention's scratch on the GPU (elements, for the backward pass; the forward pass needs
- * none): one batch element's heads at a time, h t t. */
+ * none): one head of every batch element at a time, b t t. */
 gsize hp_nn_cuda_attention_scratch (int b, int t, int d, int h);
 void hp_nn_cuda_attention_forward (float *out, float *att_cache, const float *qkv,
                                    float *scratch, int b, int t, int d, int h);

@@ -12,17 +12,18 @@
 
 /* ---- Multi-head self-attention --------------------------------------------------------------- */
 
-/* The heads of one batch element are one strided batch for cuBLAS: head j's q, k and v start
- * dh further along the same rows (leading dimension 3d), its softmax t t further in att_cache.
- * The batch elements themselves are a loop: their offsets (t 3d) and the heads' (dh) make no
- * single stride. */
+/* One head of every batch element is one strided batch for cuBLAS: batch element i's q, k and
+ * v start t 3d further (leading dimension 3d), its softmax h t t further in att_cache. The heads
+ * are the loop: their offsets (dh) and the batch elements' make no single stride, and there are
+ * few of them (6 in the reference model) where a loop over the batch launched a few small
+ * products per subject, hundreds per layer. */
 
 gsize
 hp_nn_cuda_attention_scratch (int b, int t, int d, int h)
 {
-  (void) b;
   (void) d;
-  return (gsize) h * t * t;
+  (void) h;
+  return (gsize) b * t * t;
 }
 
 /* Softmax of each row (length t) in place, its maximum subtracted first. */
@@ -50,16 +51,18 @@ softmax_rows_kernel (float *att, long long rows, int t)
     r[j] *= inv;
 }
 
-/* Through the softmax: d = p (d - sum_j p_j d_j), row by row. */
+/* Through the softmax: d = p (d - sum_j p_j d_j), row by row. d's rows are contiguous; p's come
+ * in groups of t (one batch element's rows of one head), group g at p + g p_group_stride. */
 __global__ static void
-softmax_backward_rows_kernel (float *d, const float *p, long long rows, int t)
+softmax_backward_rows_kernel (float *d, const float *p, long long rows, int t,
+                              long long p_group_stride)
 {
   const long long row = (long long) blockIdx.x * HP_CUDA_ROWS_PER_BLOCK + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   if (row >= rows)
     return;
   float *dr = d + (size_t) row * t;
-  const float *pr = p + (size_t) row * t;
+  const float *pr = p + (size_t) (row / t) * p_group_stride + (size_t) (row % t) * t;
   double dot = 0;
   for (int j = lane; j < t; j += 32)
     dot += (double) pr[j] * dr[j];
@@ -86,22 +89,24 @@ hp_nn_cuda_attention_forward (float *out, float *att_cache, const float *qkv, fl
   const float scale = (float) (1.0 / sqrt ((double) dh));
   const long long tt = (long long) t * t;
 
+  const long long in_stride = (long long) t * ld, att_stride = h * tt;
   /* att = q k^T / sqrt (dh), every head of every batch element; one softmax over all rows. */
-  for (int bi = 0; bi < b; bi++)
+  for (int j = 0; j < h; j++)
     {
-      const float *q = qkv + (size_t) bi * t * ld;
-      hp_cuda_gemm_batched (false, true, t, t, dh, scale, q, ld, dh, q + d, ld, dh, 0.0f,
-                            att_cache + (size_t) bi * h * tt, t, tt, h);
+      const float *q = qkv + (size_t) j * dh;
+      hp_cuda_gemm_batched (false, true, t, t, dh, scale, q, ld, in_stride, q + d, ld, in_stride,
+                            0.0f, att_cache + (size_t) j * tt, t, att_stride, b);
     }
   const long long rows = (long long) b * h * t;
   softmax_rows_kernel<<<long_row_blocks (rows), HP_CUDA_THREADS>>> (att_cache, rows, t);
   HP_CUDA_LAUNCHED ("attention softmax");
   /* out[bi, :, head j] = att v, the heads side by side in each row of out. */
-  for (int bi = 0; bi < b; bi++)
+  for (int j = 0; j < h; j++)
     {
-      const float *v = qkv + (size_t) bi * t * ld + 2 * d;
-      hp_cuda_gemm_batched (false, false, t, dh, t, 1.0f, att_cache + (size_t) bi * h * tt, t,
-                            tt, v, ld, dh, 0.0f, out + (size_t) bi * t * d, d, dh, h);
+      const float *v = qkv + 2 * (size_t) d + (size_t) j * dh;
+      hp_cuda_gemm_batched (false, false, t, dh, t, 1.0f, att_cache + (size_t) j * tt, t,
+                            att_stride, v, ld, in_stride, 0.0f, out + (size_t) j * dh, d,
+                            (long long) t * d, b);
     }
 }
 
@@ -116,30 +121,32 @@ hp_nn_cuda_attention_backward (float *d_qkv, const float *d_out, const float *qk
   const int dh = d / h, ld = 3 * d;
   const float scale = (float) (1.0 / sqrt ((double) dh));
   const long long tt = (long long) t * t;
-  float *d_att = scratch; /* [h, t, t]: one batch element's heads; the stream orders reuse */
+  const long long in_stride = (long long) t * ld, out_stride = (long long) t * d;
+  const long long att_stride = h * tt;
+  float *d_att = scratch; /* [b, t, t]: one head of every batch element; the stream orders reuse */
 
-  for (int bi = 0; bi < b; bi++)
+  for (int j = 0; j < h; j++)
     {
-      const size_t off = (size_t) bi * t * ld;
+      const size_t off = (size_t) j * dh;
       const float *q = qkv + off, *k = q + d, *v = q + 2 * d;
       float *d_q = d_qkv + off, *d_k = d_q + d, *d_v = d_q + 2 * d;
-      const float *p = att_cache + (size_t) bi * h * tt;
-      const float *d_o = d_out + (size_t) bi * t * d;
+      const float *p = att_cache + (size_t) j * tt;
+      const float *d_o = d_out + off;
 
       /* d_v += p^T d_o; d_att = d_o v^T */
-      hp_cuda_gemm_batched (true, false, t, dh, t, 1.0f, p, t, tt, d_o, d, dh, 1.0f, d_v, ld, dh,
-                            h);
-      hp_cuda_gemm_batched (false, true, t, t, dh, 1.0f, d_o, d, dh, v, ld, dh, 0.0f, d_att, t,
-                            tt, h);
-      const long long rows = (long long) h * t;
+      hp_cuda_gemm_batched (true, false, t, dh, t, 1.0f, p, t, att_stride, d_o, d, out_stride,
+                            1.0f, d_v, ld, in_stride, b);
+      hp_cuda_gemm_batched (false, true, t, t, dh, 1.0f, d_o, d, out_stride, v, ld, in_stride,
+                            0.0f, d_att, t, tt, b);
+      const long long rows = (long long) b * t;
       softmax_backward_rows_kernel<<<long_row_blocks (rows), HP_CUDA_THREADS>>> (d_att, p, rows,
-                                                                                 t);
+                                                                                 t, att_stride);
       HP_CUDA_LAUNCHED ("attention softmax backward");
       /* The logits were q k^T scaled: d_q += scale d_s k; d_k += scale d_s^T q. */
-      hp_cuda_gemm_batched (false, false, t, dh, t, scale, d_att, t, tt, k, ld, dh, 1.0f, d_q, ld,
-                            dh, h);
-      hp_cuda_gemm_batched (true, false, t, dh, t, scale, d_att, t, tt, q, ld, dh, 1.0f, d_k, ld,
-                            dh, h);
+      hp_cuda_gemm_batched (false, false, t, dh, t, scale, d_att, t, tt, k, ld, in_stride, 1.0f,
+                            d_q, ld, in_stride, b);
+      hp_cuda_gemm_batched (true, false, t, dh, t, scale, d_att, t, tt, q, ld, in_stride, 1.0f,
+                            d_k, ld, in_stride, b);
     }
 }
 
@@ -263,8 +270,10 @@ contrastive_rows_kernel (float *logits, double *loss_row, double *dlt_row, const
   float *row = logits + (size_t) r * nb;
   const float *pc = p_col + (size_t) r * nb;
   const int tc = target_of (pos_a, r, per_a, per_b);
-  /* Read before any lane overwrites the row; the reductions below order the lanes. */
+  /* Read before any lane overwrites the row: the warp waits at __syncwarp, which orders the
+   * memory too (a shuffle alone would not). */
   const float target_logit = row[tc];
+  __syncwarp ();
   float mx = -INFINITY;
   for (int c = lane; c < nb; c += 32)
     mx = fmaxf (mx, row[c]);
