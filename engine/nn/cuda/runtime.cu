@@ -15,6 +15,7 @@ static cublasHandle_t blas;
 static double *reduce_buf;
 static size_t reduce_cap;
 static double peak_used_mb;
+static gboolean tf32_on;   /* hp_nn_cuda_set_tf32's, applied to the handle when there is one */
 
 /* The first failure since the last synchronize; later ones are only warned about, because the
  * first is the cause and the rest its echoes. */
@@ -223,7 +224,7 @@ hp_nn_cuda_init (GError **error)
     }
   refs = 1;
   peak_used_mb = 0;
-  hp_nn_cuda_set_tf32 (FALSE);
+  hp_nn_cuda_set_tf32 (tf32_on);
   return TRUE;
 }
 
@@ -249,7 +250,8 @@ hp_nn_cuda_shutdown (void)
 void
 hp_nn_cuda_set_tf32 (gboolean on)
 {
-  cublasHandle_t h = hp_cuda_blas ();
+  tf32_on = on;
+  cublasHandle_t h = blas;   /* not hp_cuda_blas: before init this is no error, only kept */
   if (h == NULL)
     return;
   /* Pedantic: not even cuBLAS's own choice of reduced-precision paths, so that the comparisons
@@ -275,9 +277,18 @@ alloc_checked (gsize bytes, gboolean managed, GError **error)
       cudaGetLastError ();
       if (p != NULL)
         cudaFree (p);
-      g_set_error (error, HP_ERROR, HP_ERROR_DEVICE,
-                   _("%.1f MiB of GPU memory cannot be had: %s"), bytes / 1048576.0,
-                   cudaGetErrorString (e));
+      /* The synchronize also reports a fault of work queued before, which is no shortage of
+       * memory: said as what it is, and kept as the first error. */
+      if (e != cudaErrorMemoryAllocation)
+        {
+          hp_cuda_check (e, "allocating GPU memory");
+          g_set_error (error, HP_ERROR, HP_ERROR_DEVICE, _("The GPU failed: %s"),
+                       cudaGetErrorString (e));
+        }
+      else
+        g_set_error (error, HP_ERROR, HP_ERROR_DEVICE,
+                     _("%.1f MiB of GPU memory cannot be had: %s"), bytes / 1048576.0,
+                     cudaGetErrorString (e));
       return NULL;
     }
   return p;
