@@ -100,6 +100,9 @@ device_count_failure (cudaError_t e)
   return g_strdup (cudaGetErrorString (e));
 }
 
+/* The device that the next first hp_nn_cuda_init takes (modulo the devices seen). */
+static int device_index;
+
 gboolean
 hp_nn_cuda_available (char **why)
 {
@@ -119,8 +122,9 @@ hp_nn_cuda_available (char **why)
         *why = g_strdup (_("no NVIDIA GPU was found"));
       return FALSE;
     }
+  /* the device this process will take: a data-parallel rank's is not always device 0 */
   cudaDeviceProp prop;
-  e = cudaGetDeviceProperties (&prop, 0);
+  e = cudaGetDeviceProperties (&prop, device_index % count);
   if (e != cudaSuccess)
     {
       cudaGetLastError ();
@@ -176,9 +180,6 @@ hp_nn_cuda_describe_devices (void)
   g_ptr_array_add (lines, NULL);
   return (char **) g_ptr_array_free (lines, FALSE);
 }
-
-/* The device that the next first hp_nn_cuda_init takes (modulo the devices seen). */
-static int device_index;
 
 void
 hp_nn_cuda_set_device_index (int index)
