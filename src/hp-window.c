@@ -1918,10 +1918,11 @@ on_drop_leave (GtkDropTarget *target, HpWindow *self)
 #define SIDEBAR_MIN_PX 240
 #define SIDEBAR_DEFAULT_PX 300
 
-int
-hp_window_set_sidebar_width (HpWindow *self, int width)
+/* The list at width, clamped; saved in the settings unless a drag is still going (a write per
+ * pointer motion would be hundreds). */
+static int
+apply_sidebar_width (HpWindow *self, int width, gboolean save)
 {
-  g_return_val_if_fail (HP_IS_WINDOW (self), 0);
   int window_width = gtk_widget_get_width (GTK_WIDGET (self));
   if (window_width <= 0)
     gtk_window_get_default_size (GTK_WINDOW (self), &window_width, NULL);
@@ -1929,9 +1930,16 @@ hp_window_set_sidebar_width (HpWindow *self, int width)
   int most = MAX (SIDEBAR_MIN_PX, window_width * 6 / 10);
   width = CLAMP (width, SIDEBAR_MIN_PX, most);
   gtk_widget_set_size_request (GTK_WIDGET (self->cohort_sidebar), width, -1);
-  if (g_settings_get_int (self->settings, "sidebar-width") != width)
+  if (save && g_settings_get_int (self->settings, "sidebar-width") != width)
     g_settings_set_int (self->settings, "sidebar-width", width);
   return width;
+}
+
+int
+hp_window_set_sidebar_width (HpWindow *self, int width)
+{
+  g_return_val_if_fail (HP_IS_WINDOW (self), 0);
+  return apply_sidebar_width (self, width, TRUE);
 }
 
 static void
@@ -1945,7 +1953,14 @@ static void
 on_sidebar_drag_update (GtkGestureDrag *gesture, double dx, double dy, HpWindow *self)
 {
   (void) gesture, (void) dy;
-  hp_window_set_sidebar_width (self, self->sidebar_drag_from + (int) round (dx));
+  apply_sidebar_width (self, self->sidebar_drag_from + (int) round (dx), FALSE);
+}
+
+static void
+on_sidebar_drag_end (GtkGestureDrag *gesture, double dx, double dy, HpWindow *self)
+{
+  (void) gesture, (void) dy;
+  apply_sidebar_width (self, self->sidebar_drag_from + (int) round (dx), TRUE);
 }
 
 static void
@@ -2264,6 +2279,7 @@ hp_window_init (HpWindow *self)
   GtkGesture *drag = gtk_gesture_drag_new ();
   g_signal_connect_object (drag, "drag-begin", G_CALLBACK (on_sidebar_drag_begin), self, 0);
   g_signal_connect_object (drag, "drag-update", G_CALLBACK (on_sidebar_drag_update), self, 0);
+  g_signal_connect_object (drag, "drag-end", G_CALLBACK (on_sidebar_drag_end), self, 0);
   gtk_widget_add_controller (self->sidebar_handle, GTK_EVENT_CONTROLLER (drag));
   GtkGesture *click = gtk_gesture_click_new ();
   g_signal_connect_object (click, "pressed", G_CALLBACK (on_sidebar_handle_pressed), self, 0);
