@@ -441,8 +441,6 @@ test_mitdb_scroll (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* At 5 mm/s (72 s in view, 19 samples per pixel column at 96 dpi) the decimated drawing still reaches
- * each stretch's true minimum and maximum. */
 /* fit-page: the paper's scale follows the view's width so that a 10 s page at 25 mm/s fills it;
  * a speed set by hand holds, a new width refits, and turning it off gives the monitor's scale
  * back. */
@@ -516,6 +514,8 @@ test_fit_page (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* At 5 mm/s (72 s in view, 19 samples per pixel column at 96 dpi) the decimated drawing still reaches
+ * each stretch's true minimum and maximum. */
 static void
 test_decimation (void)
 {
