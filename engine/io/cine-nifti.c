@@ -124,6 +124,37 @@ convert (const nifti_image *nim, float *out, gsize n)
 #undef CONVERT
 }
 
+/* A voxel edge (mm) a scanner could have made; anything else is a damaged header. */
+static gboolean
+plausible_mm (double len)
+{
+  return len > 1e-4 && len < 1e4;
+}
+
+static double
+axis_length (double m[3][4], int c)
+{
+  return hypot (hypot (m[0][c], m[1][c]), m[2][c]);
+}
+
+/* m (3 x 4: axes in its columns, then the origin) is geometry a cine can use: every entry finite,
+ * the two in-plane axes of plausible length, the slice axis too or zero (one slice). */
+static gboolean
+axes_usable (double m[3][4])
+{
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 4; c++)
+      if (!isfinite (m[r][c]))
+        return FALSE;
+  for (int c = 0; c < 3; c++)
+    {
+      double len = axis_length (m, c);
+      if (!plausible_mm (len) && (c < 2 || len != 0))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 HpCine *
 hp_cine_nifti_load (const char *path, GError **error)
 {
@@ -139,7 +170,16 @@ hp_cine_nifti_load (const char *path, GError **error)
       g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: no such file"), path);
       return NULL;
     }
-  nifti_image *nim = nifti_image_read (path, 0);
+  /* nifti_image_read trusts dim[0]: a NIfTI-2 header with dim[0] outside 1..7 in both byte
+   * orders overflows its stack (found by tests/io/test-mutants.c, Debian's libnifti2 2.1.0).
+   * The library's own header check runs first, on the header it reads and swaps itself. */
+  int version = 0;
+  void *header = nifti_read_header (path, &version, 0);
+  gboolean header_good = header != NULL
+                         && ((version == 1 && nifti_hdr1_looks_good (header))
+                             || (version == 2 && nifti_hdr2_looks_good (header)));
+  free (header);
+  nifti_image *nim = header_good ? nifti_image_read (path, 0) : NULL;
   if (nim == NULL)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
@@ -189,26 +229,37 @@ hp_cine_nifti_load (const char *path, GError **error)
     }
   memset (cine->slice_loaded, 1, (gsize) cine->n_slices);
 
-  /* Geometry from the sform where it is set, else the qform, else the voxel sizes alone;
-   * NIfTI's RAS+ turned to DICOM's LPS so that both readers speak one frame. */
+  /* Geometry from the sform where it is set, else the qform, else the voxel sizes alone, else
+   * 1 mm; NIfTI's RAS+ turned to DICOM's LPS so that both readers speak one frame. A candidate
+   * with an infinite, NaN or zero in-plane axis is damage, not geometry, and the next is taken. */
   double m[3][4] = { { 0 } };
   double mm = mm_per_space_unit (nim->xyz_units);
-  if (nim->sform_code > 0 || nim->qform_code > 0)
+  const nifti_dmat44 *forms[2] = { nim->sform_code > 0 ? &nim->sto_xyz : NULL,
+                                   nim->qform_code > 0 ? &nim->qto_xyz : NULL };
+  gboolean found = FALSE;
+  for (int k = 0; k < 2 && !found; k++)
+    if (forms[k] != NULL)
+      {
+        for (int r = 0; r < 3; r++)
+          for (int c = 0; c < 4; c++)
+            m[r][c] = forms[k]->m[r][c] * mm * (r < 2 ? -1.0 : 1.0);
+        found = axes_usable (m);
+      }
+  if (!found)
     {
-      const nifti_dmat44 *a = nim->sform_code > 0 ? &nim->sto_xyz : &nim->qto_xyz;
-      for (int r = 0; r < 3; r++)
-        for (int c = 0; c < 4; c++)
-          m[r][c] = a->m[r][c] * mm * (r < 2 ? -1.0 : 1.0);
-    }
-  else
-    {
+      memset (m, 0, sizeof m);
       m[0][0] = fabs (nim->dx) * mm;
       m[1][1] = fabs (nim->dy) * mm;
       m[2][2] = fabs (nim->dz) * mm;
+      if (!axes_usable (m))
+        g_debug ("%s: no usable voxel size or orientation: 1 mm voxels assumed", path);
+      for (int r = 0; r < 3; r++)
+        if (!plausible_mm (m[r][r]))
+          m[r][r] = 1.0;
     }
   double len[3];
   for (int c = 0; c < 3; c++)
-    len[c] = sqrt (m[0][c] * m[0][c] + m[1][c] * m[1][c] + m[2][c] * m[2][c]);
+    len[c] = axis_length (m, c);
   if (len[0] > 0 && len[1] > 0)
     for (int r = 0; r < 3; r++)
       {
@@ -240,8 +291,6 @@ hp_cine_nifti_load (const char *path, GError **error)
   if (*descrip != '\0')
     cine->series_description = g_strdup (descrip);
   /* nifti_image_read reports NIfTI-2 files as type NIfTI-1; the header itself says which */
-  int version = 1;
-  free (nifti_read_header (path, &version, 0));
   cine->format = g_strdup (version == 2 ? "NIfTI-2" : "NIfTI-1");
   cine->source_path = g_strdup (path);
   nifti_image_free (nim);

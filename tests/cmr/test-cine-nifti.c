@@ -387,6 +387,66 @@ test_not_nifti (void)
   assert_refused (missing, HP_ERROR_IO, "no such file");
 }
 
+/* The NIfTI-2 sample, inflated, with value (8 bytes, little-endian) written at offset, saved
+ * as name; NULL when the sample is missing. */
+static char *
+nifti2_patched (const char *name, gsize offset, const void *value)
+{
+  g_autofree char *sample = hp_test_data ("nifti/example_nifti2.nii.gz");
+  if (sample == NULL)
+    return NULL;
+  gsize len;
+  g_autofree guint8 *bytes = read_all (sample, &len);
+  g_assert_cmpuint (len, >, offset + 8);
+  memcpy (bytes + offset, value, 8);
+  return hp_test_write_file (name, bytes, len);
+}
+
+/* dim[0] says how many of dim[1..7] count; outside 1..7 (in either byte order) Debian's
+ * nifticlib overflowed its stack reading the file, so the header is checked first. */
+static void
+test_bad_rank (void)
+{
+  const gint64 ranks[] = { 131076, 8, -3 };
+  for (gsize i = 0; i < G_N_ELEMENTS (ranks); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("rank-%" G_GINT64_FORMAT ".nii", ranks[i]);
+      g_autofree char *path = nifti2_patched (name, 16, &ranks[i]);
+      if (path == NULL)
+        return;
+      assert_refused (path, HP_ERROR_FORMAT, "damaged or truncated header");
+    }
+}
+
+/* An infinite or absurd voxel size in every geometry the header offers (pixdim, and the sform
+ * and qform that are then rebuilt from it by nifticlib) leaves the cine 1 mm voxels, never an
+ * infinite spacing that the heart box and volumes would divide by. */
+static void
+test_bad_voxel_size (void)
+{
+  const double sizes[] = { INFINITY, 1e300, NAN, 0.0 };
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("voxel-%zu.nii", i);
+      /* pixdim[1], and sform_code and qform_code (offsets 344 and 348 of NIfTI-2) set to 0 */
+      g_autofree char *path = nifti2_patched (name, 104 + 8, &sizes[i]);
+      if (path == NULL)
+        return;
+      gsize len;
+      g_autofree guint8 *bytes = read_all (path, &len);
+      memset (bytes + 344, 0, 8);
+      g_assert_true (g_file_set_contents (path, (const char *) bytes, (gssize) len, NULL));
+      g_autoptr (GError) error = NULL;
+      g_autoptr (HpCine) cine = hp_cine_load (path, NULL, &error);
+      g_assert_no_error (error);
+      g_test_message ("pixdim[1] = %g: spacing %g x %g x %g mm", sizes[i], cine->spacing_mm[0],
+                      cine->spacing_mm[1], cine->spacing_mm[2]);
+      g_assert_cmpfloat (cine->spacing_mm[1], ==, 1.0);
+      for (int k = 0; k < 3; k++)
+        g_assert_true (isfinite (cine->spacing_mm[k]) && cine->spacing_mm[k] > 0);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -398,5 +458,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cine/nifti/bad/truncated-gz", test_truncated_gz);
   g_test_add_func ("/cine/nifti/bad/truncated-nii", test_truncated_nii);
   g_test_add_func ("/cine/nifti/bad/not-nifti", test_not_nifti);
+  g_test_add_func ("/cine/nifti/bad/rank", test_bad_rank);
+  g_test_add_func ("/cine/nifti/bad/voxel-size", test_bad_voxel_size);
   return g_test_run ();
 }
