@@ -169,6 +169,48 @@ edf_fail (GError **error, const char *path, const char *what)
   return FALSE;
 }
 
+static gboolean is_annotation_channel (const char *label);
+
+/* EDF+ ends every record's annotation signal in a zero byte (each annotation list ends in 20 0,
+ * and the rest is zero-filled). biosig relies on it: it runs strlen over the annotations of all
+ * records read into one buffer, past the buffer's end when no zero comes (found by
+ * tests/io/test-mutants.c, Debian's biosig 2.5). annotations holds pairs of first sample and
+ * sample count within a record. */
+static gboolean
+check_edf_annotations (const char *path, gint64 header_bytes, gint64 record_bytes,
+                       int sample_bytes, gint64 n_records, GArray *annotations, GError **error)
+{
+  if (annotations->len == 0)
+    return TRUE;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, &local);
+  if (map == NULL)
+    {
+      /* TRANSLATORS: the second %s is the system's reason */
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: cannot read the file: %s"), path,
+                   local->message);
+      return FALSE;
+    }
+  const guint8 *data = (const guint8 *) g_mapped_file_get_contents (map) + header_bytes;
+  for (gint64 r = 0; r < n_records; r++)
+    for (guint a = 0; a < annotations->len; a++)
+      {
+        const gint64 *where = &g_array_index (annotations, gint64, 2 * a);
+        gint64 last = r * record_bytes + (where[0] + where[1]) * sample_bytes - 1;
+        if (data[last] != 0)
+          {
+            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                         /* TRANSLATORS: the data record's number from 1; EDF+ annotations
+                          * always end in a zero byte */
+                         _("%s: the file is damaged: the annotations of data record %lld do not "
+                           "end as EDF+ requires (in a zero byte)"),
+                         path, (long long) (r + 1));
+            return FALSE;
+          }
+      }
+  return TRUE;
+}
+
 /* Checks every EDF/BDF header field and the file size against each other before biosig sees the
  * file: biosig takes "1x" as 1 and "abc" as 0 (so samples come out misaligned or mis-scaled
  * without a word), and given a record count larger than the file it spends minutes printing a
@@ -256,11 +298,14 @@ check_edf_header (const char *path, gboolean bdf, GError **error)
   const guint8 *sig = head + 256;
   const gint64 digital_limit = bdf ? 8388608 : 32768;
   gint64 samples_per_record = 0;
+  /* where each annotation signal lies within a data record: first sample and sample count */
+  g_autoptr (GArray) annotations = g_array_new (FALSE, FALSE, sizeof (gint64) * 2);
   for (gint64 k = 0; k < ns; k++)
     {
-      char label[17] = { 0 };
-      memcpy (label, sig + 16 * k, 16);
-      g_strstrip (label);
+      char raw[17] = { 0 };
+      memcpy (raw, sig + 16 * k, 16);
+      /* quoted in messages, which must be UTF-8 whatever the file holds */
+      g_autofree char *label = g_utf8_make_valid (g_strstrip (raw), -1);
       double pmin, pmax;
       gint64 dmin, dmax, spr;
       if (!edf_field_number (sig + 104 * ns + 8 * k, 8, &pmin)
@@ -286,6 +331,11 @@ check_edf_header (const char *path, gboolean bdf, GError **error)
                          "per record, or a digital range that is empty or beyond %d bits"),
                        path, (long long) (k + 1), label, bdf ? 24 : 16);
           return FALSE;
+        }
+      if (is_annotation_channel (label))
+        {
+          gint64 where[2] = { samples_per_record, spr };
+          g_array_append_val (annotations, where);
         }
       samples_per_record += spr;
     }
@@ -319,7 +369,8 @@ check_edf_header (const char *path, gboolean bdf, GError **error)
                    (long long) whole_records);
       return FALSE;
     }
-  return TRUE;
+  return check_edf_annotations (path, header_bytes, record_bytes, bdf ? 3 : 2,
+                                n_records > 0 ? n_records : whole_records, annotations, error);
 }
 
 /* Refuses SCP-ECG encodings that no test has shown biosig to read right: reference beat
@@ -467,11 +518,12 @@ convert (HDRTYPE *hdr, const char *path, const char *format, HpProgress *progres
       c->OnOff = 1;
       if (c->SPR == 0 || !isfinite (c->Cal) || c->Cal == 0 || !isfinite (c->Off))
         {
+          g_autofree char *label = g_utf8_make_valid (biosig_channel_get_label (c), -1);
           g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
                        /* TRANSLATORS: the second %s is the channel's label, often a lead name */
                        _("%s: channel \"%s\" has an unusable scale (physical or digital range "
                          "is empty, or no samples per record)"),
-                       path, biosig_channel_get_label (c));
+                       path, label);
           return NULL;
         }
       channels[n_leads++] = k;

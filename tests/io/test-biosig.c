@@ -978,6 +978,21 @@ test_bad_edf (void)
       g_test_message ("%s", bad[i].name);
       hp_test_assert_refused (p, bad[i].code, bad[i].words);
     }
+  /* EDF+ annotations without their closing zero byte: biosig read past its buffer looking for
+   * one. The file's last signal (of 12) is its annotations, at the end of each record. */
+  g_assert_true (memcmp (small + 256 + 11 * 16, "EDF Annotations", 15) == 0);
+  gint64 annotation_bytes = 2 * g_ascii_strtoll ((const char *) small + 256 + 12 * 216 + 11 * 8,
+                                                  NULL, 10);
+  g_assert_cmpint (annotation_bytes, >, 0);
+  g_autofree guint8 *open_end = g_memdup2 (small, small_len);
+  open_end[head + 2 * record - 1] = 'x';
+  g_autofree char *p1 = hp_test_write_file ("annotation-open.edf", open_end, small_len);
+  hp_test_assert_refused (p1, HP_ERROR_FORMAT, "annotations of data record 2 do not end");
+  for (int r = 0; r < 3; r++)
+    memset (open_end + head + (gsize) (r + 1) * record - (gsize) annotation_bytes, 'A',
+            (gsize) annotation_bytes);
+  g_autofree char *p2 = hp_test_write_file ("annotation-no-zero.edf", open_end, small_len);
+  hp_test_assert_refused (p2, HP_ERROR_FORMAT, "annotations of data record 1 do not end");
 }
 
 /* A damaged BDF header is refused on BDF's own limits (24-bit digital range). */
