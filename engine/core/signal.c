@@ -90,7 +90,13 @@ hp_signal_set_lead_name (HpSignal *s, int lead, const char *name)
 {
   g_return_if_fail (s != NULL && lead >= 0 && lead < s->n_leads);
   g_free (s->lead_names[lead]);
-  s->lead_names[lead] = g_strdup (name != NULL ? name : "");
+  /* Names come from files, and go to labels that take valid UTF-8 only: a damaged byte is
+   * shown as U+FFFD, a control character as a space. */
+  char *valid = g_utf8_make_valid (name != NULL ? name : "", -1);
+  for (char *c = valid; *c != '\0'; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      *c = ' ';
+  s->lead_names[lead] = valid;
 }
 
 void

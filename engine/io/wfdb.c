@@ -623,7 +623,10 @@ hp_wfdb_header_load (const char *record_path, GError **error)
                    _("%s: not a WFDB header (the file holds binary data)"), path);
       return NULL;
     }
-  HpWfdbHeader *h = parse_header_text (text, path, error);
+  /* The format is ASCII; any other byte (a damaged header, a Latin-1 comment) becomes U+FFFD
+   * here, so that names and messages made from the text are valid UTF-8 for the app to show. */
+  g_autofree char *valid = g_utf8_make_valid (text, (gssize) len);
+  HpWfdbHeader *h = parse_header_text (valid, path, error);
   if (h == NULL)
     return NULL;
   h->dir = g_path_get_dirname (path);
