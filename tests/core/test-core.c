@@ -27,6 +27,11 @@ test_signal_basics (void)
   g_assert_true (hp_signal_get_measurement (s, "qrsduration", &v));
   g_assert_cmpfloat (v, ==, 96);
   g_assert_false (hp_signal_get_measurement (s, "QTInterval", &v));
+  /* names from a damaged file: what a label can show */
+  hp_signal_set_lead_name (s, 2, "V\x01" "5\xff");
+  g_assert_cmpstr (s->lead_names[2], ==, "V 5\xef\xbf\xbd");
+  hp_signal_set_lead_name (s, 2, NULL);
+  g_assert_cmpstr (s->lead_names[2], ==, "");
 }
 
 static void

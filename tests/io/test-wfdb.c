@@ -882,6 +882,30 @@ test_bad_truncated_dat (void)
   g_assert_nonnull (strstr (error->message, "truncated: 60 of 100 samples"));
 }
 
+/* A description in Latin-1 (or a damaged byte): the lead names, which labels show, are valid
+ * UTF-8; a missing signal file named with such a byte is reported in a message that is valid
+ * UTF-8 too. */
+static void
+test_names_not_utf8 (void)
+{
+  gint32 v[40] = { 0 }; /* checksums and first values 0, as the header says */
+  g_autoptr (GByteArray) dat = g_byte_array_new ();
+  encode (dat, 16, v, 40, 2, NULL);
+  const char header[] = "latin 2 250 20\nlatin.dat 16 200 16 0 0 0 0 D\xe9" "riv\xe9" "e\n"
+                        "latin.dat 16 200 16 0 0 0 0 V5\n";
+  g_autofree char *path = write_record ("latin", header, "latin.dat", dat);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpSignal) s = hp_signal_load (path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (s->lead_names[0], ==, "D\xef\xbf\xbdriv\xef\xbf\xbd" "e");
+  g_assert_cmpstr (s->lead_names[1], ==, "V5");
+  const char missing[] = "gone 1 250 20\ng\xf6ne.dat 16 200 16 0 0 0 0 I\n";
+  g_autofree char *gone = write_record ("gone", missing, NULL, NULL);
+  g_assert_null (hp_signal_load (gone, NULL, &error));
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_assert_nonnull (strstr (error->message, "g\xef\xbf\xbdne.dat"));
+}
+
 static void
 test_bad_checksum (void)
 {
@@ -1043,6 +1067,7 @@ main (int argc, char **argv)
   g_test_add_func ("/io/wfdb/annotations/hand-built", test_annotations_hand_built);
   g_test_add_func ("/io/wfdb/bad/missing-dat", test_bad_missing_dat);
   g_test_add_func ("/io/wfdb/bad/truncated-dat", test_bad_truncated_dat);
+  g_test_add_func ("/io/wfdb/bad/names-not-utf8", test_names_not_utf8);
   g_test_add_func ("/io/wfdb/bad/checksum", test_bad_checksum);
   g_test_add_func ("/io/wfdb/bad/headers", test_bad_headers);
   g_test_add_func ("/io/wfdb/bad/annotations", test_bad_annotations);
