@@ -1,0 +1,653 @@
+/* Damaged files, made by the hundred from the real recordings of the test data: every reader
+ * either loads a mutant into a sane result or refuses it with an HP_ERROR that names the file,
+ * and never crashes, hangs or touches memory it does not own (the suite runs under ASan and
+ * UBSan). Hand-written bad-input cases in each reader's own test say what the messages say;
+ * this test goes looking for the cases nobody thought to write.
+ *
+ * Mutants are drawn from a fixed seed, so a failure repeats. HP_MUTANTS=N runs N per family
+ * instead of the default; HP_MUTANTS_SEED=S draws another set. The mutant being read when a
+ * process dies is printed, and kept in the temporary folder as mutant-FAMILY-K.*. */
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+#include <hdf5.h>
+#include "heartphase.h"
+#include "io/cine-io.h"
+#include "nn/nn.h"
+#include "train/train.h"
+#include "hp-test.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/* What is being read now, for the last words of a process that dies reading it. */
+static char current[1024];
+
+static void
+say_current (void)
+{
+  if (current[0] != '\0')
+    {
+      static const char head[] = "\n*** died reading mutant: ";
+      if (write (STDERR_FILENO, head, sizeof head - 1) < 0
+          || write (STDERR_FILENO, current, strlen (current)) < 0
+          || write (STDERR_FILENO, "\n", 1) < 0)
+        return;
+    }
+}
+
+static void
+on_fatal_signal (int sig)
+{
+  say_current ();
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+/* ---- Mutations ------------------------------------------------------------------------------ */
+
+typedef enum
+{
+  KIND_BYTES,  /* binary: flips and overwrites anywhere, mostly in the header */
+  KIND_TEXT,   /* text: numbers and names replaced by hostile ones, lines dropped or doubled */
+} MutantKind;
+
+static const char *const hostile_tokens[] = {
+  "0", "-1", "-0", "1", "2", "-2147483648", "2147483647", "2147483648", "4294967296",
+  "9223372036854775807", "99999999999999999999999", "1e308", "-1e308", "1e-308", "nan", "NaN",
+  "inf", "-inf", "", "x", "0x7fffffff", "1.5", "-0.5", "/", "(", ")", "+", "e", "&amp;", "<",
+  "\"", "\xff\xfe", "\xc3", "100000000", "65536", "32768", "-32768", "255", "256",
+};
+
+static gboolean
+is_token_byte (guint8 c)
+{
+  return g_ascii_isalnum (c) || c == '.' || c == '-' || c == '+' || c == '_';
+}
+
+static void
+insert_bytes (GByteArray *m, gsize at, const guint8 *p, gsize n)
+{
+  gsize tail = m->len - at;
+  g_byte_array_set_size (m, (guint) (m->len + n));
+  memmove (m->data + at + n, m->data + at, tail);
+  memcpy (m->data + at, p, n);
+}
+
+/* A copy of data[0, len) changed in one to three ways; what was done, in words, in *what. */
+static GByteArray *
+mutate (const guint8 *data, gsize len, gsize header_len, MutantKind kind, GRand *rng,
+        GString *what)
+{
+  GByteArray *m = g_byte_array_sized_new ((guint) len + 64);
+  g_byte_array_append (m, data, (guint) len);
+  int n_changes = g_rand_int_range (rng, 1, 4);
+  for (int c = 0; c < n_changes && m->len > 0; c++)
+    {
+      /* Most damage that matters falls in the part a reader trusts: the header. */
+      gsize span = (g_rand_int_range (rng, 0, 10) < 8 && header_len > 0) ? MIN (header_len, m->len)
+                                                                           : m->len;
+      gsize at = (gsize) g_rand_int_range (rng, 0, (gint32) MIN (span, G_MAXINT32));
+      int op = g_rand_int_range (rng, 0, kind == KIND_TEXT ? 7 : 5);
+      switch (op)
+        {
+        case 0: /* cut the file short */
+          {
+            gsize keep = g_rand_boolean (rng) ? at : (gsize) g_rand_int_range (rng, 0, (gint32) MIN (m->len, G_MAXINT32));
+            g_string_append_printf (what, " cut to %zu bytes;", keep);
+            g_byte_array_set_size (m, (guint) keep);
+            c = n_changes;
+            break;
+          }
+        case 1: /* flip bits */
+          {
+            int n = g_rand_int_range (rng, 1, 9);
+            for (int k = 0; k < n; k++)
+              {
+                gsize b = at + (gsize) g_rand_int_range (rng, 0, 16);
+                b = MIN (b, m->len - 1);
+                m->data[b] ^= (guint8) (1u << g_rand_int_range (rng, 0, 8));
+              }
+            g_string_append_printf (what, " %d bits flipped near byte %zu;", n, at);
+            break;
+          }
+        case 2: /* an extreme integer over 1, 2, 4 or 8 bytes */
+          {
+            static const guint64 extremes[] = { 0, G_MAXUINT64, 0x7fffffff, 0x80000000,
+                                                0x7fff, 0x8000, 0xffff, 0x7fffffffffffffffull };
+            guint64 v = extremes[g_rand_int_range (rng, 0, G_N_ELEMENTS (extremes))];
+            gsize width = (gsize) 1 << g_rand_int_range (rng, 0, 4);
+            for (gsize k = 0; k < width && at + k < m->len; k++)
+              m->data[at + k] = (guint8) (v >> (8 * k));
+            g_string_append_printf (what, " %zu bytes at %zu set to %#" G_GINT64_MODIFIER "x;",
+                                    width, at, v);
+            break;
+          }
+        case 3: /* remove a chunk: everything after it shifts */
+          {
+            gsize n = (gsize) g_rand_int_range (rng, 1, 64);
+            n = MIN (n, m->len - at);
+            g_byte_array_remove_range (m, (guint) at, (guint) n);
+            g_string_append_printf (what, " %zu bytes removed at %zu;", n, at);
+            break;
+          }
+        case 4: /* insert random bytes */
+          {
+            guint8 junk[32];
+            gsize n = (gsize) g_rand_int_range (rng, 1, sizeof junk + 1);
+            for (gsize k = 0; k < n; k++)
+              junk[k] = (guint8) g_rand_int_range (rng, 0, 256);
+            insert_bytes (m, at, junk, n);
+            g_string_append_printf (what, " %zu random bytes inserted at %zu;", n, at);
+            break;
+          }
+        case 5: /* a word or number replaced by a hostile one */
+        case 6:
+          {
+            gsize a = at, b = at;
+            while (a > 0 && is_token_byte (m->data[a - 1]))
+              a--;
+            while (b < m->len && is_token_byte (m->data[b]))
+              b++;
+            const char *t;
+            char long_token[4097];
+            if (g_rand_int_range (rng, 0, 20) == 0)
+              {
+                memset (long_token, '7', sizeof long_token - 1);
+                long_token[sizeof long_token - 1] = '\0';
+                t = long_token;
+              }
+            else
+              t = hostile_tokens[g_rand_int_range (rng, 0, G_N_ELEMENTS (hostile_tokens))];
+            g_byte_array_remove_range (m, (guint) a, (guint) (b - a));
+            insert_bytes (m, a, (const guint8 *) t, strlen (t));
+            g_string_append_printf (what, " bytes %zu..%zu replaced by \"%.20s\";", a, b, t);
+            break;
+          }
+        default: /* a line dropped or doubled */
+          {
+            gsize a = at, b = at;
+            while (a > 0 && m->data[a - 1] != '\n')
+              a--;
+            while (b < m->len && m->data[b] != '\n')
+              b++;
+            if (b < m->len)
+              b++;
+            if (g_rand_boolean (rng))
+              {
+                g_byte_array_remove_range (m, (guint) a, (guint) (b - a));
+                g_string_append_printf (what, " line at %zu dropped;", a);
+              }
+            else
+              {
+                g_autofree guint8 *line = g_memdup2 (m->data + a, b - a);
+                insert_bytes (m, b, line, b - a);
+                g_string_append_printf (what, " line at %zu doubled;", a);
+              }
+            break;
+          }
+        }
+    }
+  return m;
+}
+
+/* ---- Checking what a reader made of a mutant -------------------------------------------------- */
+
+typedef enum { LOAD_SIGNAL, LOAD_ANNOTATIONS, LOAD_CINE, LOAD_SAFETENSORS, LOAD_DATASET } Loader;
+
+typedef struct
+{
+  guint loaded, refused;
+} Tally;
+
+static void
+check_refusal (const GError *error, const char *opened, const char *mutated, const char *what)
+{
+  if (error == NULL)
+    g_error ("%s: failed without an error (%s)", mutated, what);
+  if (error->domain != HP_ERROR)
+    g_error ("%s: an error outside HP_ERROR (%s): %s", mutated, what, error->message);
+  /* the app shows messages in labels and toasts, which take UTF-8 only */
+  if (!g_utf8_validate (error->message, -1, NULL))
+    g_error ("%s: the message is not valid UTF-8 (%s): %s", mutated, what, error->message);
+  g_autofree char *base = g_path_get_basename (mutated);
+  if (strstr (error->message, opened) == NULL && strstr (error->message, base) == NULL)
+    g_error ("%s: the message names neither %s nor %s (%s): %s", mutated, opened, base, what,
+             error->message);
+}
+
+static void
+check_signal (const HpSignal *s, const char *path)
+{
+  if (s->n_leads < 1 || s->n_samples < 1 || !(s->fs_hz > 0) || !isfinite (s->fs_hz))
+    g_error ("%s: loaded as %d leads x %" G_GINT64_FORMAT " samples at %g Hz", path, s->n_leads,
+             s->n_samples, s->fs_hz);
+  g_assert_nonnull (s->data);
+  for (int l = 0; l < s->n_leads; l++)
+    if (s->lead_names[l] == NULL || !g_utf8_validate (s->lead_names[l], -1, NULL))
+      g_error ("%s: lead %d has no valid name", path, l);
+  g_assert_null (s->lead_names[s->n_leads]);
+  /* NaN marks a missing sample; an infinity is a scale no reader should have believed. */
+  gint64 n = (gint64) s->n_leads * s->n_samples;
+  for (gint64 i = 0; i < n; i++)
+    if (isinf (s->data[i]))
+      g_error ("%s: sample %" G_GINT64_FORMAT " is infinite", path, i);
+  if (s->median != NULL)
+    check_signal (s->median, path);
+}
+
+static void
+check_cine (const HpCine *c, const char *path)
+{
+  if (c->n_frames < 1 || c->n_slices < 1 || c->rows < 1 || c->columns < 1)
+    g_error ("%s: loaded as %d frames x %d slices of %d x %d", path, c->n_frames, c->n_slices,
+             c->rows, c->columns);
+  for (int k = 0; k < 3; k++)
+    if (!(c->spacing_mm[k] > 0) || !isfinite (c->spacing_mm[k]))
+      g_error ("%s: spacing %d is %g mm", path, k, c->spacing_mm[k]);
+  for (int sl = 0; sl < c->n_slices; sl++)
+    for (int k = 0; k < 3; k++)
+      if (!isfinite (c->slices[sl].position_mm[k]))
+        g_error ("%s: slice %d lies at %g mm", path, sl, c->slices[sl].position_mm[k]);
+  if (!isnan (c->frame_interval_ms) && !(c->frame_interval_ms > 0 && isfinite (c->frame_interval_ms)))
+    g_error ("%s: frames %g ms apart", path, c->frame_interval_ms);
+  for (int i = 0; i < c->n_slices * c->n_frames; i++)
+    if (isinf (c->trigger_times_ms[i]))
+      g_error ("%s: trigger time %d is infinite", path, i);
+  if (c->pixels != NULL)
+    {
+      gsize n = (gsize) c->n_frames * c->n_slices * c->rows * c->columns;
+      double sum = 0;
+      for (gsize i = 0; i < n; i++)
+        sum += c->pixels[i]; /* every pixel read: ASan sees an array shorter than its sizes */
+      (void) sum;
+    }
+}
+
+static void
+load_one (Loader loader, const char *opened, const char *mutated, const char *what, Tally *tally)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = FALSE;
+  switch (loader)
+    {
+    case LOAD_SIGNAL:
+      {
+        g_autoptr (HpSignal) s = hp_signal_load (opened, NULL, &error);
+        if (s != NULL)
+          check_signal (s, mutated);
+        ok = s != NULL;
+        break;
+      }
+    case LOAD_ANNOTATIONS:
+      {
+        g_autoptr (HpAnnotations) a = hp_annotations_load (opened, 360.0, &error);
+        if (a != NULL)
+          for (guint i = 0; i < a->items->len; i++)
+            {
+              const HpAnnotation *an = hp_annotations_get (a, i);
+              if (an->sample < 0 || memchr (an->code, '\0', sizeof an->code) == NULL)
+                g_error ("%s: annotation %u at sample %" G_GINT64_FORMAT, mutated, i, an->sample);
+              if (an->aux != NULL)
+                (void) strlen (an->aux);
+            }
+        ok = a != NULL;
+        break;
+      }
+    case LOAD_CINE:
+      {
+        g_autoptr (HpCine) c = hp_cine_load (opened, NULL, &error);
+        if (c != NULL)
+          check_cine (c, mutated);
+        ok = c != NULL;
+        break;
+      }
+    case LOAD_SAFETENSORS:
+      {
+        g_autoptr (HpSafetensors) st = hp_safetensors_load (opened, &error);
+        if (st != NULL)
+          {
+            /* every tensor the header admits is read whole */
+            for (guint i = 0; i < hp_safetensors_n_tensors (st); i++)
+              {
+                const HpSafetensor *t = hp_safetensors_get (st, hp_safetensors_name (st, i));
+                g_assert_nonnull (t);
+                guint sum = 0;
+                for (gsize b = 0; b < t->bytes; b++)
+                  sum += t->data[b];
+                (void) sum;
+                if (t->dtype == HP_DTYPE_F32)
+                  {
+                    g_autofree float *out = g_new (float, MAX (t->count, 1));
+                    g_autoptr (GError) copy_error = NULL;
+                    if (!hp_safetensors_copy_f32 (st, hp_safetensors_name (st, i), out, t->count,
+                                                  &copy_error))
+                      check_refusal (copy_error, opened, mutated, what);
+                  }
+              }
+            (void) hp_safetensors_get_metadata (st, "config");
+          }
+        ok = st != NULL;
+        break;
+      }
+    case LOAD_DATASET:
+      {
+        HpDatasetInfo info = { 0 };
+        ok = hp_dataset_read_info (opened, &info, &error);
+        if (!ok)
+          break;
+        if (info.n_subjects < 1)
+          g_error ("%s: a dataset of %u subjects", mutated, info.n_subjects);
+        hp_dataset_info_clear (&info);
+        /* as the trainer reads it: every row, whole */
+        HpTrainConfig c;
+        hp_test_tiny_train_config (&c);
+        g_autoptr (HpTrainData) d = hp_train_data_open (opened, &c.model, &error);
+        ok = d != NULL;
+        const HpModelConfig *m = &c.model;
+        for (int row = 0; ok && row < hp_train_data_n_subjects (d); row++)
+          {
+            g_autofree float *strip = g_new (float, (gsize) m->leads * m->strip_samples);
+            g_autofree float *beat = g_new (float, (gsize) m->leads * m->beat_samples);
+            g_autofree float *cine = g_new (float, (gsize) m->cine_slices * m->cine_frames
+                                                     * m->cine_size * m->cine_size);
+            g_autofree float *phase = g_new (float, m->cine_frames);
+            float rr;
+            ok = hp_train_data_read (d, &row, 1, &c, TRUE, 7, strip, beat, cine, phase, &rr,
+                                     &error);
+            if (ok && hp_train_data_subject (d, row) == NULL)
+              g_error ("%s: row %d has no subject", mutated, row);
+          }
+        hp_train_config_clear (&c);
+        break;
+      }
+    }
+  if (ok)
+    {
+      g_assert_null (error);
+      tally->loaded++;
+    }
+  else
+    {
+      check_refusal (error, opened, mutated, what);
+      if (g_getenv ("HP_MUTANTS_VERBOSE") != NULL)
+        g_test_message ("refused%s\n    %s", strchr (what, ':') ? strchr (what, ':') + 1 : what,
+                        error->message);
+      tally->refused++;
+    }
+}
+
+/* ---- Families: a set of files, the one of them that is damaged, and the reader -------------------- */
+
+typedef struct
+{
+  const char *name;
+  const char *const *files;  /* test-data paths; the first is the one opened */
+  guint damaged;             /* index into files of the file to damage */
+  MutantKind kind;
+  gsize header_len;          /* where damage mostly falls; 0 for anywhere */
+  Loader loader;
+  guint weight;              /* mutants per 100 of the default count */
+} Family;
+
+static guint
+n_mutants (const Family *f)
+{
+  const char *env = g_getenv ("HP_MUTANTS");
+  guint base = env != NULL ? (guint) g_ascii_strtoull (env, NULL, 10) : 150;
+  return MAX (1u, base * f->weight / 100);
+}
+
+static guint32
+family_seed (const Family *f)
+{
+  const char *env = g_getenv ("HP_MUTANTS_SEED");
+  guint32 s = env != NULL ? (guint32) g_ascii_strtoull (env, NULL, 10) : 20261207u;
+  return s ^ g_str_hash (f->name);
+}
+
+/* The bytes of a test-data file; gzip-compressed NIfTI is inflated first, so that mutants damage
+ * the header and not the compression. */
+static GBytes *
+read_seed (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &data, &len, &error))
+    g_error ("%s", error->message);
+  if (!g_str_has_suffix (path, ".gz"))
+    return g_bytes_new_take (g_steal_pointer (&data), len);
+  g_autoptr (GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  g_autoptr (GInputStream) raw = g_memory_input_stream_new_from_data (g_steal_pointer (&data), len,
+                                                                      g_free);
+  g_autoptr (GInputStream) in = g_converter_input_stream_new (raw, G_CONVERTER (z));
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error) < 0)
+    g_error ("%s: %s", path, error->message);
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+static char *
+strip_gz (const char *name)
+{
+  return g_str_has_suffix (name, ".gz") ? g_strndup (name, strlen (name) - 3) : g_strdup (name);
+}
+
+static void
+run_family (gconstpointer data)
+{
+  const Family *f = data;
+  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; f->files[i] != NULL; i++)
+    {
+      char *p = hp_test_data (f->files[i]);
+      if (p == NULL)
+        return;
+      g_ptr_array_add (sources, p);
+    }
+  /* the family's own folder: the companions as they are, the damaged file written anew each time */
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), f->name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_autofree char *opened = NULL, *damaged = NULL;
+  g_autoptr (GBytes) seed = NULL;
+  for (guint i = 0; i < sources->len; i++)
+    {
+      g_autofree char *base = g_path_get_basename (g_ptr_array_index (sources, i));
+      g_autofree char *name = strip_gz (base);
+      char *path = g_build_filename (dir, name, NULL);
+      g_autoptr (GBytes) bytes = read_seed (g_ptr_array_index (sources, i));
+      g_autoptr (GError) error = NULL;
+      if (!g_file_set_contents (path, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes), &error))
+        g_error ("%s", error->message);
+      if (i == 0)
+        opened = g_strdup (path);
+      if (i == f->damaged)
+        {
+          damaged = path;
+          seed = g_bytes_ref (bytes);
+        }
+      else
+        g_free (path);
+    }
+
+  /* The undamaged files load: a family that refused everything would test nothing. */
+  Tally tally = { 0 };
+  load_one (f->loader, opened, damaged, "undamaged", &tally);
+  g_assert_cmpuint (tally.loaded, ==, 1);
+  tally.loaded = 0;
+
+  g_autoptr (GRand) rng = g_rand_new_with_seed (family_seed (f));
+  gsize len = 0;
+  const guint8 *bytes = g_bytes_get_data (seed, &len);
+  guint n = n_mutants (f);
+  for (guint k = 0; k < n; k++)
+    {
+      g_autoptr (GString) what = g_string_new (NULL);
+      g_autoptr (GByteArray) m = mutate (bytes, len, f->header_len, f->kind, rng, what);
+      g_autoptr (GError) error = NULL;
+      if (!g_file_set_contents (damaged, (const char *) m->data, m->len, &error))
+        g_error ("%s", error->message);
+      /* a copy that outlives a crash, for whoever reads the log */
+      const char *dot = strrchr (damaged, '.');
+      g_autofree char *keep = g_strdup_printf ("%s/mutant-%s-%u%s", hp_test_tmpdir (), f->name, k,
+                                               dot != NULL ? dot : "");
+      g_snprintf (current, sizeof current, "%s #%u (kept as %s):%s", f->name, k, keep, what->str);
+      if (g_getenv ("HP_MUTANTS_KEEP") != NULL)
+        g_file_set_contents (keep, (const char *) m->data, m->len, NULL);
+      load_one (f->loader, opened, damaged, current, &tally);
+    }
+  current[0] = '\0';
+  g_test_message ("%s: %u mutants, %u loaded, %u refused", f->name, n, tally.loaded,
+                  tally.refused);
+  /* Damage that every reader shrugs off is no test of refusal, and the other way round. */
+  g_assert_cmpuint (tally.refused, >, 0);
+}
+
+/* ---- The families --------------------------------------------------------------------------- */
+
+static const char *const wfdb_212[] = { "qtdb/sel100.hea", "qtdb/sel100.dat", NULL };
+static const char *const wfdb_16[] = { "ludb/1.hea", "ludb/1.dat", NULL };
+static const char *const wfdb_ptb[] = { "ptb/s0010_re.hea", "ptb/s0010_re.dat", "ptb/s0010_re.xyz",
+                                        NULL };
+static const char *const wfdb_atr[] = { "mitdb/100.atr", NULL };
+static const char *const wfdb_lead_annot[] = { "ludb/1.ii", NULL };
+static const char *const edf[] = { "edf/test_generator_2.edf", NULL };
+static const char *const cardiosoft[] = { "ecg-xml/ukbb_scrubbed.xml", NULL };
+static const char *const muse[] = { "ecg-xml/muse_ecg_deidentified_1.xml", NULL };
+static const char *const hl7[] = { "hl7-aecg/ecg_hl7.xml", NULL };
+static const char *const dicom_ecg[] = { "dicom/waveform_ecg.dcm", NULL };
+static const char *const dicom_mr[] = { "dicom/MR_small.dcm", NULL };
+static const char *const dicom_mr_implicit[] = { "dicom/MR_small_implicit.dcm", NULL };
+static const char *const dicom_mr_big[] = { "dicom/MR_small_bigendian.dcm", NULL };
+static const char *const nifti1[] = { "nifti/example4d.nii.gz", NULL };
+static const char *const nifti2[] = { "nifti/example_nifti2.nii.gz", NULL };
+
+static const Family families[] = {
+  { "wfdb-header-212", wfdb_212, 0, KIND_TEXT, 0, LOAD_SIGNAL, 100 },
+  { "wfdb-signal-212", wfdb_212, 1, KIND_BYTES, 0, LOAD_SIGNAL, 40 },
+  { "wfdb-header-16", wfdb_16, 0, KIND_TEXT, 0, LOAD_SIGNAL, 100 },
+  { "wfdb-header-two-files", wfdb_ptb, 0, KIND_TEXT, 0, LOAD_SIGNAL, 60 },
+  { "wfdb-annotations", wfdb_atr, 0, KIND_BYTES, 4096, LOAD_ANNOTATIONS, 60 },
+  { "wfdb-lead-annotations", wfdb_lead_annot, 0, KIND_BYTES, 0, LOAD_ANNOTATIONS, 100 },
+  { "edf-bytes", edf, 0, KIND_BYTES, 256 * 14, LOAD_SIGNAL, 60 },
+  { "edf-header", edf, 0, KIND_TEXT, 256 * 14, LOAD_SIGNAL, 60 },
+  { "cardiosoft-xml", cardiosoft, 0, KIND_TEXT, 0, LOAD_SIGNAL, 60 },
+  { "muse-xml", muse, 0, KIND_TEXT, 0, LOAD_SIGNAL, 100 },
+  { "hl7-aecg", hl7, 0, KIND_TEXT, 0, LOAD_SIGNAL, 60 },
+  { "dicom-ecg", dicom_ecg, 0, KIND_BYTES, 4096, LOAD_SIGNAL, 100 },
+  { "dicom-mr", dicom_mr, 0, KIND_BYTES, 2048, LOAD_CINE, 100 },
+  { "dicom-mr-implicit", dicom_mr_implicit, 0, KIND_BYTES, 2048, LOAD_CINE, 60 },
+  { "dicom-mr-big-endian", dicom_mr_big, 0, KIND_BYTES, 2048, LOAD_CINE, 60 },
+  { "nifti-1", nifti1, 0, KIND_BYTES, 352, LOAD_CINE, 100 },
+  { "nifti-2", nifti2, 0, KIND_BYTES, 544, LOAD_CINE, 100 },
+};
+
+/* A checkpoint-shaped safetensors file: tensors of several dtypes and shapes, and metadata. */
+static void
+test_safetensors (void)
+{
+  g_autofree char *path = g_build_filename (hp_test_tmpdir (), "checkpoint.safetensors", NULL);
+  {
+    g_autoptr (HpSafetensorsWriter) w = hp_safetensors_writer_new ();
+    float a[6 * 4], b[7];
+    gint64 c = 42;
+    for (int i = 0; i < 24; i++)
+      a[i] = (float) i * 0.5f;
+    for (int i = 0; i < 7; i++)
+      b[i] = (float) -i;
+    const gint64 sa[] = { 6, 4 }, sb[] = { 7 };
+    hp_safetensors_writer_add (w, "ecg.blocks.0.attn.qkv.weight", HP_DTYPE_F32, 2, sa, a);
+    hp_safetensors_writer_add (w, "ecg.norm.bias", HP_DTYPE_F32, 1, sb, b);
+    hp_safetensors_writer_add (w, "optimizer.step", HP_DTYPE_I64, 0, NULL, &c);
+    hp_safetensors_writer_set_metadata (w, "config", "{\"width\": 16, \"layers\": 1}");
+    g_autoptr (GError) error = NULL;
+    g_assert_true (hp_safetensors_writer_write (w, path, &error));
+  }
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &data, &len, &error));
+  guint64 header = 0;
+  memcpy (&header, data, 8);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (20261207u);
+  Tally tally = { 0 };
+  guint n = MAX (1u, n_mutants (&(Family){ .weight = 200 }));
+  for (guint k = 0; k < n; k++)
+    {
+      g_autoptr (GString) what = g_string_new (NULL);
+      /* alternately the JSON header as text and the file as bytes */
+      g_autoptr (GByteArray) m = mutate ((const guint8 *) data, len, 8 + (gsize) header,
+                                         k % 2 ? KIND_TEXT : KIND_BYTES, rng, what);
+      g_assert_true (g_file_set_contents (path, (const char *) m->data, m->len, &error));
+      g_snprintf (current, sizeof current, "safetensors #%u:%s", k, what->str);
+      load_one (LOAD_SAFETENSORS, path, path, current, &tally);
+    }
+  current[0] = '\0';
+  g_test_message ("safetensors: %u mutants, %u loaded, %u refused", n, tally.loaded,
+                  tally.refused);
+  g_assert_cmpuint (tally.refused, >, 0);
+  g_assert_cmpuint (tally.loaded, >, 0);
+}
+
+/* The dataset the trainer reads (HDF5, through the HDF5 library). */
+static void
+test_dataset (void)
+{
+  g_autofree char *copy = g_build_filename (hp_test_tmpdir (), "mutant.h5", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (hp_test_tiny_dataset (), &data, &len, &error));
+  Tally tally = { 0 };
+  g_assert_true (g_file_set_contents (copy, data, (gssize) len, &error));
+  load_one (LOAD_DATASET, copy, copy, "undamaged", &tally);
+  g_assert_cmpuint (tally.loaded, ==, 1);
+  tally.loaded = 0;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (family_seed (&(Family){ .name = "dataset" }));
+  guint n = n_mutants (&(Family){ .weight = 100 });
+  for (guint k = 0; k < n; k++)
+    {
+      g_autoptr (GString) what = g_string_new (NULL);
+      /* the superblock and the root group's object headers lie in the first few kB */
+      g_autoptr (GByteArray) m = mutate ((const guint8 *) data, len, 8192, KIND_BYTES, rng, what);
+      g_assert_true (g_file_set_contents (copy, (const char *) m->data, m->len, &error));
+      g_snprintf (current, sizeof current, "dataset #%u:%s", k, what->str);
+      load_one (LOAD_DATASET, copy, copy, current, &tally);
+      /* every file, group, dataset and attribute opened on the way, closed on every way out */
+      ssize_t open_objects = H5Fget_obj_count (H5F_OBJ_ALL, H5F_OBJ_ALL);
+      if (open_objects != 0)
+        g_error ("%s: %zd HDF5 objects left open", current, open_objects);
+    }
+  current[0] = '\0';
+  g_test_message ("dataset: %u mutants, %u loaded, %u refused", n, tally.loaded, tally.refused);
+  g_assert_cmpuint (tally.refused, >, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  signal (SIGABRT, on_fatal_signal);
+  signal (SIGTERM, on_fatal_signal); /* meson's timeout: which mutant hung */
+#if defined(__SANITIZE_ADDRESS__)
+  /* ASan's own handlers report a fault with its stack; they call this at the end */
+  __sanitizer_set_death_callback (say_current);
+#else
+  signal (SIGSEGV, on_fatal_signal);
+  signal (SIGBUS, on_fatal_signal);
+  signal (SIGFPE, on_fatal_signal);
+#endif
+  for (gsize i = 0; i < G_N_ELEMENTS (families); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/io/mutants/%s", families[i].name);
+      g_test_add_data_func (name, &families[i], run_family);
+    }
+  g_test_add_func ("/io/mutants/safetensors", test_safetensors);
+  g_test_add_func ("/io/mutants/dataset", test_dataset);
+  return g_test_run ();
+}
