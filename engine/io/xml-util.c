@@ -50,7 +50,8 @@ hp_xml_read_file (const char *path, GError **error)
       return doc;
     }
   const xmlError *e = xmlGetLastError ();
-  g_autofree char *why = g_strdup (e != NULL && e->message != NULL ? e->message : "");
+  /* libxml2 quotes the damaged bytes themselves; the message must stay UTF-8 for the app */
+  g_autofree char *why = g_utf8_make_valid (e != NULL && e->message != NULL ? e->message : "", -1);
   g_strstrip (why);
   gboolean io = e != NULL && e->domain == XML_FROM_IO;
   if (io && *why != '\0')

@@ -462,12 +462,19 @@ expect_error (const char *name, char *doc, int code, const char *must_say)
   hp_test_assert_error (error, code, path);
   if (must_say != NULL && strstr (error->message, must_say) == NULL)
     g_error ("%s: the message does not say \"%s\": %s", name, must_say, error->message);
+  /* shown in the app's labels: UTF-8 whatever bytes the file held */
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
   g_test_message ("%s: %s", name, error->message);
 }
 
 static void
 test_cardiosoft_bad (void)
 {
+  /* libxml2 quotes a damaged tag's bytes in its reason */
+  expect_error ("cs-bad-bytes.xml",
+                g_strdup ("<?xml version=\"1.0\"?>\n<CardiologyXML><Strip\xff\xfe>1,2</Strip>"
+                          "</CardiologyXML>"),
+                HP_ERROR_FORMAT, "not well-formed XML");
   expect_error ("cs-malformed.xml",
                 g_strdup ("<?xml version=\"1.0\"?>\n<CardiologyXML><StripData>1,2</CardiologyXML>"),
                 HP_ERROR_FORMAT, "not well-formed XML");
