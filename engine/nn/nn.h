@@ -236,7 +236,7 @@ const char *hp_safetensors_get_metadata (const HpSafetensors *st, const char *ke
 /* The tensors, in the order of their data. */
 guint hp_safetensors_n_tensors (const HpSafetensors *st);
 const char *hp_safetensors_name (const HpSafetensors *st, guint index);
-/* Copies tensor name, which must be F32 with count values, into out. */
+/* Copies tensor name, which must be F32 with count finite values, into out. */
 gboolean hp_safetensors_copy_f32 (const HpSafetensors *st, const char *name, float *out,
                                   gsize count, GError **error);
 

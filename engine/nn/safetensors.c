@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -502,6 +503,17 @@ hp_safetensors_copy_f32 (const HpSafetensors *st, const char *name, float *out, 
         memcpy (&v, out + i, 4);
         v = GUINT32_SWAP_LE_BE (v);
         memcpy (out + i, &v, 4);
+      }
+  /* a NaN weight makes every output NaN: refused here, where the file can still be named */
+  for (gsize i = 0; i < count; i++)
+    if (!isfinite (out[i]))
+      {
+        g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: %zu is the value's index within the tensor */
+                     _("%s: tensor “%s” holds a NaN or infinite value (at %zu): the run diverged "
+                       "or the file is damaged"),
+                     st->path, name, (size_t) i);
+        return FALSE;
       }
   return TRUE;
 }

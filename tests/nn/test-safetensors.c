@@ -1,8 +1,8 @@
 /* Checkpoint files in the safetensors format: written and read back bit for bit with their
  * metadata; a file laid out by hand from the format's description (as Python's library writes
  * it) is read; damaged files (short, a header past the end, bad JSON, a tensor outside the data,
- * overlapping tensors, an unknown dtype, a wrong size) are refused with the file's name; no
- * temporary file is left behind. */
+ * overlapping tensors, an unknown dtype, a wrong size) are refused with the file's name, and so is
+ * a NaN copied out as a weight; no temporary file is left behind. */
 #include <math.h>
 #include <string.h>
 
@@ -45,10 +45,15 @@ test_round_trip (void)
   g_assert_cmpint (t->ndim, ==, 2);
   g_assert_cmpint (t->shape[0], ==, 2);
   g_assert_cmpint (t->shape[1], ==, 3);
+  g_assert_cmpint (memcmp (t->data, w, sizeof w), ==, 0);   /* bits: NaN and -0 too */
+  /* a NaN is no weight: copying it out for a model is refused, naming the tensor and where */
   float back[6];
-  g_assert_true (hp_safetensors_copy_f32 (st, "encoder.blocks.0.attn.qkv.weight", back, 6,
-                                          &error));
-  g_assert_cmpint (memcmp (back, w, sizeof w), ==, 0);   /* bits: NaN and -0 too */
+  g_assert_false (hp_safetensors_copy_f32 (st, "encoder.blocks.0.attn.qkv.weight", back, 6,
+                                           &error));
+  hp_test_assert_error (error, HP_ERROR_FORMAT, path);
+  g_assert_nonnull (strstr (error->message, "“encoder.blocks.0.attn.qkv.weight” holds a NaN or "
+                                            "infinite value (at 3)"));
+  g_clear_error (&error);
   const HpSafetensor *s = hp_safetensors_get (st, "step");
   g_assert_cmpint (s->ndim, ==, 0);
   g_assert_cmpuint (s->count, ==, 1);
