@@ -103,7 +103,10 @@ stamp_of (const char *dir)
   GStatBuf st;
   if (g_stat (csv, &st) != 0)
     return g_strdup ("none");
-  return g_strdup_printf ("%lld %lld", (long long) st.st_size, (long long) st.st_mtime);
+  /* to the nanosecond: a cohort.csv rewritten within the same second at the same size is
+   * another cohort */
+  return g_strdup_printf ("%lld %lld.%09ld", (long long) st.st_size, (long long) st.st_mtim.tv_sec,
+                          (long) st.st_mtim.tv_nsec);
 }
 
 void

@@ -71,7 +71,15 @@ hp_train_run_config (const char *run_dir, HpSafetensors *st, HpTrainConfig *c, G
       return FALSE;
     }
   g_autofree char *stored = hp_train_config_upgrade_stored (json);
-  return hp_train_config_apply_json (c, stored, source, error) && hp_train_config_check (c, error);
+  if (!hp_train_config_apply_json (c, stored, source, error))
+    return FALSE;
+  if (!hp_train_config_check (c, error))
+    {
+      /* the check speaks of fields; the file they came from is what a person can open */
+      g_prefix_error (error, "%s: ", source);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* What the cache file's name stands for: the weights (the checkpoint's path, size and time, or
@@ -94,8 +102,10 @@ cache_key (const char *ckpt_path, const HpTrainConfig *c, gboolean random_init,
       g_autofree char *abs = g_canonicalize_filename (paths[i], NULL);
       if (g_stat (paths[i], &sb) != 0)
         return g_string_free (k, TRUE), NULL;
-      g_string_append_printf (k, "%s:%lld:%lld|", abs, (long long) sb.st_size,
-                              (long long) sb.st_mtime);
+      /* to the nanosecond: a checkpoint is rewritten at the same size, and a small run writes
+       * several within one second */
+      g_string_append_printf (k, "%s:%lld:%lld.%09ld|", abs, (long long) sb.st_size,
+                              (long long) sb.st_mtim.tv_sec, (long) sb.st_mtim.tv_nsec);
     }
   char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, k->str, -1);
   g_string_free (k, TRUE);
@@ -152,8 +162,26 @@ read_cache (const char *path, HpEmbeddings *emb, GError **error)
   emb->z_ecg = g_new (float, count);
   emb->z_cmr = g_new (float, count);
   emb->step = g_ascii_strtoll (step, NULL, 10);
-  return hp_safetensors_copy_f32 (st, "z_ecg", emb->z_ecg, count, error)
-         && hp_safetensors_copy_f32 (st, "z_cmr", emb->z_cmr, count, error);
+  if (!hp_safetensors_copy_f32 (st, "z_ecg", emb->z_ecg, count, error)
+      || !hp_safetensors_copy_f32 (st, "z_cmr", emb->z_cmr, count, error))
+    return FALSE;
+  /* what was written was L2-normalised: anything else is damage, and is computed again */
+  for (int i = 0; i < emb->n; i++)
+    for (int m = 0; m < 2; m++)
+      {
+        const float *z = (m == 0 ? emb->z_ecg : emb->z_cmr) + (gsize) i * emb->e;
+        double sq = 0;
+        for (int j = 0; j < emb->e; j++)
+          sq += (double) z[j] * z[j];
+        if (!(fabs (sq - 1) < 1e-3))
+          {
+            g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                         _("%s: damaged: subject %d's embedding is not of unit length"), path,
+                         i + 1);
+            return FALSE;
+          }
+      }
+  return TRUE;
 }
 
 static gboolean

@@ -3,7 +3,9 @@
  * cohort (kept, read back, dropped when the cohort is made again), a subject that cannot be
  * measured, and a cancel. */
 #include <math.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -100,7 +102,7 @@ test_stale_and_damaged (void)
   g_autofree char *csv_path = g_build_filename (dir, "cohort.csv", NULL);
   g_autofree char *cache_path = g_build_filename (dir, HP_COHORT_MEASURES_FILE, NULL);
   g_assert_true (g_file_set_contents (csv_path, csv, -1, NULL));
-  /* a cache of another cohort (its cohort.csv's size and time differ) is not taken */
+  /* a cache of another cohort (its cohort.csv's size or time differ) is not taken */
   HpCohortMeasures *m = hp_cohort_measures_load (t->dir, &error);
   HpSubjectMeasures v;
   hp_subject_measures_init (&v);
@@ -110,6 +112,11 @@ test_stale_and_damaged (void)
   hp_cohort_measures_free (m);
   g_assert_true (g_file_get_contents (cache, &cached, NULL, NULL));
   g_assert_true (g_file_set_contents (cache_path, cached, -1, NULL));
+  /* even one of the same size written within the same second */
+  GStatBuf st;
+  g_assert_cmpint (g_stat (src, &st), ==, 0);
+  struct timespec times[2] = { st.st_atim, { st.st_mtim.tv_sec, (st.st_mtim.tv_nsec + 1) % 1000000000 } };
+  g_assert_cmpint (utimensat (AT_FDCWD, csv_path, times, 0), ==, 0);
   g_autoptr (HpCohortMeasures) other = hp_cohort_measures_load (dir, &error);
   g_assert_no_error (error);
   g_assert_null (hp_cohort_measures_get (other, "sub0001"));
