@@ -18,6 +18,10 @@
 #include "io/cine-io.h"
 #include "nn/nn.h"
 #include "train/train.h"
+#include "train/train-private.h"
+#include "cohort/cohort.h"
+#include <fcntl.h>
+#include <sys/stat.h>
 #include "hp-test.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -628,6 +632,259 @@ test_dataset (void)
   g_assert_cmpuint (tally.refused, >, 0);
 }
 
+/* ---- The files of a cohort folder and a run folder, damaged where they lie ------------------ */
+
+typedef gboolean (*FileLoader) (gpointer ctx, GError **error);
+
+/* file damaged n times in place (and put back after), each time read by load (which checks what
+ * it read); a refusal names file or, where the reader reports the folder, folder. */
+static void
+mutate_in_place (const char *family, const char *file, const char *folder, MutantKind kind,
+                 gsize header_len, guint weight, FileLoader load, gpointer ctx)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (file, &data, &len, &error));
+  if (!load (ctx, &error))
+    g_error ("%s: the undamaged file is refused: %s", family, error->message);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (family_seed (&(Family){ .name = family }));
+  guint n = n_mutants (&(Family){ .weight = weight });
+  Tally tally = { 0 };
+  for (guint k = 0; k < n; k++)
+    {
+      g_autoptr (GString) what = g_string_new (NULL);
+      g_autoptr (GByteArray) m = mutate ((const guint8 *) data, len, header_len, kind, rng, what);
+      g_assert_true (g_file_set_contents (file, (const char *) m->data, m->len, &error));
+      g_snprintf (current, sizeof current, "%s #%u:%s", family, k, what->str);
+      g_autoptr (GError) load_error = NULL;
+      if (load (ctx, &load_error))
+        tally.loaded++;
+      else
+        {
+          gboolean names_folder = folder != NULL && load_error != NULL
+                                  && strstr (load_error->message, folder) != NULL;
+          check_refusal (load_error, names_folder ? folder : file, file, current);
+          if (g_getenv ("HP_MUTANTS_VERBOSE") != NULL)
+            g_test_message ("refused%s\n    %s", strchr (current, ':') + 1, load_error->message);
+          tally.refused++;
+        }
+    }
+  current[0] = '\0';
+  g_assert_true (g_file_set_contents (file, data, (gssize) len, &error));
+  g_test_message ("%s: %u mutants, %u loaded, %u refused", family, n, tally.loaded,
+                  tally.refused);
+  g_assert_cmpuint (tally.refused + tally.loaded, ==, n);
+}
+
+static gboolean
+load_cohort_table (gpointer dir, GError **error)
+{
+  g_autoptr (HpCohortTable) t = hp_cohort_table_load (dir, error);
+  if (t == NULL)
+    return FALSE;
+  g_assert_cmpint (t->n_columns, >=, 1);
+  for (guint r = 0; r < t->rows->len; r++)
+    {
+      char **row = g_ptr_array_index (t->rows, r);
+      for (int c = 0; c < t->n_columns; c++)
+        g_assert_nonnull (row[c]);
+      (void) hp_cohort_table_number (t, r, t->n_columns - 1);
+    }
+  return TRUE;
+}
+
+static gboolean
+load_project (gpointer dir, GError **error)
+{
+  g_autoptr (HpCohortProject) p = hp_cohort_project_load (dir, error);
+  if (p == NULL)
+    return FALSE;
+  double ms = 0;
+  if (hp_cohort_project_get_offset (p, "sub0002", &ms) && !isfinite (ms))
+    g_error ("%s: a hand-tuned offset of %g ms", current, ms);
+  return TRUE;
+}
+
+typedef struct
+{
+  const char *run, *data;
+  gboolean keep_cache;
+} RunCtx;
+
+static void
+remove_cache (const char *run)
+{
+  g_autofree char *dir = g_build_filename (run, "embeddings", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_remove (path);
+    }
+}
+
+static void
+check_embeddings (const HpEmbeddings *emb)
+{
+  g_assert_cmpint (emb->n, >, 0);
+  g_assert_cmpint (emb->e, >, 0);
+  for (gsize i = 0; i < (gsize) emb->n; i++)
+    {
+      double ne = 0, nc = 0;
+      for (int j = 0; j < emb->e; j++)
+        {
+          ne += (double) emb->z_ecg[i * emb->e + j] * emb->z_ecg[i * emb->e + j];
+          nc += (double) emb->z_cmr[i * emb->e + j] * emb->z_cmr[i * emb->e + j];
+        }
+      /* unit length: NaN or infinite weights would give NaN here */
+      if (!(fabs (ne - 1) < 1e-3 && fabs (nc - 1) < 1e-3))
+        g_error ("%s: subject %zu's embeddings have squared lengths %g and %g", current, i, ne,
+                 nc);
+    }
+}
+
+static gboolean
+load_embeddings (gpointer data, GError **error)
+{
+  const RunCtx *r = data;
+  if (!r->keep_cache)
+    remove_cache (r->run);
+  g_autoptr (HpEmbeddings) emb = hp_embeddings_compute (r->run, r->data, "cpu", FALSE, NULL,
+                                                        error);
+  if (emb == NULL)
+    return FALSE;
+  check_embeddings (emb);
+  return TRUE;
+}
+
+static gboolean
+load_run (gpointer run, GError **error)
+{
+  /* the config as a random encoder of the run takes it, and the run's log as the page follows it */
+  HpTrainConfig c;
+  gboolean ok = hp_train_run_config (run, NULL, &c, error);
+  hp_train_config_clear (&c);
+  g_autoptr (HpRunLog) log = hp_run_log_new (run);
+  g_autoptr (GError) log_error = NULL;
+  if (hp_run_log_update (log, &log_error) < 0)
+    g_assert_nonnull (log_error);
+  (void) hp_run_log_status (log);
+  (void) hp_run_log_max_steps (log);
+  (void) hp_run_log_device (log);
+  return ok;
+}
+
+static gboolean
+load_run_log (gpointer run, GError **error)
+{
+  g_autoptr (HpRunLog) log = hp_run_log_new (run);
+  if (hp_run_log_update (log, error) < 0)
+    return FALSE;
+  guint n = 0;
+  const HpRunStep *steps = hp_run_log_steps (log, &n);
+  for (guint i = 1; i < n; i++)
+    (void) steps[i];
+  (void) hp_run_log_evals (log, &n);
+  (void) hp_run_log_events (log, &n);
+  (void) hp_run_log_error (log);
+  return TRUE;
+}
+
+static void
+test_cohort_files (void)
+{
+  const char *dir = hp_test_tiny_cohort ();
+  g_autofree char *csv = g_build_filename (dir, "cohort.csv", NULL);
+  mutate_in_place ("cohort-csv", csv, dir, KIND_TEXT, 0, 100, load_cohort_table, (gpointer) dir);
+  g_autoptr (GError) error = NULL;
+  {
+    g_autoptr (HpCohortProject) p = hp_cohort_project_load (dir, &error);
+    g_assert_no_error (error);
+    hp_cohort_project_set_offset (p, "sub0002", 41.25);
+    hp_cohort_project_set_offset (p, "sub0005", -12.5);
+    g_assert_true (hp_cohort_project_save (p, &error));
+  }
+  g_autofree char *project = g_build_filename (dir, HP_COHORT_PROJECT_FILE, NULL);
+  mutate_in_place ("project", project, dir, KIND_TEXT, 0, 100, load_project, (gpointer) dir);
+}
+
+static void
+test_run_files (void)
+{
+  g_autofree char *data = NULL;
+  g_autofree char *run = hp_test_trained_run ("mutants", &data, NULL);
+  g_autofree char *ckpt = g_build_filename (run, "checkpoint.safetensors", NULL);
+  RunCtx ctx = { run, data, FALSE };
+
+  /* A checkpoint rewritten at the same size within the same second (as a small run writes them)
+   * is read again, not taken for the one the cache was made from. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (HpEmbeddings) before = hp_embeddings_compute (run, data, "cpu", FALSE, NULL,
+                                                             &error);
+    g_assert_no_error (error);
+    GStatBuf st;
+    g_assert_cmpint (g_stat (ckpt, &st), ==, 0);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (ckpt, &bytes, &len, NULL));
+    guint64 header = 0;
+    memcpy (&header, bytes, 8);
+    g_autoptr (HpSafetensors) st_file = hp_safetensors_load (ckpt, &error);
+    g_assert_no_error (error);
+    /* every weight of the ECG strip encoder's patch embedding halved */
+    const HpSafetensor *t = hp_safetensors_get (st_file, "strip.patch.weight");
+    g_assert_nonnull (t);
+    g_assert_cmpint (t->dtype, ==, HP_DTYPE_F32);
+    float *w = (float *) (bytes + 8 + header + t->offset);
+    for (gsize i = 0; i < t->count; i++)
+      w[i] *= 0.5f;
+    g_assert_true (g_file_set_contents (ckpt, bytes, (gssize) len, NULL));
+    struct timespec times[2] = { st.st_atim, { st.st_mtim.tv_sec, (st.st_mtim.tv_nsec + 1) % 1000000000 } };
+    g_assert_cmpint (utimensat (AT_FDCWD, ckpt, times, 0), ==, 0);
+    g_autoptr (HpEmbeddings) after = hp_embeddings_compute (run, data, "cpu", FALSE, NULL, &error);
+    g_assert_no_error (error);
+    double diff = 0;
+    for (gsize i = 0; i < (gsize) before->n * before->e; i++)
+      diff = MAX (diff, fabs (before->z_ecg[i] - after->z_ecg[i]));
+    g_test_message ("embeddings after the rewrite: max change %.3g", diff);
+    g_assert_cmpfloat (diff, >, 1e-4);
+  }
+
+  gsize header_len = 0;
+  {
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (ckpt, &bytes, &len, NULL));
+    guint64 header = 0;
+    memcpy (&header, bytes, 8);
+    header_len = 8 + (gsize) header;
+  }
+  mutate_in_place ("checkpoint-bytes", ckpt, run, KIND_BYTES, header_len, 40, load_embeddings,
+                   &ctx);
+  mutate_in_place ("checkpoint-header", ckpt, run, KIND_TEXT, header_len, 40, load_embeddings,
+                   &ctx);
+
+  /* the cache: made again, and one of its files damaged */
+  g_autoptr (GError) error = NULL;
+  remove_cache (run);
+  g_autoptr (HpEmbeddings) emb = hp_embeddings_compute (run, data, "cpu", FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_autofree char *cache_dir = g_build_filename (run, "embeddings", NULL);
+  g_autoptr (GDir) d = g_dir_open (cache_dir, 0, &error);
+  g_assert_no_error (error);
+  g_autofree char *cache = g_build_filename (cache_dir, g_dir_read_name (d), NULL);
+  RunCtx cached = { run, data, TRUE };
+  mutate_in_place ("embedding-cache", cache, run, KIND_BYTES, 512, 40, load_embeddings, &cached);
+
+  g_autofree char *config = g_build_filename (run, "config.json", NULL);
+  mutate_in_place ("run-config", config, run, KIND_TEXT, 0, 100, load_run, run);
+  g_autofree char *progress = g_build_filename (run, "progress.jsonl", NULL);
+  mutate_in_place ("run-progress", progress, run, KIND_TEXT, 0, 100, load_run_log, run);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -649,5 +906,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/io/mutants/safetensors", test_safetensors);
   g_test_add_func ("/io/mutants/dataset", test_dataset);
+  g_test_add_func ("/io/mutants/cohort-files", test_cohort_files);
+  g_test_add_func ("/io/mutants/run-files", test_run_files);
   return g_test_run ();
 }
