@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 #include <nifti2_io.h>
@@ -155,6 +156,26 @@ axes_usable (double m[3][4])
   return TRUE;
 }
 
+/* nifti_image_load allocates what the header's sizes say before it reads a byte: a damaged size
+ * asks for terabytes. The voxels must fit in what follows the header, or, compressed, in what
+ * deflate can make of the file (at most 1032 bytes per byte). */
+static gboolean
+voxels_fit_file (const nifti_image *nim)
+{
+  GStatBuf st;
+  if (nim->iname == NULL || g_stat (nim->iname, &st) != 0)
+    return TRUE; /* nifti_image_load says what is wrong */
+  guint64 need = 0;
+  if (nim->nvox < 0 || nim->nbyper < 1
+      || !g_uint64_checked_mul (&need, (guint64) nim->nvox, (guint64) nim->nbyper))
+    return FALSE;
+  guint64 size = (guint64) st.st_size;
+  if (nifti_is_gzfile (nim->iname))
+    return need / 1032 <= size;
+  guint64 offset = nim->iname_offset > 0 ? (guint64) nim->iname_offset : 0;
+  return offset <= size && need <= size - offset;
+}
+
 HpCine *
 hp_cine_nifti_load (const char *path, GError **error)
 {
@@ -209,6 +230,13 @@ hp_cine_nifti_load (const char *path, GError **error)
                  /* TRANSLATORS: the second %s is a NIfTI data type name such as DT_RGB24 */
                  _("%s: voxels of type %s are not supported (integers or real numbers are)"),
                  path, nifti_datatype_string (nim->datatype));
+  else if (!voxels_fit_file (nim))
+    g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                 /* TRANSLATORS: the four numbers are the volume's sizes along x, y, slice, time */
+                 _("%s: the header's sizes (%lld x %lld x %lld x %lld voxels) need more data than "
+                   "the file holds: it is truncated or its header is damaged"),
+                 path, (long long) nim->nx, (long long) nim->ny, (long long) nim->nz,
+                 (long long) nim->nt);
   else if (nifti_image_load (nim) < 0 || nim->data == NULL)
     g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
                  _("%s: the image data cannot be read (the file is truncated or damaged)"), path);

@@ -447,6 +447,29 @@ test_bad_voxel_size (void)
     }
 }
 
+/* Sizes that need far more voxels than the file holds: refused before nifticlib allocates
+ * them (gigabytes here; a damaged size could ask for terabytes), plain and gzip-compressed. */
+static void
+test_bad_sizes (void)
+{
+  g_autofree char *sample = hp_test_data ("nifti/example4d.nii.gz");
+  if (sample == NULL)
+    return;
+  gsize len;
+  g_autofree guint8 *bytes = read_all (sample, &len);
+  const gint16 nz = 4120, nt = 2580;   /* dim[3] and dim[4] of NIfTI-1, at bytes 46 and 48 */
+  memcpy (bytes + 46, &nz, 2);
+  memcpy (bytes + 48, &nt, 2);
+  g_autofree char *plain = hp_test_write_file ("huge.nii", bytes, len);
+  assert_refused (plain, HP_ERROR_FORMAT, "need more data than the file holds");
+  g_autofree char *gz = g_build_filename (hp_test_tmpdir (), "huge.nii.gz", NULL);
+  gzFile f = gzopen (gz, "wb");
+  g_assert_nonnull (f);
+  g_assert_cmpint (gzwrite (f, bytes, (unsigned) len), ==, (int) len);
+  g_assert_cmpint (gzclose (f), ==, Z_OK);
+  assert_refused (gz, HP_ERROR_FORMAT, "need more data than the file holds");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -460,5 +483,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cine/nifti/bad/not-nifti", test_not_nifti);
   g_test_add_func ("/cine/nifti/bad/rank", test_bad_rank);
   g_test_add_func ("/cine/nifti/bad/voxel-size", test_bad_voxel_size);
+  g_test_add_func ("/cine/nifti/bad/sizes", test_bad_sizes);
   return g_test_run ();
 }
