@@ -885,6 +885,70 @@ test_run_files (void)
   mutate_in_place ("run-progress", progress, run, KIND_TEXT, 0, 100, load_run_log, run);
 }
 
+/* One damaged file among the 200 of a real cine series (Sunnybrook SCD0000301): the folder still
+ * loads (the file left out, or the series read as it now stands) or is refused naming the file
+ * or the folder. The other files are links to the test data. */
+static void
+test_cine_folder (void)
+{
+  g_autofree char *src = hp_test_data ("cine-sunnybrook/SCD0000301/dicom");
+  if (src == NULL)
+    return;
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "cine-folder", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) d = g_dir_open (src, 0, NULL);
+  g_assert_nonnull (d);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (src, name, NULL);
+      g_autofree char *to = g_build_filename (dir, name, NULL);
+      g_assert_cmpint (symlink (from, to), ==, 0);
+      g_ptr_array_add (names, g_strdup (name));
+    }
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (family_seed (&(Family){ .name = "cine-folder" }));
+  guint n = n_mutants (&(Family){ .weight = 30 });
+  Tally tally = { 0 };
+  for (guint k = 0; k < n; k++)
+    {
+      const char *victim = g_ptr_array_index (names, g_rand_int_range (rng, 0, (gint32) names->len));
+      g_autofree char *from = g_build_filename (src, victim, NULL);
+      g_autofree char *to = g_build_filename (dir, victim, NULL);
+      g_autofree char *bytes = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (from, &bytes, &len, NULL));
+      g_autoptr (GString) what = g_string_new (NULL);
+      g_autoptr (GByteArray) m = mutate ((const guint8 *) bytes, len, 2048, KIND_BYTES, rng, what);
+      g_assert_cmpint (g_remove (to), ==, 0);
+      g_assert_true (g_file_set_contents (to, (const char *) m->data, m->len, NULL));
+      g_snprintf (current, sizeof current, "cine-folder #%u, %s:%s", k, victim, what->str);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (HpCineSet) set = hp_cine_set_load (dir, HP_CINE_LOAD_DEFAULT, NULL, &error);
+      if (set != NULL)
+        {
+          g_assert_cmpuint (set->series->len, >, 0);
+          for (guint i = 0; i < set->series->len; i++)
+            check_cine (g_ptr_array_index (set->series, i), current);
+          tally.loaded++;
+        }
+      else
+        {
+          gboolean names_folder = error != NULL && strstr (error->message, dir) != NULL;
+          check_refusal (error, names_folder ? dir : to, to, current);
+          if (g_getenv ("HP_MUTANTS_VERBOSE") != NULL)
+            g_test_message ("refused%s\n    %s", strchr (current, ':') + 1, error->message);
+          tally.refused++;
+        }
+      g_assert_cmpint (g_remove (to), ==, 0);
+      g_assert_cmpint (symlink (from, to), ==, 0);
+    }
+  current[0] = '\0';
+  g_test_message ("cine-folder: %u mutants, %u loaded, %u refused", n, tally.loaded,
+                  tally.refused);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -906,6 +970,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/io/mutants/safetensors", test_safetensors);
   g_test_add_func ("/io/mutants/dataset", test_dataset);
+  g_test_add_func ("/io/mutants/cine-folder", test_cine_folder);
   g_test_add_func ("/io/mutants/cohort-files", test_cohort_files);
   g_test_add_func ("/io/mutants/run-files", test_run_files);
   return g_test_run ();
