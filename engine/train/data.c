@@ -345,8 +345,10 @@ read_row (HpTrainData *d, hid_t ds, int row, int rank, const hsize_t *dims, floa
   H5Sclose (fspace);
   if (st < 0)
     {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: subject %s cannot be read"), d->path,
-                   d->subjects[row]);
+      g_set_error (error, HP_ERROR, HP_ERROR_IO,
+                   _("%s: subject %s cannot be read: the file is damaged (a checksum does not "
+                     "match) or cannot be read"),
+                   d->path, d->subjects[row]);
       return FALSE;
     }
   return TRUE;

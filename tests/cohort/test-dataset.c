@@ -502,6 +502,58 @@ test_bad_input (void)
   hp_test_assert_error (error, HP_ERROR_IO, missing);
 }
 
+/* The file is written in HDF5's checksummed format (superblock version 2 or later) with a
+ * Fletcher-32 checksum on every chunk: a damaged sample is refused on reading, naming the file,
+ * not trained on. */
+static void
+test_damaged_samples (void)
+{
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (hp_test_tiny_dataset (), &bytes, &len, NULL));
+  g_assert_cmpint (memcmp (bytes, "\x89HDF\r\n\x1a\n", 8), ==, 0);
+  g_assert_cmpint (bytes[8], >=, 2);
+  g_autofree char *path = hp_test_write_file ("damaged-samples.h5", bytes, len);
+  /* where subject 0's strip lies in the file */
+  hid_t file = H5Fopen (path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  g_assert_cmpint (file, >=, 0);
+  hid_t ds = H5Dopen2 (file, "ecg/strip", H5P_DEFAULT);
+  g_assert_cmpint (ds, >=, 0);
+  hid_t dcpl = H5Dget_create_plist (ds);
+  g_assert_cmpint (H5Pget_nfilters (dcpl), ==, 1);
+  H5Pclose (dcpl);
+  const hsize_t origin[3] = { 0, 0, 0 };
+  unsigned mask = 0;
+  haddr_t addr = 0;
+  hsize_t size = 0;
+  g_assert_cmpint (H5Dget_chunk_info_by_coord (ds, origin, &mask, &addr, &size), >=, 0);
+  H5Dclose (ds);
+  H5Fclose (file);
+  g_assert_cmpuint (addr + size, <=, len);
+  bytes[addr + size / 2] ^= 0x10;
+  g_assert_true (g_file_set_contents (path, bytes, (gssize) len, NULL));
+
+  HpTrainConfig c;
+  hp_test_tiny_train_config (&c);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpTrainData) d = hp_train_data_open (path, &c.model, &error);
+  g_assert_no_error (error);
+  const HpModelConfig *m = &c.model;
+  g_autofree float *strip = g_new (float, (gsize) m->leads * m->strip_samples);
+  g_autofree float *beat = g_new (float, (gsize) m->leads * m->beat_samples);
+  g_autofree float *cine = g_new (float, (gsize) m->cine_slices * m->cine_frames * m->cine_size
+                                           * m->cine_size);
+  g_autofree float *phase = g_new (float, m->cine_frames);
+  float rr;
+  int row = 0;
+  g_assert_false (hp_train_data_read (d, &row, 1, &c, FALSE, 0, strip, beat, cine, phase, &rr,
+                                      &error));
+  hp_test_assert_error (error, HP_ERROR_IO, path);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "damaged"));
+  hp_train_config_clear (&c);
+}
+
 /* The app reads datasets on worker threads of several views at once (Results, Demo, a build
  * on the Training view), each through its own HpTrainData: the library must serialise its own
  * calls across them, as Debian's thread-safe build of libhdf5 does. */
@@ -522,6 +574,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cohort/dataset/build", test_build);
   g_test_add_func ("/cohort/dataset/other-order", test_other_order);
   g_test_add_func ("/cohort/dataset/bad-input", test_bad_input);
+  g_test_add_func ("/cohort/dataset/damaged-samples", test_damaged_samples);
   g_test_add_func ("/cohort/dataset/hdf5-threadsafe", test_hdf5_threadsafe);
   int rc = g_test_run ();
   /* the files are large: not left in /tmp */
