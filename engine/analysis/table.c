@@ -42,7 +42,9 @@ hp_table_read_csv (const char *path, GError **error)
                    local->message);
       return NULL;
     }
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  /* subjects' names go into the projection's tooltips and the messages: UTF-8 only */
+  g_autofree char *valid = g_utf8_make_valid (text, (gssize) len);
+  g_auto (GStrv) lines = g_strsplit (valid, "\n", -1);
   int n_lines = (int) g_strv_length (lines);
   while (n_lines > 0 && g_strstrip (lines[n_lines - 1])[0] == '\0')
     n_lines--;

@@ -55,7 +55,10 @@ hp_cohort_table_load (const char *path, GError **error)
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: not a text file"), csv);
       return NULL;
     }
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  /* names from the table reach labels and messages, which take UTF-8 only: a byte that is not
+   * becomes U+FFFD (such a subject's folder is then reported missing, by that name) */
+  g_autofree char *valid = g_utf8_make_valid (text, (gssize) len);
+  g_auto (GStrv) lines = g_strsplit (valid, "\n", -1);
   g_autoptr (HpCohortTable) t = g_new0 (HpCohortTable, 1);
   t->dir = is_dir ? g_strdup (path) : g_path_get_dirname (path);
   t->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);

@@ -50,6 +50,8 @@ test_bad (void)
     { "fields", "subject,age\nsub1,3\nsub2\n", "line 3" },
     { "twice", "subject,age\nsub1,3\nsub1,4\n", "twice" },
     { "escape", "subject,age\n../x,3\n", "not a folder name" },
+    /* a damaged byte in a quoted name: shown as U+FFFD, for the message is UTF-8 */
+    { "latin-1", "subj\xe9" "ct,age\nsub1,3\n", "subj\xef\xbf\xbd" "ct" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -59,6 +61,7 @@ test_bad (void)
       g_assert_null (t);
       g_test_message ("%s: %s", cases[i].name, error->message);
       g_assert_error (error, HP_ERROR, HP_ERROR_FORMAT);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
       g_assert_nonnull (strstr (error->message, "cohort.csv"));
       g_assert_nonnull (strstr (error->message, cases[i].words));
     }
