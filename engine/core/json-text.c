@@ -32,3 +32,10 @@ hp_json_text (JsonBuilder *b, gboolean pretty)
                                             NULL));
   return g_regex_replace (stray, text, -1, 0, "\\1", 0, NULL);
 }
+
+JsonObject *
+hp_json_root_object (JsonParser *parser)
+{
+  JsonNode *root = json_parser_get_root (parser);
+  return root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+}

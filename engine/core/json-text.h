@@ -13,5 +13,9 @@ char *hp_json_text (JsonBuilder *b, gboolean pretty);
 /* A number as the next array element, or as member name of the object being built (name not
  * NULL); null where it is not finite (JSON has no NaN). */
 void hp_json_add_number (JsonBuilder *b, const char *name, double v);
+/* The parsed document's root as an object, or NULL where it is another kind of value or there is
+ * none: empty text parses without an error and without a root, and json-glib's type checks
+ * complain at a NULL node. */
+JsonObject *hp_json_root_object (JsonParser *parser);
 
 G_END_DECLS

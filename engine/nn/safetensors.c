@@ -395,14 +395,14 @@ hp_safetensors_load (const char *path, GError **error)
       return NULL;
     }
   g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *root = NULL;
   if (!json_parser_load_from_data (parser, (const char *) bytes + 8, (gssize) hlen, &local)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      || (root = hp_json_root_object (parser)) == NULL)
     {
       bad (st, error, _("the header is not a JSON object"));
       return NULL;
     }
   gsize data_len = len - 8 - hlen;
-  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
   g_autoptr (GList) members = json_object_get_members (root);
   for (GList *l = members; l != NULL; l = l->next)
     {

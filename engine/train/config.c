@@ -164,7 +164,7 @@ hp_train_config_apply_json (HpTrainConfig *c, const char *json, const char *sour
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   if (!json_parser_load_from_data (parser, json, -1, &local)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      || hp_json_root_object (parser) == NULL)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: not a JSON object: %s"), source,
                    local != NULL ? local->message : _("another kind of value"));
@@ -246,10 +246,10 @@ hp_train_config_upgrade_stored (const char *json)
 {
   g_return_val_if_fail (json != NULL, NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o = NULL;
   if (!json_parser_load_from_data (parser, json, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      || (o = hp_json_root_object (parser)) == NULL)
     return g_strdup (json);
-  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
   JsonNode *model = json_object_get_member (o, "model");
   if (model != NULL && !JSON_NODE_HOLDS_OBJECT (model))
     return g_strdup (json);

@@ -917,6 +917,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   signal (SIGABRT, on_fatal_signal);
+  signal (SIGTRAP, on_fatal_signal); /* GLib's fatal messages under g_test */
   signal (SIGTERM, on_fatal_signal); /* meson's timeout: which mutant hung */
 #if defined(__SANITIZE_ADDRESS__)
   /* ASan's own handlers report a fault with its stack; they call this at the end */

@@ -151,6 +151,7 @@ test_damaged (void)
     { "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 16, "“a”" },
     { "{\"a\": [1, 2", 16, "JSON" },
     { "[1, 2]", 16, "JSON" },
+    { "", 16, "JSON" },   /* an empty header parses, without a root */
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {

@@ -27,6 +27,12 @@ test_config (void)
       g_assert_false (c.tf32);
       g_assert_false (hp_train_config_apply_json (&c, "{\"tf32\": 1}", "test", &error));
       g_clear_error (&error);
+      /* an empty config.json (a run cut short while writing it) parses without a root */
+      g_assert_false (hp_train_config_apply_json (&c, "", "empty.json", &error));
+      hp_test_assert_error (error, HP_ERROR_FORMAT, "empty.json");
+      g_clear_error (&error);
+      g_autofree char *kept = hp_train_config_upgrade_stored ("");
+      g_assert_cmpstr (kept, ==, "");
       hp_train_config_clear (&c);
     }
   g_assert_false (hp_train_config_init (&c, "huge"));
