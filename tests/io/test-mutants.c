@@ -5,11 +5,14 @@
  * this test goes looking for the cases nobody thought to write.
  *
  * Mutants are drawn from a fixed seed, so a failure repeats. HP_MUTANTS=N runs N per family
- * instead of the default; HP_MUTANTS_SEED=S draws another set. The mutant being read when a
- * process dies is printed, and kept in the temporary folder as mutant-FAMILY-K.*. */
+ * instead of the default; HP_MUTANTS_SEED=S draws another set; HP_MUTANTS_VERBOSE=1 prints each
+ * refusal. The mutant being read when a process dies is printed; with HP_MUTANTS_KEEP=1 the
+ * recordings' mutants are also kept in the temporary folder as mutant-FAMILY-K.*. */
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <gio/gio.h>
@@ -20,8 +23,6 @@
 #include "train/train.h"
 #include "train/train-private.h"
 #include "cohort/cohort.h"
-#include <fcntl.h>
-#include <sys/stat.h>
 #include "hp-test.h"
 
 #if defined(__SANITIZE_ADDRESS__)
