@@ -623,9 +623,10 @@ hp_wfdb_header_load (const char *record_path, GError **error)
                    _("%s: not a WFDB header (the file holds binary data)"), path);
       return NULL;
     }
-  /* The format is ASCII; any other byte (a damaged header, a Latin-1 comment) becomes U+FFFD
-   * here, so that names and messages made from the text are valid UTF-8 for the app to show. */
-  g_autofree char *valid = g_utf8_make_valid (text, (gssize) len);
+  /* The format is ASCII, but old tools wrote Latin-1 ("µV", "°"), and a damaged header holds
+   * any byte: text that is not UTF-8 is read as Latin-1, so that every name and message made
+   * from it is valid UTF-8 for the app to show. */
+  g_autofree char *valid = text_to_utf8 (text);
   HpWfdbHeader *h = parse_header_text (valid, path, error);
   if (h == NULL)
     return NULL;
