@@ -98,7 +98,8 @@ scan_double (const char **p, double *out)
   return TRUE;
 }
 
-/* Header text may be Latin-1 (a "µV" written by an old tool): always hand out UTF-8. */
+/* Header text may be Latin-1 (a "µV" written by an old tool): the whole header is handed on as
+ * UTF-8, so that every field and message made from it is. */
 static char *
 text_to_utf8 (const char *s)
 {
@@ -449,7 +450,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
               what = N_("the signal line has an empty unit after '/'");
               goto bad;
             }
-          units = text_to_utf8 (p);
+          units = g_strdup (p);
           p += strlen (p);
         }
       if (*p != '\0')
@@ -502,7 +503,7 @@ parse_signal_line (HpWfdbSignalInfo *si, char *line, const char *path, int line_
   if (rest != NULL)
     {
       g_strchomp (rest);
-      si->description = text_to_utf8 (rest);
+      si->description = g_strdup (rest);
     }
   return TRUE;
 
@@ -537,8 +538,7 @@ parse_header_text (char *text, const char *path, GError **error)
         start++;
       if (*start == '#')
         {
-          g_autofree char *c = text_to_utf8 (start + 1);
-          g_ptr_array_add (comments, g_strdup (g_strstrip (c)));
+          g_ptr_array_add (comments, g_strdup (g_strstrip (start + 1)));
           continue;
         }
       if (*start == '\0')
