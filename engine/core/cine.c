@@ -56,6 +56,8 @@ hp_cine_free (HpCine *cine)
   g_free (cine->series_description);
   g_free (cine->format);
   g_free (cine->source_path);
+  if (cine->notes != NULL)
+    g_ptr_array_unref (cine->notes);
   g_free (cine);
 }
 
@@ -292,6 +294,7 @@ hp_cine_set_new (const char *source_path)
   HpCineSet *set = g_new0 (HpCineSet, 1);
   set->series = g_ptr_array_new_with_free_func ((GDestroyNotify) hp_cine_free);
   set->source_path = g_strdup (source_path);
+  set->notes = g_ptr_array_new_with_free_func (g_free);
   return set;
 }
 
@@ -301,8 +304,16 @@ hp_cine_set_free (HpCineSet *set)
   if (set == NULL)
     return;
   g_ptr_array_unref (set->series);
+  g_ptr_array_unref (set->notes);
   g_free (set->source_path);
   g_free (set);
+}
+
+void
+hp_cine_set_note (HpCineSet *set, char *note)
+{
+  g_return_if_fail (set != NULL && note != NULL);
+  g_ptr_array_add (set->notes, note);
 }
 
 void
@@ -318,6 +329,10 @@ compare_series (gconstpointer a, gconstpointer b)
   const HpCine *x = *(HpCine *const *) a, *y = *(HpCine *const *) b;
   if (x->view != y->view)
     return x->view < y->view ? -1 : 1;
+  /* a still (a localiser, or an image whose damaged header set it apart from its series) after
+   * the cines of its view, so that the first series plays */
+  if ((x->n_frames > 1) != (y->n_frames > 1))
+    return x->n_frames > 1 ? -1 : 1;
   if (x->series_number != y->series_number)
     return x->series_number < y->series_number ? -1 : 1;
   int c = g_strcmp0 (x->series_uid, y->series_uid);

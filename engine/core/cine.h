@@ -69,6 +69,10 @@ struct _HpCine
   char **files;
   int *frame_in_file;
   int *instance_numbers;
+  /* What reading this series passed over (a damaged file, a slice left incomplete by it), one
+   * sentence each naming its file, for the person looking at what remains; NULL when nothing
+   * was. hp_cine_load also brings the folder's notes here. */
+  GPtrArray *notes;
 };
 
 /* A cine with n_slices slices of n_frames frames each and no pixels yet: geometry identity,
@@ -122,8 +126,12 @@ void hp_cine_update_geometry (HpCine *cine);
 typedef struct
 {
   GPtrArray *series;   /* of HpCine, owned: by view (SAX first, then 2CH, 3CH, 4CH, other),
-                        * then series number */
+                        * cines before stills, then series number */
   char *source_path;
+  /* What reading the folder passed over, one sentence each naming its file or slice (of
+   * char *, UTF-8); empty when everything was read. Files given one by one are never passed
+   * over: they are refused. */
+  GPtrArray *notes;
 } HpCineSet;
 
 HpCineSet *hp_cine_set_new (const char *source_path);
@@ -131,6 +139,8 @@ void hp_cine_set_free (HpCineSet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpCineSet, hp_cine_set_free)
 /* Takes cine. */
 void hp_cine_set_add (HpCineSet *set, HpCine *cine);
+/* Adds a note on what was passed over; takes note. */
+void hp_cine_set_note (HpCineSet *set, char *note);
 /* Sorts the series into the order described above. */
 void hp_cine_set_sort (HpCineSet *set);
 #define hp_cine_set_get(set, i) ((HpCine *) g_ptr_array_index ((set)->series, (i)))

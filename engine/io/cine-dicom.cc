@@ -286,6 +286,32 @@ scan_file (const char *path, bool strict, std::vector<Image> &images, bool *skip
   if (n_frames < 1)
     return fail (error, HP_ERROR_FORMAT, _("%s: the number of frames (%d) is not positive"),
                  path, n_frames);
+  /* The pixel data's declared length against what the sizes ask for, before a frame count
+   * damaged to 2^31 makes as many frames here; the same check at reading time comes too late
+   * for a folder, whose other files could have been read without this one. */
+  DcmElement *pixel_element = nullptr;
+  Uint16 bits_allocated = 0;
+  ds->findAndGetUint16 (DCM_BitsAllocated, bits_allocated);
+  if ((bits_allocated == 8 || bits_allocated == 16)
+      && !DcmXfer (ds->getOriginalXfer ()).isEncapsulated ()
+      && ds->findAndGetElement (DCM_PixelData, pixel_element).good () && pixel_element != nullptr
+      && pixel_element->getLength () != DCM_UndefinedLength)
+    {
+      unsigned long long need = (unsigned long long) rows * columns * (unsigned) n_frames
+                                * (bits_allocated / 8u);
+      unsigned long long have = pixel_element->getLength ();
+      if (have < need)
+        return fail (error, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: bytes of pixel data in the file, then the bytes that its
+                      * image size and frame count need */
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  "%s: the pixel data hold %llu bytes, its %d frame of %u × %u "
+                                  "pixels needs %llu",
+                                  "%s: the pixel data hold %llu bytes, its %d frames of %u × %u "
+                                  "pixels need %llu",
+                                  (gulong) n_frames),
+                     path, have, n_frames, (unsigned) rows, (unsigned) columns, need);
+    }
 
   Image base;
   base.path = path;
@@ -429,18 +455,173 @@ order_frames (std::vector<Image *> &frames, GError **error)
   return true;
 }
 
-/* One series and orientation: its slices and frames checked and made into an HpCine. */
+/* In a folder (not strict), images of another size than most of their series' are left out
+ * with a note: one damaged header must not cost the series. */
 bool
-build_cine (std::vector<Image *> &images, const char *source, HpCineSet *set, GError **error)
+check_sizes (std::vector<Image *> &images, bool strict, HpCineSet *set, GError **error)
 {
-  const Image *first = images.front ();
+  std::map<std::pair<unsigned, unsigned>, std::size_t> count;
   for (const Image *im : images)
-    if (im->rows != first->rows || im->columns != first->columns)
-      return fail (error, HP_ERROR_FORMAT,
-                   /* TRANSLATORS: rows × columns of two images, the second in another file */
-                   _("%s: the image is %u × %u pixels, but %s of the same series is %u × %u"),
-                   where (*im).c_str (), im->rows, im->columns, where (*first).c_str (),
-                   first->rows, first->columns);
+    count[{ im->rows, im->columns }]++;
+  if (count.size () == 1)
+    return true;
+  const Image *first = images.front ();
+  if (strict)
+    for (const Image *im : images)
+      if (im->rows != first->rows || im->columns != first->columns)
+        return fail (error, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: rows × columns of two images, the second in another file */
+                     _("%s: the image is %u × %u pixels, but %s of the same series is %u × %u"),
+                     where (*im).c_str (), im->rows, im->columns, where (*first).c_str (),
+                     first->rows, first->columns);
+  auto most = std::max_element (count.begin (), count.end (), [] (const auto &a, const auto &b) {
+    return a.second < b.second;
+  });
+  auto [rows, columns] = most->first;
+  std::size_t others = most->second;
+  auto odd = [&] (const Image *im) { return im->rows != rows || im->columns != columns; };
+  for (const Image *im : images)
+    if (odd (im))
+      hp_cine_set_note (
+        set, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           /* TRANSLATORS: rows × columns of this image, then
+                                            * how many others of its series have which size */
+                                           "%s: the image is %u × %u pixels, while %zu other "
+                                           "of its series is %u × %u; it is left out",
+                                           "%s: the image is %u × %u pixels, while %zu others "
+                                           "of its series are %u × %u; it is left out",
+                                           (gulong) others),
+                              where (*im).c_str (), im->rows, im->columns, others, rows,
+                              columns));
+  images.erase (std::remove_if (images.begin (), images.end (), odd), images.end ());
+  return true;
+}
+
+/* In a folder, the slices that cannot be ordered, or whose frame count is not the series' most
+ * common one (a frame lost with a damaged file), are left out with a note, as a slice with a
+ * hole would show another phase in its place; given file by file they refuse the series. */
+bool
+check_slices (std::vector<std::vector<Image *>> &slices, bool strict, bool lost_files,
+              HpCineSet *set, GError **error)
+{
+  std::vector<std::vector<Image *>> kept;
+  for (auto &s : slices)
+    {
+      GError *local = nullptr;
+      if (order_frames (s, &local))
+        {
+          kept.push_back (std::move (s));
+          continue;
+        }
+      if (strict)
+        {
+          g_propagate_error (error, local);
+          return false;
+        }
+      /* TRANSLATORS: the first %s is the reason (naming a file); %.1f locates the slice along
+       * the stack in mm */
+      hp_cine_set_note (set, g_strdup_printf (_("%s; its slice (at %.1f mm) is left out"),
+                                              local->message, s.front ()->location));
+      g_error_free (local);
+    }
+  slices = std::move (kept);
+  /* Where the folder lost files, a slice short of the frame count its images declare lost one
+   * of its frames too, even when no complete slice is there to compare it with (a single
+   * long-axis slice) */
+  if (!strict && lost_files)
+    {
+      kept.clear ();
+      for (auto &s : slices)
+        {
+          int declared = 0;
+          for (const Image *im : s)
+            declared = std::max (declared, im->cardiac_images);
+          if (declared == 0 || s.size () >= (std::size_t) declared)
+            {
+              kept.push_back (std::move (s));
+              continue;
+            }
+          hp_cine_set_note (
+            set, g_strdup_printf (
+                   /* TRANSLATORS: a file of the slice, where the slice lies (mm), its frame
+                    * count, and the count its files declare; (0018,1090) is the DICOM tag */
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "%s: its slice (at %.1f mm) has %zu frame where its files "
+                                "declare %d (Cardiac Number of Images, 0018,1090); the slice is "
+                                "left out",
+                                "%s: its slice (at %.1f mm) has %zu frames where its files "
+                                "declare %d (Cardiac Number of Images, 0018,1090); the slice is "
+                                "left out",
+                                (gulong) s.size ()),
+                   where (*s.front ()).c_str (), s.front ()->location, s.size (), declared));
+        }
+      slices = std::move (kept);
+    }
+  if (slices.empty ())
+    return true;
+  std::map<std::size_t, std::size_t> count;
+  for (const auto &s : slices)
+    count[s.size ()]++;
+  if (count.size () == 1)
+    return true;
+  if (strict)
+    {
+      std::size_t n_frames = slices.front ().size ();
+      for (const auto &s : slices)
+        if (s.size () != n_frames)
+          {
+            const auto &odd = s.size () < n_frames ? s : slices.front ();
+            const auto &other = s.size () < n_frames ? slices.front () : s;
+            return fail (error, HP_ERROR_FORMAT,
+                         /* TRANSLATORS: a file, then the frame count of its slice, another file
+                          * and the frame count of that one's slice */
+                         _("%s: the slices of its series differ in frame count: its slice has "
+                           "%zu, the slice of %s has %zu"),
+                         where (*odd.front ()).c_str (), odd.size (),
+                         where (*other.front ()).c_str (), other.size ());
+          }
+    }
+  /* the most common count; of two as common, the larger (a slice complete, not one short) */
+  std::size_t n_frames = 0, best = 0;
+  for (auto [frames, n] : count)
+    if (n >= best)
+      {
+        best = n;
+        n_frames = frames;
+      }
+  kept.clear ();
+  for (auto &s : slices)
+    {
+      if (s.size () == n_frames)
+        {
+          kept.push_back (std::move (s));
+          continue;
+        }
+      hp_cine_set_note (
+        set, g_strdup_printf (
+               /* TRANSLATORS: a file of the slice, where the slice lies (mm), its frame count,
+                * and the other slices' */
+               g_dngettext (GETTEXT_PACKAGE,
+                            "%s: its slice (at %.1f mm) has %zu frame where the other slices "
+                            "have %zu; the slice is left out",
+                            "%s: its slice (at %.1f mm) has %zu frames where the other slices "
+                            "have %zu; the slice is left out",
+                            (gulong) s.size ()),
+               where (*s.front ()).c_str (), s.front ()->location, s.size (), n_frames));
+    }
+  slices = std::move (kept);
+  return true;
+}
+
+/* One series and orientation: its slices and frames checked and made into an HpCine (none,
+ * with notes, where a folder's series has nothing left to show). */
+bool
+build_cine (std::vector<Image *> &images, const char *source, bool strict, bool lost_files,
+            HpCineSet *set, GError **error)
+{
+  if (!check_sizes (images, strict, set, error))
+    return false;
+  const Image *first = images.front ();
 
   const double *r = first->orientation, *c = first->orientation + 3;
   double n[3] = { r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2],
@@ -469,23 +650,11 @@ build_cine (std::vector<Image *> &images, const char *source, HpCineSet *set, GE
         slices.emplace_back ();
       slices.back ().push_back (im);
     }
-  for (auto &s : slices)
-    if (!order_frames (s, error))
-      return false;
+  if (!check_slices (slices, strict, lost_files, set, error))
+    return false;
+  if (slices.empty ())
+    return true;
   std::size_t n_frames = slices.front ().size ();
-  for (const auto &s : slices)
-    if (s.size () != n_frames)
-      {
-        const auto &odd = s.size () < n_frames ? s : slices.front ();
-        const auto &other = s.size () < n_frames ? slices.front () : s;
-        return fail (error, HP_ERROR_FORMAT,
-                     /* TRANSLATORS: a file, then the frame count of its slice, another file and
-                      * the frame count of that one's slice */
-                     _("%s: the slices of its series differ in frame count: its slice has %zu, "
-                       "the slice of %s has %zu"),
-                     where (*odd.front ()).c_str (), odd.size (), where (*other.front ()).c_str (),
-                     other.size ());
-      }
   /* Stack order: by location, in the direction in which the scanner numbered the images, so
    * that slice 0 holds the first images (and contours named by image number stay easy to
    * find). */
@@ -558,9 +727,20 @@ scan (const char *const *paths, gsize n_paths, const char *source, bool strict, 
                                _("Reading DICOM headers"), error))
         return false;
       bool skipped;
-      if (!scan_file (paths[i], strict, images, &skipped, error))
-        return false;
+      GError *local = nullptr;
+      if (!scan_file (paths[i], strict, images, &skipped, &local))
+        {
+          /* one damaged file need not cost the rest of a folder: it is left out, and said */
+          if (strict)
+            {
+              g_propagate_error (error, local);
+              return false;
+            }
+          hp_cine_set_note (set, g_strdup (local->message));
+          g_error_free (local);
+        }
     }
+  bool lost_files = set->notes->len > 0;
   /* series by UID, then by orientation: a UID's images in another plane are another series */
   std::map<std::string, std::vector<std::vector<Image *>>> series;
   for (Image &im : images)
@@ -576,7 +756,7 @@ scan (const char *const *paths, gsize n_paths, const char *source, bool strict, 
     }
   for (auto &uid : series)
     for (auto &group : uid.second)
-      if (!build_cine (group, source, set, error))
+      if (!build_cine (group, source, strict, lost_files, set, error))
         return false;
   return hp_progress_report (progress, to, nullptr, error);
 }

@@ -130,10 +130,32 @@ load_files (const char *source, GPtrArray *dicom, GPtrArray *nifti, gboolean str
     {
       if (!hp_progress_report (progress, scan_end, _("Reading NIfTI volumes"), error))
         return NULL;
-      HpCine *c = hp_cine_nifti_load (g_ptr_array_index (nifti, i), error);
-      if (c == NULL)
-        return NULL;
-      hp_cine_set_add (set, c);
+      GError *local = NULL;
+      HpCine *c = hp_cine_nifti_load (g_ptr_array_index (nifti, i), &local);
+      if (c != NULL)
+        hp_cine_set_add (set, c);
+      else if (strict || g_error_matches (local, HP_ERROR, HP_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, local);
+          return NULL;
+        }
+      else
+        {
+          hp_cine_set_note (set, g_strdup (local->message));
+          g_error_free (local);
+        }
+    }
+  if (set->series->len == 0 && set->notes->len > 0)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* TRANSLATORS: the folder, how many problems were found, and
+                                 * the first of them (naming its file) */
+                                "%s: no cine series could be read (%u problem): %s",
+                                "%s: no cine series could be read (%u problems), the first: %s",
+                                set->notes->len),
+                   source, set->notes->len, (const char *) g_ptr_array_index (set->notes, 0));
+      return NULL;
     }
   if (set->series->len == 0)
     {
@@ -211,7 +233,14 @@ hp_cine_load (const char *path, HpProgress *progress, GError **error)
   if (set == NULL)
     return NULL;
   /* the set is sorted with the short-axis stack first */
-  return g_ptr_array_steal_index (set->series, 0);
+  HpCine *cine = g_ptr_array_steal_index (set->series, 0);
+  if (set->notes->len > 0)
+    {
+      /* the folder's notes travel with the series read from it */
+      cine->notes = g_steal_pointer (&set->notes);
+      set->notes = g_ptr_array_new_with_free_func (g_free);
+    }
+  return cine;
 }
 
 gboolean

@@ -343,6 +343,11 @@ mr_image_write (const MrImage *m, const char *path)
       g_autofree char *t = g_strdup_printf ("%g", m->trigger_ms);
       dw_string (w, 0x0018, 0x1060, "DS", t);
     }
+  if (m->cardiac_images > 0)
+    {
+      g_autofree char *n = g_strdup_printf ("%d", m->cardiac_images);
+      dw_string (w, 0x0018, 0x1090, "IS", n);
+    }
   dw_string (w, 0x0020, 0x000e, "UI", m->series_uid);
   g_autofree char *inst = g_strdup_printf ("%d", m->instance);
   dw_string (w, 0x0020, 0x0013, "IS", inst);
@@ -358,6 +363,11 @@ mr_image_write (const MrImage *m, const char *path)
   dw_string (w, 0x0028, 0x0004, "CS", samples == 1 ? "MONOCHROME2" : "RGB");
   if (samples > 1)
     dw_us (w, 0x0028, 0x0006, 0);
+  if (m->frames > 0)
+    {
+      g_autofree char *n = g_strdup_printf ("%d", m->frames);
+      dw_string (w, 0x0028, 0x0008, "IS", n);
+    }
   dw_us (w, 0x0028, 0x0010, (guint16) m->rows);
   dw_us (w, 0x0028, 0x0011, (guint16) m->columns);
   dw_string (w, 0x0028, 0x0030, "DS", "1.5\\1.25");

@@ -66,6 +66,8 @@ typedef struct
   gsize short_pixels;        /* >0: Pixel Data holds only this many values */
   guint16 fill;              /* pixel value = fill + row + column */
   int samples;               /* samples per pixel: 3 for a colour image (0: 1) */
+  int frames;                /* >0: writes Number of Frames (0028,0008), pixels for one frame */
+  int cardiac_images;        /* >0: writes Cardiac Number of Images (0018,1090) */
 } MrImage;
 
 void mr_image_init (MrImage *m);

@@ -2,7 +2,10 @@
  * their headers as dcmdump reads them and their pixel bytes as the files hold them; made-up
  * enhanced multi-frame and classic series; and each kind of bad input. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "heartphase.h"
 #include "cine-test.h"
@@ -571,6 +574,190 @@ assert_refused (const char *path, int code, const char *names, const char *words
     g_error ("message lacks \"%s\": %s", words, error->message);
 }
 
+/* Files given one by one are refused, naming names. */
+static void
+assert_list_refused (const char *const *files, const char *names, const char *words)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCineSet) set = hp_cine_set_load_files (files, HP_CINE_LOAD_DEFAULT, NULL, &error);
+  g_assert_null (set);
+  hp_test_assert_error (error, HP_ERROR_FORMAT, names);
+  if (words != NULL && strstr (error->message, words) == NULL)
+    g_error ("message lacks \"%s\": %s", words, error->message);
+}
+
+/* The folder loads with n_notes notes on what it left out; one names names and says words. */
+static HpCineSet *
+assert_left_out (const char *folder, guint n_notes, const char *names, const char *words)
+{
+  g_autoptr (GError) error = NULL;
+  HpCineSet *set = hp_cine_set_load (folder, HP_CINE_LOAD_DEFAULT, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (set->series->len, >, 0);
+  gboolean found = FALSE;
+  for (guint i = 0; i < set->notes->len; i++)
+    {
+      const char *note = g_ptr_array_index (set->notes, i);
+      g_test_message ("left out: %s", note);
+      g_assert_true (g_utf8_validate (note, -1, NULL));
+      found = found || (strstr (note, names) != NULL && strstr (note, words) != NULL);
+    }
+  if (!found)
+    g_error ("no note names %s and says \"%s\"", names, words);
+  g_assert_cmpuint (set->notes->len, ==, n_notes);
+  return set;
+}
+
+/* One damaged file in a folder of three slices of four frames: the folder opens without the
+ * file and without the slice it leaves short; alone, the same slice declares the frame count it
+ * lacks. */
+static void
+test_folder_left_out (void)
+{
+  g_autofree char *folder = cine_test_folder ("left-out");
+  MrImage m;
+  mr_image_init (&m);
+  m.cardiac_images = 4;
+  for (int s = 0; s < 3; s++)
+    for (int f = 0; f < 4; f++)
+      {
+        m.instance = s * 4 + f + 1;
+        m.trigger_ms = 50.0 * f;
+        m.position[2] = 10.0 * s;
+        g_autofree char *name = g_strdup_printf ("IM%02d.dcm", m.instance);
+        g_autofree char *path = g_build_filename (folder, name, NULL);
+        mr_image_write (&m, path);
+      }
+  /* the second frame of the middle slice cut inside its header */
+  g_autofree char *victim = g_build_filename (folder, "IM06.dcm", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (victim, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (victim, bytes, 300, NULL));
+
+  g_autoptr (HpCineSet) set = assert_left_out (folder, 2, victim, "not a readable DICOM file");
+  gboolean slice_said = FALSE;
+  for (guint i = 0; i < set->notes->len; i++)
+    slice_said = slice_said || strstr (g_ptr_array_index (set->notes, i), "slice (at 10.0 mm) "
+                                       "has 3 frames where its files declare 4") != NULL;
+  g_assert_true (slice_said);
+  const HpCine *c = hp_cine_set_get (set, 0);
+  g_assert_cmpint (c->n_slices, ==, 2);
+  g_assert_cmpint (c->n_frames, ==, 4);
+  g_assert_cmpfloat (c->slices[0].location_mm, ==, 0);
+  g_assert_cmpfloat (c->slices[1].location_mm, ==, 20);
+  /* the middle slice's files (instances 5 to 8) are gone from the series */
+  for (gsize i = 0; i < 8; i++)
+    {
+      g_autofree char *base = g_path_get_basename (c->files[i]);
+      int instance = atoi (base + 2);
+      g_assert_true (instance < 5 || instance > 8);
+    }
+  /* hp_cine_load brings the folder's notes with the series */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCine) one = hp_cine_load (folder, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (one->notes);
+  g_assert_cmpuint (one->notes->len, ==, 2);
+  /* given one by one, the files are refused at the damaged one */
+  gsize n_files = 0;
+  g_auto (GStrv) files = cine_test_list (folder, ".dcm", &n_files);
+  assert_list_refused ((const char *const *) files, victim, "not a readable DICOM file");
+
+  /* an image set apart from its series by a damaged UID is a still of the same view; the cine
+   * still comes first, though the still's UID sorts before its own */
+  m.series_uid = "1.2.826.0.1.3680043.2.1125.77.0";
+  m.instance = 99;
+  m.cardiac_images = 0;   /* (declaring 4 frames, the folder would leave it out) */
+  g_autofree char *stray = g_build_filename (folder, "IM99.dcm", NULL);
+  mr_image_write (&m, stray);
+  g_autoptr (HpCineSet) with_still = hp_cine_set_load (folder, HP_CINE_LOAD_DEFAULT, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (with_still->series->len, ==, 2);
+  g_assert_cmpint (hp_cine_set_get (with_still, 0)->view, ==, hp_cine_set_get (with_still, 1)->view);
+  g_assert_cmpint (hp_cine_set_get (with_still, 0)->n_frames, ==, 4);
+  g_assert_cmpint (hp_cine_set_get (with_still, 1)->n_frames, ==, 1);
+  g_assert_cmpint (g_remove (stray), ==, 0);
+
+  /* a folder holding the middle slice alone: nothing to compare its three frames with but the
+   * four its files declare, so it is left out, and with it everything */
+  g_autofree char *alone = cine_test_folder ("left-out-alone");
+  for (int f = 0; f < 4; f++)
+    {
+      g_autofree char *name = g_strdup_printf ("IM%02d.dcm", 5 + f);
+      g_autofree char *from = g_build_filename (folder, name, NULL);
+      g_autofree char *to = g_build_filename (alone, name, NULL);
+      g_autofree char *data = NULL;
+      g_assert_true (g_file_get_contents (from, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (to, data, (gssize) len, NULL));
+    }
+  assert_refused (alone, HP_ERROR_FORMAT, alone, "no cine series could be read (2 problems)");
+  /* the same three frames with nothing lost and no declared count: a cine of three frames */
+  g_autofree char *cut = g_build_filename (alone, "IM06.dcm", NULL);
+  g_assert_cmpint (g_remove (cut), ==, 0);
+  g_autoptr (HpCineSet) three = hp_cine_set_load (alone, HP_CINE_LOAD_DEFAULT, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (hp_cine_set_get (three, 0)->n_frames, ==, 3);
+  g_assert_cmpuint (three->notes->len, ==, 0);
+}
+
+/* Sunnybrook SCD0000301 with two files of two middle slices cut short: the eight slices left
+ * open, and the volumes bridge the gaps (each slice counts for half the gap to each neighbour)
+ * where a fixed slice spacing would lose a fifth of the ventricle. */
+static void
+test_sunnybrook_damaged (void)
+{
+  g_autofree char *src = hp_test_data ("cine-sunnybrook/SCD0000301/dicom");
+  if (src == NULL)
+    return;
+  g_autofree char *folder = cine_test_folder ("sunnybrook-damaged");
+  gsize n = 0;
+  g_auto (GStrv) files = cine_test_list (src, ".dcm", &n);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autofree char *base = g_path_get_basename (files[i]);
+      g_autofree char *to = g_build_filename (folder, base, NULL);
+      g_assert_cmpint (symlink (files[i], to), ==, 0);
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCine) whole = hp_cine_load (folder, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (whole->notes);
+  g_autoptr (HpCmrPhases) pw = hp_cmr_phases (whole, NULL, &error);
+  g_assert_no_error (error);
+
+  const char *victims[] = { "95.dcm", "101.dcm" };
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *from = g_build_filename (src, victims[i], NULL);
+      g_autofree char *to = g_build_filename (folder, victims[i], NULL);
+      g_autofree char *bytes = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (from, &bytes, &len, NULL));
+      g_assert_cmpint (g_remove (to), ==, 0);
+      g_assert_true (g_file_set_contents (to, bytes, 30000, NULL));
+    }
+  g_autoptr (HpCine) c = hp_cine_load (folder, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (c->notes);
+  g_assert_cmpuint (c->notes->len, ==, 4);   /* two files, two slices */
+  g_assert_cmpint (c->n_slices, ==, whole->n_slices - 2);
+  g_assert_cmpint (c->n_frames, ==, whole->n_frames);
+  g_autoptr (HpCmrPhases) pd = hp_cmr_phases (c, NULL, &error);
+  g_assert_no_error (error);
+  /* the same volumes at a fixed spacing, from the same areas */
+  double fixed = 0;
+  for (int s = 0; s < pd->n_slices; s++)
+    if (pd->slice_used[s])
+      fixed += pd->area_mm2[(gsize) s * pd->n_frames + pd->ed_frame] * c->spacing_mm[2] / 1000;
+  g_test_message ("SCD0000301, two middle slices left out: EDV %.1f mL (whole %.1f mL; at a "
+                  "fixed spacing %.1f mL), ESV %.1f mL (whole %.1f mL)", pd->edv_ml, pw->edv_ml,
+                  fixed, pd->esv_ml, pw->esv_ml);
+  g_assert_cmpfloat (fabs (pd->edv_ml - pw->edv_ml), <, 0.02 * pw->edv_ml);
+  g_assert_cmpfloat (fabs (pd->esv_ml - pw->esv_ml), <, 0.03 * pw->esv_ml);
+  g_assert_cmpfloat (fixed, <, 0.85 * pw->edv_ml);
+}
+
 static void
 test_missing_pixel_data (void)
 {
@@ -594,13 +781,21 @@ test_short_pixel_data (void)
   m.short_pixels = 10;
   g_autofree char *path = g_build_filename (folder, "1.dcm", NULL);
   mr_image_write (&m, path);
-  assert_refused (path, HP_ERROR_FORMAT, path, "pixel data hold 10 values");
-  /* the header pass alone accepts it; reading the pixels finds the fault */
+  assert_refused (path, HP_ERROR_FORMAT, path, "pixel data hold 20 bytes, its 1 frame of 8 ×");
+  /* the header pass finds it already (so that a folder can go on without the file) */
   g_autoptr (GError) error = NULL;
   g_autoptr (HpCineSet) set = hp_cine_set_load (path, HP_CINE_LOAD_HEADERS_ONLY, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_false (hp_cine_read_pixels (hp_cine_set_get (set, 0), -1, NULL, &error));
+  g_assert_null (set);
   hp_test_assert_error (error, HP_ERROR_FORMAT, path);
+  g_clear_error (&error);
+
+  /* a frame count damaged to 2^31 - 1 is refused by the same check, before that many frames
+   * are listed */
+  mr_image_init (&m);
+  m.frames = G_MAXINT;
+  g_autofree char *many = g_build_filename (folder, "many.dcm", NULL);
+  mr_image_write (&m, many);
+  assert_refused (many, HP_ERROR_FORMAT, many, "its 2147483647 frames of 8 × 6 pixels need");
 }
 
 static void
@@ -616,8 +811,18 @@ test_inconsistent_sizes (void)
   m.rows = 10;
   g_autofree char *b = g_build_filename (folder, "b.dcm", NULL);
   mr_image_write (&m, b);
-  assert_refused (folder, HP_ERROR_FORMAT, b, "10 × 6 pixels");
-  assert_refused (folder, HP_ERROR_FORMAT, a, NULL);
+  const char *both[] = { a, b, NULL };
+  assert_list_refused (both, b, "10 × 6 pixels");
+  assert_list_refused (both, a, NULL);
+  /* in a folder, the image of another size than most of its series' is left out, and said */
+  m.instance = 3;
+  m.trigger_ms = 80;
+  m.rows = 8;
+  g_autofree char *c = g_build_filename (folder, "c.dcm", NULL);
+  mr_image_write (&m, c);
+  g_autoptr (HpCineSet) set = assert_left_out (folder, 1, b, "the image is 10 × 6 pixels, "
+                                               "while 2 others of its series are 8 × 6; it is left out");
+  g_assert_cmpint (hp_cine_set_get (set, 0)->n_frames, ==, 2);
 }
 
 static void
@@ -634,6 +839,10 @@ test_duplicate_trigger_times (void)
   mr_image_write (&m, b);
   assert_refused (folder, HP_ERROR_FORMAT, b, "same trigger time (40 ms)");
   assert_refused (folder, HP_ERROR_FORMAT, a, NULL);
+  /* the folder has nothing else to show, so it is refused with the first problem */
+  assert_refused (folder, HP_ERROR_FORMAT, folder, "no cine series could be read (1 problem)");
+  const char *both[] = { a, b, NULL };
+  assert_list_refused (both, b, "same trigger time (40 ms)");
 }
 
 static void
@@ -653,7 +862,15 @@ test_frame_counts_differ (void)
       mr_image_write (&m, path);
     }
   g_autofree char *odd = g_build_filename (folder, "3.dcm", NULL);
-  assert_refused (folder, HP_ERROR_FORMAT, odd, "differ in frame count: its slice has 1,");
+  gsize n_files = 0;
+  g_auto (GStrv) files = cine_test_list (folder, ".dcm", &n_files);
+  assert_list_refused ((const char *const *) files, odd, "differ in frame count: its slice has 1,");
+  /* in a folder the short slice is left out: of two slices as common, the longer stays */
+  g_autoptr (HpCineSet) set = assert_left_out (folder, 1, odd, "its slice (at 8.0 mm) has 1 frame "
+                                               "where the other slices have 2; the slice is left out");
+  const HpCine *c = hp_cine_set_get (set, 0);
+  g_assert_cmpint (c->n_slices, ==, 1);
+  g_assert_cmpint (c->n_frames, ==, 2);
 }
 
 static void
@@ -743,6 +960,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cine/dicom/compressed", test_compressed);
   g_test_add_func ("/cine/dicom/enhanced", test_enhanced);
   g_test_add_func ("/cine/dicom/folder-of-views", test_folder_of_views);
+  g_test_add_func ("/cine/dicom/bad/folder-left-out", test_folder_left_out);
+  g_test_add_func ("/cine/dicom/bad/sunnybrook-damaged", test_sunnybrook_damaged);
   g_test_add_func ("/cine/dicom/bad/missing-pixel-data", test_missing_pixel_data);
   g_test_add_func ("/cine/dicom/bad/short-pixel-data", test_short_pixel_data);
   g_test_add_func ("/cine/dicom/bad/inconsistent-sizes", test_inconsistent_sizes);
