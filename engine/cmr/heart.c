@@ -738,6 +738,26 @@ drop_end_slices (HpCmrPhases *p, int ref, int bn)
       }
 }
 
+/* The thickness of stack each slice stands for: half the gap to each neighbour, the median gap
+ * (dz) beyond the ends. Equal to dz for an evenly spaced stack; where a slice is missing (left
+ * out of a damaged folder) its neighbours cover it half each rather than the volume losing it.
+ * A gap is taken at most 4 dz, so that a wild position cannot weigh a slice without bound. */
+static void
+slice_thickness (const HpCine *c, double dz, double *w)
+{
+  for (int s = 0; s < c->n_slices; s++)
+    {
+      double gap[2] = { NAN, NAN };
+      if (s > 0)
+        gap[0] = fabs (c->slices[s].location_mm - c->slices[s - 1].location_mm);
+      if (s + 1 < c->n_slices)
+        gap[1] = fabs (c->slices[s + 1].location_mm - c->slices[s].location_mm);
+      w[s] = 0;
+      for (int i = 0; i < 2; i++)
+        w[s] += 0.5 * (isfinite (gap[i]) && gap[i] > 0 ? MIN (gap[i], 4 * dz) : dz);
+    }
+}
+
 /* The fallback timeline: blood pixels in the box over all slices, per frame. */
 static void
 intensity_fallback (Ctx *x, HpCmrPhases *p)
@@ -745,11 +765,14 @@ intensity_fallback (Ctx *x, HpCmrPhases *p)
   const HpCine *c = x->c;
   p->method = HP_CMR_METHOD_INTENSITY;
   g_clear_pointer (&p->masks, g_free);
+  g_autofree double *w = g_new (double, c->n_slices);
+  slice_thickness (c, isfinite (c->spacing_mm[2]) && c->spacing_mm[2] > 0 ? c->spacing_mm[2] : 1,
+                   w);
   for (int f = 0; f < c->n_frames; f++)
     {
       double v = 0;
       for (int s = 0; s < c->n_slices; s++)
-        v += bright_mask (x, s, f) * x->px_mm2 * c->spacing_mm[2];
+        v += bright_mask (x, s, f) * x->px_mm2 * w[s];
       p->volume_ml[f] = v / 1000;
     }
   memset (p->area_mm2, 0, sizeof (double) * (gsize) c->n_slices * c->n_frames);
@@ -1088,12 +1111,14 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
         }
       g_free (guide);
       drop_end_slices (p, ref, bn);
+      g_autofree double *w = g_new (double, ns);
+      slice_thickness (c, dz, w);
       for (int f = 0; f < nf; f++)
         {
           double v = 0;
           for (int s = 0; s < ns; s++)
             if (p->slice_used[s])
-              v += p->area_mm2[(gsize) s * nf + f] * dz;
+              v += p->area_mm2[(gsize) s * nf + f] * w[s];
           p->volume_ml[f] = v / 1000;
         }
     }
