@@ -35,7 +35,8 @@ usage (FILE *out)
            "                    or rate-adaptive), its fiducials, the beats kept and rejected;\n"
            "                    --csv also writes its samples (ms, mV per lead)\n"
            "  cmr info PATH     each cine series in a folder, DICOM file or NIfTI file: view,\n"
-           "                    slices, frames, rows, columns, spacing (mm), trigger times (ms)\n"
+           "                    slices, frames, rows, columns, spacing (mm), trigger times (ms);\n"
+           "                    left_out: the files and slices of a damaged folder passed over\n"
            "  cmr phases PATH   the short-axis stack's LV volume curve (mL per frame), end-diastolic\n"
            "                    and end-systolic frames, EDV, ESV, EF, the method and a confidence\n"
            "  synth-cine --out DIR [--seed S] [--frames N] [--slices N] [--noise X] [--nifti]\n"
@@ -472,6 +473,18 @@ add_cine (JsonBuilder *b, const HpCine *c)
   json_builder_end_object (b);
 }
 
+/* What reading a folder passed over (damaged files, slices short of a frame), one message
+ * each; an empty list when nothing was. */
+static void
+add_left_out (JsonBuilder *b, const GPtrArray *notes)
+{
+  json_builder_set_member_name (b, "left_out");
+  json_builder_begin_array (b);
+  for (guint i = 0; notes != NULL && i < notes->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (notes, i));
+  json_builder_end_array (b);
+}
+
 static int
 cmd_cmr_info (const char *path)
 {
@@ -488,6 +501,7 @@ cmd_cmr_info (const char *path)
   for (guint i = 0; i < set->series->len; i++)
     add_cine (b, hp_cine_set_get (set, i));
   json_builder_end_array (b);
+  add_left_out (b, set->notes);
   json_builder_end_object (b);
   print_json (b);
   return 0;
@@ -552,6 +566,7 @@ cmd_cmr_phases (const char *path)
   json_builder_add_int_value (b, p->box_width);
   json_builder_add_int_value (b, p->box_height);
   json_builder_end_array (b);
+  add_left_out (b, c->notes);
   json_builder_end_object (b);
   print_json (b);
   return 0;

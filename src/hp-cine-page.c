@@ -392,6 +392,44 @@ update_frame_label (HpCinePage *self)
   gtk_label_set_text (self->frame_label, text);
 }
 
+/* What reading the folder left out: for the panel, the first notes with the folder's own path
+ * taken off (it is on show already) and the rest counted; or all of them as they are (for the
+ * tooltip and the details, where the whole path helps to find the file). NULL when nothing was
+ * left out. */
+static char *
+left_out_text (const HpCineSet *set, gboolean all)
+{
+  if (set == NULL || set->notes->len == 0)
+    return NULL;
+  enum { SHOWN = 2 };
+  g_autofree char *prefix = g_strconcat (set->source_path, G_DIR_SEPARATOR_S, NULL);
+  GString *text = g_string_new (NULL);
+  g_string_append_printf (text,
+                          g_dngettext (GETTEXT_PACKAGE,
+                                       /* TRANSLATORS: heads the list of what a damaged folder
+                                        * lost (files, slices) */
+                                       "Left out while reading (%u problem):",
+                                       "Left out while reading (%u problems):", set->notes->len),
+                          set->notes->len);
+  guint n = all ? set->notes->len : MIN (set->notes->len, SHOWN);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GString) note = g_string_new (g_ptr_array_index (set->notes, i));
+      if (!all)
+        g_string_replace (note, prefix, "", 0);
+      g_string_append_printf (text, "\n• %s", note->str);
+    }
+  if (n < set->notes->len)
+    g_string_append_printf (text,
+                            g_dngettext (GETTEXT_PACKAGE,
+                                         /* TRANSLATORS: after the first problems listed */
+                                         "\n… and %u more (hover for all)",
+                                         "\n… and %u more (hover for all)",
+                                         set->notes->len - n),
+                            set->notes->len - n);
+  return g_string_free (text, FALSE);
+}
+
 static void
 update_panel (HpCinePage *self)
 {
@@ -422,7 +460,17 @@ update_panel (HpCinePage *self)
     text = g_strdup (note);
   else if (self->shared != NULL && self->shared->sax < 0)
     text = g_strdup (_("Volumes need a short-axis stack; this folder has none."));
+  const HpCineSet *set = self->shared != NULL ? self->shared->set : NULL;
+  g_autofree char *left_out = left_out_text (set, FALSE);
+  if (left_out != NULL)
+    {
+      char *both = text != NULL ? g_strconcat (text, "\n\n", left_out, NULL) : g_strdup (left_out);
+      g_free (text);
+      text = both;
+    }
+  g_autofree char *all = left_out_text (set, TRUE);
   gtk_label_set_text (self->note_label, text != NULL ? text : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->note_label), all);
   gtk_widget_set_visible (GTK_WIDGET (self->note_label), text != NULL);
 }
 
@@ -454,6 +502,20 @@ update_series_label (HpCinePage *self)
     g_string_append_printf (s, "\n%s", c->format);
   g_autofree char *text = g_string_free (s, FALSE);
   gtk_label_set_text (self->series_label, text);
+}
+
+guint
+hp_cine_page_get_n_left_out (HpCinePage *self)
+{
+  g_return_val_if_fail (HP_IS_CINE_PAGE (self), 0);
+  return self->shared != NULL ? self->shared->set->notes->len : 0;
+}
+
+char *
+hp_cine_page_describe_left_out (HpCinePage *self)
+{
+  g_return_val_if_fail (HP_IS_CINE_PAGE (self), NULL);
+  return left_out_text (self->shared != NULL ? self->shared->set : NULL, TRUE);
 }
 
 char *

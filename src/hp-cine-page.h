@@ -50,6 +50,10 @@ void hp_cine_page_show_series (HpCinePage *self, int index);
 gboolean hp_cine_page_slice_loaded (HpCinePage *self, int series, int slice);
 /* The timeline of the short-axis stack, NULL until it is found (or when there is none). */
 const HpCmrPhases *hp_cine_page_get_phases (HpCinePage *self);
+/* What reading the folder on show left out (damaged files, slices missing a frame): how many
+ * problems, and all of them as text (free it; NULL when none). */
+guint hp_cine_page_get_n_left_out (HpCinePage *self);
+char *hp_cine_page_describe_left_out (HpCinePage *self);
 /* One line on the series on show, for a window's subtitle (free it); NULL when none. */
 char *hp_cine_page_describe (HpCinePage *self);
 

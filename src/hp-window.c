@@ -354,17 +354,24 @@ start_progress (HpWindow *self)
   self->progress_source = g_timeout_add (100, update_progress, self);
 }
 
+/* A toast saying title, whose Details button shows details. */
 static void
-show_error (HpWindow *self, const char *message)
+show_problem (HpWindow *self, const char *title, const char *details)
 {
-  g_autofree char *escaped = g_markup_escape_text (message, -1);
+  g_autofree char *escaped = g_markup_escape_text (title, -1);
   AdwToast *toast = adw_toast_new (escaped);
   adw_toast_set_timeout (toast, 10);
   adw_toast_set_button_label (toast, _("Details"));
   adw_toast_set_action_name (toast, "win.show-error");
-  adw_toast_set_action_target_value (toast, g_variant_new_string (message));
+  adw_toast_set_action_target_value (toast, g_variant_new_string (details));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+show_error (HpWindow *self, const char *message)
+{
+  show_problem (self, message, message);
 }
 
 static void
@@ -653,7 +660,6 @@ start_ecg_load (HpWindow *self, const char *path)
 static void
 on_cine_opened (HpCinePage *page, const GError *error, HpWindow *self)
 {
-  (void) page;
   if (!(self->open_pending & PART_CINE))
     return;
   /* a single file that is no image at all may be an ECG (a DICOM waveform) */
@@ -668,6 +674,22 @@ on_cine_opened (HpCinePage *page, const GError *error, HpWindow *self)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->cine_page), TRUE);
       gtk_stack_set_visible_child_name (self->stack, "record");
+      guint n = hp_cine_page_get_n_left_out (page);
+      if (n > 0)
+        {
+          g_autofree char *details = hp_cine_page_describe_left_out (page);
+          g_autofree char *title =
+            g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          /* TRANSLATORS: a cine folder opened with some of it
+                                           * damaged */
+                                          "The cine is shown without what could not be read "
+                                          "(%u problem)",
+                                          "The cine is shown without what could not be read "
+                                          "(%u problems)",
+                                          n),
+                             n);
+          show_problem (self, title, details);
+        }
     }
   part_done (self, PART_CINE, error);
 }

@@ -673,6 +673,53 @@ test_bad_cines (void)
   /* a single truncated DICOM file */
   assert_refused (window, cut, first, cine_dir);
 
+  /* the whole short-axis stack with one file of a middle slice cut short: it opens without
+   * that slice, and says so in a toast and beside the volumes */
+  g_autofree char *left_dir = g_build_filename (hp_test_tmpdir (), "left-out", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (left_dir, 0755), ==, 0);
+  g_autoptr (GDir) sax = g_dir_open (cine_dir, 0, NULL);
+  while ((entry = g_dir_read_name (sax)) != NULL)
+    if (g_str_has_suffix (entry, ".dcm"))
+      {
+        g_autofree char *from = g_build_filename (cine_dir, entry, NULL);
+        g_autofree char *to = g_build_filename (left_dir, entry, NULL);
+        copy_file (from, to);
+      }
+  const char *victim = "IM_004_005.dcm";
+  g_autofree char *victim_path = g_build_filename (left_dir, victim, NULL);
+  truncate_file (victim_path, 0.05);
+  open_and_wait (window, left_dir, &o);
+  g_assert_true (o.ok);
+  g_free (o.message);
+  g_autoptr (GError) left_error = wait_finished (page);
+  g_assert_no_error (left_error);
+  g_assert_true (toast_says (window, "shown without what could not be read (2 problems)"));
+  const HpCine *c = hp_cine_page_get_series (page, 0);
+  g_assert_cmpint (c->n_slices, ==, SLICES - 1);
+  g_assert_cmpint (c->n_frames, ==, FRAMES);
+  g_assert_cmpuint (hp_cine_page_get_n_left_out (page), ==, 2);
+  g_autofree char *all = hp_cine_page_describe_left_out (page);
+  g_assert_nonnull (strstr (all, victim_path));
+  /* beside the volumes, named without the folder on show */
+  g_assert_true (label_contains (GTK_WIDGET (window), "Left out while reading (2 problems):"));
+  g_autofree char *shown = g_strdup_printf ("• %s: not a readable DICOM file", victim);
+  g_assert_true (label_contains (GTK_WIDGET (window), shown));
+  g_assert_false (label_contains (GTK_WIDGET (window), victim_path));
+  const HpCmrPhases *p = hp_cine_page_get_phases (page);
+  g_assert_nonnull (p);
+  g_test_message ("a slice left out of %d: EDV %.0f mL, ESV %.0f mL (truth %.0f, %.0f mL)", SLICES,
+                  p->edv_ml, p->esv_ml, synth->edv_ml, synth->esv_ml);
+  /* the neighbours bridge the missing slice */
+  g_assert_cmpfloat (fabs (p->edv_ml - synth->edv_ml), <, 0.1 * synth->edv_ml);
+  g_autoptr (HpImage) left_im = hp_render_widget (GTK_WIDGET (window), "cine-page-left-out.png");
+  assert_cine_drawn (left_im, hp_cine_page_get_view (page), GTK_WIDGET (window), "left out");
+  open_and_wait (window, cine_dir, &o);
+  g_assert_true (o.ok);
+  g_free (o.message);
+  g_autoptr (GError) again = wait_finished (page);
+  g_assert_no_error (again);
+  g_assert_false (label_contains (GTK_WIDGET (window), "Left out while reading"));
+
   /* a truncated NIfTI */
   g_autofree char *nii = g_build_filename (hp_test_tmpdir (), "cut.nii.gz", NULL);
   g_autoptr (GError) error = NULL;
