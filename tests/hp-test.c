@@ -146,6 +146,10 @@ hp_test_write_cohort (const char *name, guint32 seed, guint n, int frames, int s
   o.rows = o.columns = size;
   o.pixel_mm = pixel_mm;
   char *dir = g_build_filename (hp_test_tmpdir (), name, NULL);
+  /* two cohorts written into one folder mix their files (a cine of both, which a reader that
+   * leaves out what does not fit then opens half of) */
+  if (g_file_test (dir, G_FILE_TEST_EXISTS))
+    g_error ("%s: a cohort is there already; give this one another name", dir);
   g_autoptr (GError) error = NULL;
   g_assert_true (hp_cohort_write (&o, dir, NULL, &error));
   g_assert_no_error (error);
@@ -177,7 +181,7 @@ hp_test_tiny_cohort (void)
 {
   static char *dir;
   if (dir == NULL)
-    dir = hp_test_write_cohort ("cohort", 404, 16, 20, 6, 96, 3.9);
+    dir = hp_test_write_cohort ("tiny-cohort", 404, 16, 20, 6, 96, 3.9);
   return dir;
 }
 

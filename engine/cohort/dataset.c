@@ -52,6 +52,7 @@ hp_dataset_split (const char *subject)
 typedef struct
 {
   char *reason;                     /* NULL: usable; otherwise why it is left out */
+  GPtrArray *cine_notes;            /* what reading its cine folder passed over; NULL: nothing */
   float strip[N_LEADS * STRIP_N];
   float beat[N_LEADS * BEAT_N];
   float *cine;                      /* CINE_N */
@@ -68,6 +69,8 @@ item_free (Item *it)
   if (it == NULL)
     return;
   g_free (it->reason);
+  if (it->cine_notes != NULL)
+    g_ptr_array_unref (it->cine_notes);
   g_free (it->cine);
   g_free (it);
 }
@@ -464,6 +467,7 @@ build_subject (const Shared *sh, guint row, Item *it, GError **error)
   g_autoptr (HpCine) cine = hp_cine_load (cine_path, NULL, error);
   if (cine == NULL)
     return FALSE;
+  it->cine_notes = g_steal_pointer (&cine->notes);
   if (cine->view != HP_CINE_VIEW_SAX)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
@@ -888,6 +892,12 @@ hp_dataset_build (const char *cohort_dir, const char *out_path, int n_threads,
         }
       else if (ok)
         {
+          /* kept, but whoever trains on it should know that its cine lost files or slices */
+          for (guint i = 0; it->cine_notes != NULL && i < it->cine_notes->len; i++)
+            /* TRANSLATORS: a subject kept in the dataset, then what its cine's reading left
+             * out (naming the file) */
+            g_message (_("%s: kept, its cine without what could not be read: %s"), name,
+                       (const char *) g_ptr_array_index (it->cine_notes, i));
           ok = writer_add (&w, name, it, error);
           n_hand += it->hand_tuned;
         }
