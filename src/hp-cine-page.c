@@ -420,13 +420,16 @@ left_out_text (const HpCineSet *set, gboolean all)
       g_string_append_printf (text, "\n• %s", note->str);
     }
   if (n < set->notes->len)
-    g_string_append_printf (text,
-                            g_dngettext (GETTEXT_PACKAGE,
-                                         /* TRANSLATORS: after the first problems listed */
-                                         "\n… and %u more (hover for all)",
-                                         "\n… and %u more (hover for all)",
-                                         set->notes->len - n),
-                            set->notes->len - n);
+    {
+      g_string_append_c (text, '\n');
+      g_string_append_printf (text,
+                              g_dngettext (GETTEXT_PACKAGE,
+                                           /* TRANSLATORS: after the first problems listed */
+                                           "… and %u more (hover for all)",
+                                           "… and %u more (hover for all)",
+                                           set->notes->len - n),
+                              set->notes->len - n);
+    }
   return g_string_free (text, FALSE);
 }
 
