@@ -377,6 +377,30 @@ test_truncated_nii (void)
   assert_refused (path, HP_ERROR_FORMAT, "truncated");
 }
 
+/* In a folder, a truncated volume beside a whole one is left out with a note; given alone it is
+ * refused (above). */
+static void
+test_truncated_in_folder (void)
+{
+  g_autofree char *folder = g_build_filename (hp_test_tmpdir (), "nifti-folder", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  Volume whole = { 4, { 3, 2, 2, 4 }, 40, 2 | 16, 0, 0, 0 };
+  g_autofree char *good = write_nifti1 ("nifti-folder/whole.nii", &whole);
+  Volume cut = whole;
+  cut.cut = 400;
+  g_autofree char *bad = write_nifti1 ("nifti-folder/short.nii", &cut);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCineSet) set = hp_cine_set_load (folder, HP_CINE_LOAD_DEFAULT, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (set->series->len, ==, 1);
+  g_assert_cmpstr (hp_cine_set_get (set, 0)->source_path, ==, good);
+  g_assert_cmpuint (set->notes->len, ==, 1);
+  const char *note = g_ptr_array_index (set->notes, 0);
+  g_test_message ("left out: %s", note);
+  g_assert_nonnull (strstr (note, bad));
+  g_assert_nonnull (strstr (note, "truncated"));
+}
+
 static void
 test_not_nifti (void)
 {
@@ -480,6 +504,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cine/nifti/bad/three-d", test_three_d);
   g_test_add_func ("/cine/nifti/bad/truncated-gz", test_truncated_gz);
   g_test_add_func ("/cine/nifti/bad/truncated-nii", test_truncated_nii);
+  g_test_add_func ("/cine/nifti/bad/truncated-in-folder", test_truncated_in_folder);
   g_test_add_func ("/cine/nifti/bad/not-nifti", test_not_nifti);
   g_test_add_func ("/cine/nifti/bad/rank", test_bad_rank);
   g_test_add_func ("/cine/nifti/bad/voxel-size", test_bad_voxel_size);
