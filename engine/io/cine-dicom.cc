@@ -497,6 +497,21 @@ check_sizes (std::vector<Image *> &images, bool strict, HpCineSet *set, GError *
   return true;
 }
 
+/* Keeps the slices for which note_for gives NULL; each other one is left out with the note it
+ * gave (taken). */
+template <typename F>
+void
+leave_out (std::vector<std::vector<Image *>> &slices, HpCineSet *set, F note_for)
+{
+  std::vector<std::vector<Image *>> kept;
+  for (auto &s : slices)
+    if (char *note = note_for (s))
+      hp_cine_set_note (set, note);
+    else
+      kept.push_back (std::move (s));
+  slices = std::move (kept);
+}
+
 /* In a folder, the slices that cannot be ordered, or whose frame count is not the series' most
  * common one (a frame lost with a damaged file), are left out with a note, as a slice with a
  * hole would show another phase in its place; given file by file they refuse the series. */
@@ -504,59 +519,45 @@ bool
 check_slices (std::vector<std::vector<Image *>> &slices, bool strict, bool lost_files,
               HpCineSet *set, GError **error)
 {
-  std::vector<std::vector<Image *>> kept;
-  for (auto &s : slices)
+  if (strict)
     {
+      for (auto &s : slices)
+        if (!order_frames (s, error))
+          return false;
+    }
+  else
+    leave_out (slices, set, [] (std::vector<Image *> &s) -> char * {
       GError *local = nullptr;
       if (order_frames (s, &local))
-        {
-          kept.push_back (std::move (s));
-          continue;
-        }
-      if (strict)
-        {
-          g_propagate_error (error, local);
-          return false;
-        }
+        return nullptr;
       /* TRANSLATORS: the first %s is the reason (naming a file); %.1f locates the slice along
        * the stack in mm */
-      hp_cine_set_note (set, g_strdup_printf (_("%s; its slice (at %.1f mm) is left out"),
-                                              local->message, s.front ()->location));
+      char *note = g_strdup_printf (_("%s; its slice (at %.1f mm) is left out"), local->message,
+                                    s.front ()->location);
       g_error_free (local);
-    }
-  slices = std::move (kept);
+      return note;
+    });
   /* Where the folder lost files, a slice short of the frame count its images declare lost one
    * of its frames too, even when no complete slice is there to compare it with (a single
    * long-axis slice) */
   if (!strict && lost_files)
-    {
-      kept.clear ();
-      for (auto &s : slices)
-        {
-          int declared = 0;
-          for (const Image *im : s)
-            declared = std::max (declared, im->cardiac_images);
-          if (declared == 0 || s.size () >= (std::size_t) declared)
-            {
-              kept.push_back (std::move (s));
-              continue;
-            }
-          hp_cine_set_note (
-            set, g_strdup_printf (
-                   /* TRANSLATORS: a file of the slice, where the slice lies (mm), its frame
-                    * count, and the count its files declare; (0018,1090) is the DICOM tag */
-                   g_dngettext (GETTEXT_PACKAGE,
-                                "%s: its slice (at %.1f mm) has %zu frame where its files "
-                                "declare %d (Cardiac Number of Images, 0018,1090); the slice is "
-                                "left out",
-                                "%s: its slice (at %.1f mm) has %zu frames where its files "
-                                "declare %d (Cardiac Number of Images, 0018,1090); the slice is "
-                                "left out",
-                                (gulong) s.size ()),
-                   where (*s.front ()).c_str (), s.front ()->location, s.size (), declared));
-        }
-      slices = std::move (kept);
-    }
+    leave_out (slices, set, [] (const std::vector<Image *> &s) -> char * {
+      int declared = 0;
+      for (const Image *im : s)
+        declared = std::max (declared, im->cardiac_images);
+      if (declared == 0 || s.size () >= (std::size_t) declared)
+        return nullptr;
+      return g_strdup_printf (
+        /* TRANSLATORS: a file of the slice, where the slice lies (mm), its frame count, and the
+         * count its files declare; (0018,1090) is the DICOM tag */
+        g_dngettext (GETTEXT_PACKAGE,
+                     "%s: its slice (at %.1f mm) has %zu frame where its files declare %d "
+                     "(Cardiac Number of Images, 0018,1090); the slice is left out",
+                     "%s: its slice (at %.1f mm) has %zu frames where its files declare %d "
+                     "(Cardiac Number of Images, 0018,1090); the slice is left out",
+                     (gulong) s.size ()),
+        where (*s.front ()).c_str (), s.front ()->location, s.size (), declared);
+    });
   if (slices.empty ())
     return true;
   std::map<std::size_t, std::size_t> count;
@@ -589,27 +590,20 @@ check_slices (std::vector<std::vector<Image *>> &slices, bool strict, bool lost_
         best = n;
         n_frames = frames;
       }
-  kept.clear ();
-  for (auto &s : slices)
-    {
-      if (s.size () == n_frames)
-        {
-          kept.push_back (std::move (s));
-          continue;
-        }
-      hp_cine_set_note (
-        set, g_strdup_printf (
-               /* TRANSLATORS: a file of the slice, where the slice lies (mm), its frame count,
-                * and the other slices' */
-               g_dngettext (GETTEXT_PACKAGE,
-                            "%s: its slice (at %.1f mm) has %zu frame where the other slices "
-                            "have %zu; the slice is left out",
-                            "%s: its slice (at %.1f mm) has %zu frames where the other slices "
-                            "have %zu; the slice is left out",
-                            (gulong) s.size ()),
-               where (*s.front ()).c_str (), s.front ()->location, s.size (), n_frames));
-    }
-  slices = std::move (kept);
+  leave_out (slices, set, [n_frames] (const std::vector<Image *> &s) -> char * {
+    if (s.size () == n_frames)
+      return nullptr;
+    return g_strdup_printf (
+      /* TRANSLATORS: a file of the slice, where the slice lies (mm), its frame count, and the
+       * other slices' */
+      g_dngettext (GETTEXT_PACKAGE,
+                   "%s: its slice (at %.1f mm) has %zu frame where the other slices have %zu; the "
+                   "slice is left out",
+                   "%s: its slice (at %.1f mm) has %zu frames where the other slices have %zu; "
+                   "the slice is left out",
+                   (gulong) s.size ()),
+      where (*s.front ()).c_str (), s.front ()->location, s.size (), n_frames);
+  });
   return true;
 }
 

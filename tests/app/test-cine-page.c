@@ -639,6 +639,26 @@ assert_refused (HpWindow *window, const char *path, const char *names, const cha
   g_assert_cmpstr (hp_cine_page_get_path (page), ==, shown_path);
 }
 
+/* A new folder (name, in the test's temporary folder) with a copy of each file of dir whose
+ * name starts with prefix; its path. */
+static char *
+copy_files (const char *dir, const char *name, const char *prefix)
+{
+  char *into = g_build_filename (hp_test_tmpdir (), name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (into, 0755), ==, 0);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  const char *entry;
+  while ((entry = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (entry, prefix))
+      {
+        g_autofree char *from = g_build_filename (dir, entry, NULL);
+        g_autofree char *to = g_build_filename (into, entry, NULL);
+        copy_file (from, to);
+      }
+  return into;
+}
+
 static void
 test_bad_cines (void)
 {
@@ -653,17 +673,7 @@ test_bad_cines (void)
   g_assert_no_error (e0);
 
   /* a series with one file cut short in its header */
-  g_autofree char *bad_dir = g_build_filename (hp_test_tmpdir (), "bad-dicom", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (bad_dir, 0755), ==, 0);
-  g_autoptr (GDir) d = g_dir_open (cine_dir, 0, NULL);
-  const char *entry;
-  while ((entry = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (entry, "IM_001_"))
-      {
-        g_autofree char *from = g_build_filename (cine_dir, entry, NULL);
-        g_autofree char *to = g_build_filename (bad_dir, entry, NULL);
-        copy_file (from, to);
-      }
+  g_autofree char *bad_dir = copy_files (cine_dir, "bad-dicom", "IM_001_");
   const char *first = "IM_001_001.dcm";
   g_autofree char *cut = g_build_filename (bad_dir, first, NULL);
   g_assert_true (g_file_test (cut, G_FILE_TEST_IS_REGULAR));
@@ -675,16 +685,7 @@ test_bad_cines (void)
 
   /* the whole short-axis stack with one file of a middle slice cut short: it opens without
    * that slice, and says so in a toast and beside the volumes */
-  g_autofree char *left_dir = g_build_filename (hp_test_tmpdir (), "left-out", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (left_dir, 0755), ==, 0);
-  g_autoptr (GDir) sax = g_dir_open (cine_dir, 0, NULL);
-  while ((entry = g_dir_read_name (sax)) != NULL)
-    if (g_str_has_suffix (entry, ".dcm"))
-      {
-        g_autofree char *from = g_build_filename (cine_dir, entry, NULL);
-        g_autofree char *to = g_build_filename (left_dir, entry, NULL);
-        copy_file (from, to);
-      }
+  g_autofree char *left_dir = copy_files (cine_dir, "left-out", "IM_");
   const char *victim = "IM_004_005.dcm";
   g_autofree char *victim_path = g_build_filename (left_dir, victim, NULL);
   truncate_file (victim_path, 0.05);
@@ -744,17 +745,7 @@ test_bad_cines (void)
     g_test_message ("dcmcrle (package dcmtk) not found: damage behind the first frame not tried");
   else
     {
-      g_autofree char *late_dir = g_build_filename (hp_test_tmpdir (), "late-damage", NULL);
-      g_assert_cmpint (g_mkdir_with_parents (late_dir, 0755), ==, 0);
-      g_autoptr (GDir) all = g_dir_open (cine_dir, 0, NULL);
-      const char *name;
-      while ((name = g_dir_read_name (all)) != NULL)
-        if (g_str_has_suffix (name, ".dcm"))
-          {
-            g_autofree char *from = g_build_filename (cine_dir, name, NULL);
-            g_autofree char *to = g_build_filename (late_dir, name, NULL);
-            copy_file (from, to);
-          }
+      g_autofree char *late_dir = copy_files (cine_dir, "late-damage", "IM_");
       g_autofree char *late_name = g_strdup_printf ("IM_%03d_003.dcm", SLICES);
       g_autofree char *late = g_build_filename (late_dir, late_name, NULL);
       const char *argv[] = { dcmcrle, late, late, NULL };

@@ -768,7 +768,8 @@ test_missing_pixel_data (void)
   g_autofree char *path = g_build_filename (folder, "1.dcm", NULL);
   mr_image_write (&m, path);
   assert_refused (path, HP_ERROR_FORMAT, path, "no pixel data");
-  /* in a folder too: an image without pixels is damaged, not something to pass over */
+  /* in a folder too an image without pixels is damaged (not a non-image to pass over in
+   * silence): it is left out, and with nothing else there the folder is refused naming it */
   assert_refused (folder, HP_ERROR_FORMAT, path, "no pixel data");
 }
 
