@@ -789,6 +789,7 @@ cmd_sync (const char *dir)
   add_double (b, "rr_cmr_ms", s->rr_cmr_ms);
   add_double (b, "hr_ecg_bpm", s->hr_ecg_bpm);
   add_double (b, "hr_cmr_bpm", s->hr_cmr_bpm);
+  add_left_out (b, s->cine_notes);
   json_builder_end_object (b);
   print_json (b);
   return 0;

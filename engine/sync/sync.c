@@ -50,6 +50,8 @@ hp_sync_free (HpSync *sync)
   g_free (sync->frame_cmr_ms);
   g_free (sync->frame_ecg_ms);
   g_free (sync->frame_phase);
+  if (sync->cine_notes != NULL)
+    g_ptr_array_unref (sync->cine_notes);
   g_free (sync);
 }
 
@@ -677,5 +679,7 @@ hp_sync_subject_measure (const char *dir, HpProgress *progress, HpIntervals *int
     g_clear_pointer (&s, hp_sync_free);
   if (s != NULL && phases != NULL)
     *phases = g_steal_pointer (&ph);
+  if (s != NULL)
+    s->cine_notes = g_steal_pointer (&cine->notes);
   return s;
 }

@@ -73,6 +73,9 @@ typedef struct
   double *frame_cmr_ms;      /* after the R peak on the scan's clock: frame_ms + offset, in [0, RR) */
   double *frame_ecg_ms;      /* after the R peak on the ECG's beat, in [0, rr_ecg_ms) */
   double *frame_phase;       /* frame_ecg_ms / rr_ecg_ms, 0 to 1 */
+  /* what reading the subject's cine folder left out (HpCine.notes), by hp_sync_subject; NULL
+   * when nothing was */
+  GPtrArray *cine_notes;
 } HpSync;
 
 /* The landmark map from the scan's clock to the ECG's: R (0) <-> R, end-systole es_cmr_ms <->

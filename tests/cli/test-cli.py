@@ -641,6 +641,24 @@ with tempfile.TemporaryDirectory() as tmp:
                                capture_output=True, text=True, timeout=60)
             if p.returncode == 0 or "nowhere" not in p.stderr:
                 problems.append(f"measure of no cohort: exit {p.returncode}, {p.stderr!r}")
+            # one file of the second subject's short-axis cine cut short: cmr info, cmr phases
+            # and sync still answer, each listing the file and the slice left out
+            sax = os.path.join(cohort, "sub0002", "sax")
+            names = sorted(os.listdir(sax))
+            victim = os.path.join(sax, names[len(names) // 2])
+            with open(victim, "r+b") as f:
+                f.truncate(500)
+            for args in (["cmr", "info", sax], ["cmr", "phases", sax],
+                         ["sync", os.path.join(cohort, "sub0002")]):
+                rc, out, err = cli_json(args)
+                left = out.get("left_out") if out else None
+                if rc != 0 or not left or len(left) != 2 or victim not in left[0] \
+                        or "the slice is left out" not in left[1]:
+                    problems.append(f"{args[0]} {args[1]} on a damaged cine: exit {rc}, "
+                                    f"left_out {left}, {err.strip()}")
+            rc, out, _ = cli_json(["cmr", "info", os.path.join(cohort, "sub0001", "sax")])
+            if rc != 0 or out.get("left_out") != []:
+                problems.append(f"cmr info on a whole cine: left_out {out and out.get('left_out')}")
     if problems:
         failures.append("synth/sync/set-offset: " + "; ".join(problems))
 
