@@ -94,7 +94,7 @@ test_one_file (void)
       g_assert_true (g_str_has_suffix (outcomes->pdata[0], "ludb/1"));
       return;
     }
-  g_test_trap_subprocess (NULL, 90 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_subprocess (NULL, 90 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
 }
 
@@ -127,7 +127,7 @@ test_several_files (void)
       g_assert_cmpint (failed, ==, 1);
       return;
     }
-  g_test_trap_subprocess (NULL, 90 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_subprocess (NULL, 90 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
 }
 
@@ -155,7 +155,7 @@ test_demo (void)
   for (int start = 0; start < 2; start++)
     {
       g_assert_true (g_file_test (csv, G_FILE_TEST_IS_REGULAR) == (start > 0));
-      g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+      g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
       g_test_trap_assert_passed ();
       g_assert_true (g_file_test (csv, G_FILE_TEST_IS_REGULAR));
       g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
@@ -270,14 +270,14 @@ test_demo_tuning (void)
   g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "demo-tuning", NULL);
   g_setenv ("HEARTPHASE_DEMO_DIR", dir, TRUE);
   g_setenv ("HP_TEST_SET_OFFSET", "1", TRUE);
-  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_failed ();   /* killed, as meant... */
   g_autofree char *mark = g_strconcat (dir, ".checked", NULL);
   g_assert_true (g_file_test (mark, G_FILE_TEST_EXISTS));   /* ...after its checks passed */
   g_autofree char *project = g_build_filename (dir, HP_COHORT_PROJECT_FILE, NULL);
   g_assert_true (g_file_test (project, G_FILE_TEST_IS_REGULAR));
   g_unsetenv ("HP_TEST_SET_OFFSET");
-  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_subprocess (NULL, 300 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
   g_unsetenv ("HEARTPHASE_DEMO_DIR");
 }
