@@ -739,12 +739,14 @@ drop_end_slices (HpCmrPhases *p, int ref, int bn)
 }
 
 /* The thickness of stack each slice stands for: half the gap to each neighbour, the median gap
- * (dz) beyond the ends. Equal to dz for an evenly spaced stack; where a slice is missing (left
- * out of a damaged folder) its neighbours cover it half each rather than the volume losing it.
- * A gap is taken at most 4 dz, so that a wild position cannot weigh a slice without bound. */
+ * (dz, 1 mm where the cine gives none) beyond the ends. Equal to dz for an evenly spaced stack;
+ * where a slice is missing (left out of a damaged folder) its neighbours cover it half each
+ * rather than the volume losing it. A gap is taken at most 4 dz, so that a wild position cannot
+ * weigh a slice without bound. */
 static void
-slice_thickness (const HpCine *c, double dz, double *w)
+slice_thickness (const HpCine *c, double *w)
 {
+  const double dz = isfinite (c->spacing_mm[2]) && c->spacing_mm[2] > 0 ? c->spacing_mm[2] : 1;
   for (int s = 0; s < c->n_slices; s++)
     {
       double gap[2] = { NAN, NAN };
@@ -766,8 +768,7 @@ intensity_fallback (Ctx *x, HpCmrPhases *p)
   p->method = HP_CMR_METHOD_INTENSITY;
   g_clear_pointer (&p->masks, g_free);
   g_autofree double *w = g_new (double, c->n_slices);
-  slice_thickness (c, isfinite (c->spacing_mm[2]) && c->spacing_mm[2] > 0 ? c->spacing_mm[2] : 1,
-                   w);
+  slice_thickness (c, w);
   for (int f = 0; f < c->n_frames; f++)
     {
       double v = 0;
@@ -819,7 +820,6 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
   const int nf = c->n_frames, ns = c->n_slices, W = c->columns, H = c->rows;
   const double dx = c->spacing_mm[1] > 0 ? c->spacing_mm[1] : 1;   /* between columns */
   const double dy = c->spacing_mm[0] > 0 ? c->spacing_mm[0] : 1;
-  const double dz = isfinite (c->spacing_mm[2]) && c->spacing_mm[2] > 0 ? c->spacing_mm[2] : 1;
   const double px_mm = sqrt (dx * dy);
   /* bridges narrower than about 6 mm into the cavity's neighbours are cut */
   const int r_open = MAX (1, (int) lround (3.0 / px_mm));
@@ -1112,7 +1112,7 @@ hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
       g_free (guide);
       drop_end_slices (p, ref, bn);
       g_autofree double *w = g_new (double, ns);
-      slice_thickness (c, dz, w);
+      slice_thickness (c, w);
       for (int f = 0; f < nf; f++)
         {
           double v = 0;

@@ -234,12 +234,9 @@ hp_cine_load (const char *path, HpProgress *progress, GError **error)
     return NULL;
   /* the set is sorted with the short-axis stack first */
   HpCine *cine = g_ptr_array_steal_index (set->series, 0);
+  /* the folder's notes travel with the series read from it */
   if (set->notes->len > 0)
-    {
-      /* the folder's notes travel with the series read from it */
-      cine->notes = g_steal_pointer (&set->notes);
-      set->notes = g_ptr_array_new_with_free_func (g_free);
-    }
+    cine->notes = g_ptr_array_ref (set->notes);
   return cine;
 }
 

@@ -163,14 +163,15 @@ hp_train_config_apply_json (HpTrainConfig *c, const char *json, const char *sour
     source = "config";
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
+  JsonObject *root = NULL;
   if (!json_parser_load_from_data (parser, json, -1, &local)
-      || hp_json_root_object (parser) == NULL)
+      || (root = hp_json_root_object (parser)) == NULL)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT, _("%s: not a JSON object: %s"), source,
                    local != NULL ? local->message : _("another kind of value"));
       return FALSE;
     }
-  JsonObject *o = json_node_dup_object (json_parser_get_root (parser));
+  JsonObject *o = json_object_ref (root);
   /* "model" and "device" are not in the flat table */
   JsonNode *model = json_object_get_member (o, "model");
   gboolean ok = TRUE;

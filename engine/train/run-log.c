@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "core/json-text.h"
 #include "train.h"
 
 /* Enough of the file's beginning to tell it from another file written in its place: the first
@@ -152,10 +153,10 @@ read_config (HpRunLog *log)
   g_autoptr (JsonParser) p = json_parser_new_immutable ();
   if (!json_parser_load_from_mapped_file (p, log->config_path, NULL))
     return;
-  JsonNode *root = json_parser_get_root (p);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  JsonObject *root = hp_json_root_object (p);
+  if (root == NULL)
     return;
-  JsonNode *n = json_object_get_member (json_node_get_object (root), "max_steps");
+  JsonNode *n = json_object_get_member (root, "max_steps");
   if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64)
     log->max_steps = json_node_get_int (n);
 }
@@ -309,13 +310,12 @@ parse_line (HpRunLog *log, char *text, gsize len)
       add_garbage (log, g_strdup_printf (_("line %u is not JSON"), log->line));
       return TRUE;
     }
-  JsonNode *root = json_parser_get_root (log->parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  JsonObject *o = hp_json_root_object (log->parser);
+  if (o == NULL)
     {
       add_garbage (log, g_strdup_printf (_("line %u is not a JSON object"), log->line));
       return TRUE;
     }
-  JsonObject *o = json_node_get_object (root);
   const char *kind;
   if (!get_str (o, "event", &kind) || kind == NULL)
     {
