@@ -811,10 +811,60 @@ check (const HpCine *c, GError **error)
   return TRUE;
 }
 
+/* The phases of the slices that could be read, spread back over the whole stack: a slice lost
+ * to a damaged file is unused (no area, no mask), and its neighbours bridge it in the volume
+ * (slice_thickness). */
+static HpCmrPhases *
+phases_of_readable (const HpCine *c, HpProgress *progress, GError **error)
+{
+  const int ns = c->n_slices, nf = c->n_frames;
+  g_autofree guint8 *keep = g_new (guint8, ns);
+  for (int s = 0; s < ns; s++)
+    keep[s] = c->slice_problem[s] == NULL;
+  if (hp_cine_n_unreadable (c) == ns)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID,
+                   _("%s: no slice of the cine could be read, the first problem: %s"),
+                   c->source_path != NULL ? c->source_path : "cine", c->slice_problem[0]);
+      return NULL;
+    }
+  HpCine *readable = hp_cine_subset (c, keep, error);
+  if (readable == NULL)
+    return NULL;
+  HpCmrPhases *p = hp_cmr_phases (readable, progress, error);
+  hp_cine_free (readable);
+  if (p == NULL)
+    return NULL;
+  const gsize bn = (gsize) p->box_width * p->box_height;
+  double *area = g_new0 (double, (gsize) ns * nf);
+  guint8 *used = g_new0 (guint8, ns);
+  guint8 *masks = p->masks != NULL ? g_new0 (guint8, (gsize) ns * nf * bn) : NULL;
+  for (int s = 0, k = 0; s < ns; s++)
+    {
+      if (!keep[s])
+        continue;
+      memcpy (area + (gsize) s * nf, p->area_mm2 + (gsize) k * nf, sizeof (double) * nf);
+      used[s] = p->slice_used[k];
+      if (masks != NULL)
+        memcpy (masks + (gsize) s * nf * bn, p->masks + (gsize) k * nf * bn, (gsize) nf * bn);
+      k++;
+    }
+  g_free (p->area_mm2);
+  g_free (p->slice_used);
+  g_free (p->masks);
+  p->area_mm2 = area;
+  p->slice_used = used;
+  p->masks = masks;
+  p->n_slices = ns;
+  return p;
+}
+
 HpCmrPhases *
 hp_cmr_phases (const HpCine *c, HpProgress *progress, GError **error)
 {
   g_return_val_if_fail (c != NULL, NULL);
+  if (c->slice_problem != NULL && hp_cine_n_unreadable (c) > 0)
+    return phases_of_readable (c, progress, error);
   if (!check (c, error))
     return NULL;
   const int nf = c->n_frames, ns = c->n_slices, W = c->columns, H = c->rows;

@@ -32,6 +32,8 @@ hp_cine_new (int n_frames, int n_slices, int rows, int columns)
   c->nominal_interval_ms = NAN;
   c->window_center = c->window_width = NAN;
   c->slice_loaded = g_new0 (guint8, n_slices);
+  /* allocated here, not on the first problem: a page reads it while its reader fills it */
+  c->slice_problem = g_new0 (char *, n_slices);
   c->view = HP_CINE_VIEW_OTHER;
   c->series_number = -1;
   return c;
@@ -52,6 +54,10 @@ hp_cine_free (HpCine *cine)
   g_free (cine->trigger_times_ms);
   g_free (cine->pixels);
   g_free (cine->slice_loaded);
+  if (cine->slice_problem != NULL)
+    for (int s = 0; s < cine->n_slices; s++)
+      g_free (cine->slice_problem[s]);
+  g_free (cine->slice_problem);
   g_free (cine->series_uid);
   g_free (cine->series_description);
   g_free (cine->format);
@@ -59,6 +65,86 @@ hp_cine_free (HpCine *cine)
   if (cine->notes != NULL)
     g_ptr_array_unref (cine->notes);
   g_free (cine);
+}
+
+int
+hp_cine_n_unreadable (const HpCine *cine)
+{
+  g_return_val_if_fail (cine != NULL, 0);
+  int n = 0;
+  for (int s = 0; cine->slice_problem != NULL && s < cine->n_slices; s++)
+    n += cine->slice_problem[s] != NULL;
+  return n;
+}
+
+HpCine *
+hp_cine_subset (const HpCine *cine, const guint8 *keep, GError **error)
+{
+  g_return_val_if_fail (cine != NULL && keep != NULL, NULL);
+  const char *path = cine->source_path != NULL ? cine->source_path : "cine";
+  int n = 0;
+  for (int s = 0; s < cine->n_slices; s++)
+    n += keep[s] != 0;
+  if (n == 0)
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_INVALID, _("%s: no slice is left of the series"),
+                   path);
+      return NULL;
+    }
+  const int nf = cine->n_frames;
+  HpCine *c = hp_cine_new (nf, n, cine->rows, cine->columns);
+  memcpy (c->spacing_mm, cine->spacing_mm, sizeof c->spacing_mm);
+  c->slice_thickness_mm = cine->slice_thickness_mm;
+  memcpy (c->row_cosine, cine->row_cosine, sizeof c->row_cosine);
+  memcpy (c->column_cosine, cine->column_cosine, sizeof c->column_cosine);
+  c->frame_interval_ms = cine->frame_interval_ms;
+  c->cardiac_number_of_images = cine->cardiac_number_of_images;
+  c->window_center = cine->window_center;
+  c->window_width = cine->window_width;
+  c->lenient = cine->lenient;
+  c->view = cine->view;
+  c->series_uid = g_strdup (cine->series_uid);
+  c->series_description = g_strdup (cine->series_description);
+  c->series_number = cine->series_number;
+  c->format = g_strdup (cine->format);
+  c->source_path = g_strdup (cine->source_path);
+  if (cine->notes != NULL)
+    c->notes = g_ptr_array_ref (cine->notes);
+  if (cine->files != NULL)
+    {
+      c->files = g_new0 (char *, (gsize) n * nf);
+      c->frame_in_file = g_new0 (int, (gsize) n * nf);
+      c->instance_numbers = g_new0 (int, (gsize) n * nf);
+    }
+  if (cine->pixels != NULL && !hp_cine_alloc_pixels (c, path, error))
+    {
+      hp_cine_free (c);
+      return NULL;
+    }
+  for (int s = 0, k = 0; s < cine->n_slices; s++)
+    {
+      if (!keep[s])
+        continue;
+      c->slices[k] = cine->slices[s];
+      gsize from = (gsize) s * nf, to = (gsize) k * nf;
+      memcpy (c->trigger_times_ms + to, cine->trigger_times_ms + from, sizeof (double) * nf);
+      if (cine->files != NULL)
+        {
+          for (int f = 0; f < nf; f++)
+            c->files[to + f] = g_strdup (cine->files[from + f]);
+          memcpy (c->frame_in_file + to, cine->frame_in_file + from, sizeof (int) * nf);
+          memcpy (c->instance_numbers + to, cine->instance_numbers + from, sizeof (int) * nf);
+        }
+      if (cine->pixels != NULL)
+        for (int f = 0; f < nf; f++)
+          memcpy (hp_cine_image (c, f, k), hp_cine_image (cine, f, s),
+                  sizeof (float) * hp_cine_image_size (cine));
+      c->slice_loaded[k] = cine->slice_loaded[s];
+      c->slice_problem[k] = g_strdup (cine->slice_problem[s]);
+      k++;
+    }
+  hp_cine_update_geometry (c);
+  return c;
 }
 
 gboolean

@@ -56,6 +56,11 @@ struct _HpCine
    * read (hp_cine_read_pixels), see hp_cine_image() */
   float *pixels;
   guint8 *slice_loaded;        /* n_slices flags: that slice's pixels are in */
+  /* n_slices: why a slice's pixels could not be read, naming the file; NULL for a slice read or
+   * still to be read. Only a lenient cine gets these: one read from a folder, where a damaged
+   * file costs its slice rather than the series (hp_cine_read_pixels). */
+  char **slice_problem;
+  gboolean lenient;
 
   HpCineViewKind view;
   char *series_uid;            /* nullable */
@@ -80,6 +85,14 @@ struct _HpCine
 HpCine *hp_cine_new (int n_frames, int n_slices, int rows, int columns);
 void hp_cine_free (HpCine *cine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HpCine, hp_cine_free)
+
+/* A copy of cine with only the slices whose keep flag is set, with their pixels, files and
+ * problems; the slice spacing becomes the median gap between those kept, the view stays. NULL
+ * with an error when none is kept or the copy does not fit in memory. */
+HpCine *hp_cine_subset (const HpCine *cine, const guint8 *keep, GError **error);
+
+/* The number of slices whose pixels could not be read (slice_problem). */
+int hp_cine_n_unreadable (const HpCine *cine);
 
 /* Allocates cine->pixels (zeros) unless it is there. FALSE with an error naming path when the
  * cine is too large for memory. */

@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -680,6 +681,7 @@ build_cine (std::vector<Image *> &images, const char *source, bool strict, bool 
     first->description.empty () ? nullptr : g_strdup (first->description.c_str ());
   cine->series_number = first->series_number;
   cine->source_path = g_strdup (source);
+  cine->lenient = !strict;
   gsize n_images = n_frames * slices.size ();
   cine->files = g_new0 (char *, n_images);
   cine->frame_in_file = g_new0 (int, n_images);
@@ -784,10 +786,20 @@ read_file (HpCine *cine, const char *path, const std::vector<gsize> &wanted, GEr
   if (xfer.isEncapsulated ()
       && (ds->chooseRepresentation (EXS_LittleEndianExplicit, nullptr).bad ()
           || !ds->canWriteXfer (EXS_LittleEndianExplicit)))
-    /* TRANSLATORS: the second %s names a DICOM transfer syntax, such as "JPEG 2000" */
-    return fail (error, HP_ERROR_UNSUPPORTED,
-                 _("%s: the pixel data are compressed as %s, which cannot be decoded here"), path,
-                 xfer.getXferName ());
+    {
+      /* with a decoder for the compression there, the failure is the data's */
+      if (DcmCodecList::canChangeCoding (xfer.getXfer (), EXS_LittleEndianExplicit))
+        return fail (error, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: the second %s names a DICOM transfer syntax, such as "JPEG
+                      * Lossless" */
+                     _("%s: the pixel data, compressed as %s, cannot be decoded: the compressed "
+                       "data are damaged"),
+                     path, xfer.getXferName ());
+      /* TRANSLATORS: the second %s names a DICOM transfer syntax, such as "JPEG 2000" */
+      return fail (error, HP_ERROR_UNSUPPORTED,
+                   _("%s: the pixel data are compressed as %s, which cannot be decoded here"),
+                   path, xfer.getXferName ());
+    }
   Uint16 bits_allocated = 0, bits_stored = 0, high_bit = 0, representation = 0;
   ds->findAndGetUint16 (DCM_BitsAllocated, bits_allocated);
   if (ds->findAndGetUint16 (DCM_BitsStored, bits_stored).bad () || bits_stored == 0
@@ -871,13 +883,14 @@ read_pixels (HpCine *cine, const guint8 *wanted, HpProgress *progress, double fr
   /* each file read once, even where it holds frames of several slices (multi-frame) */
   std::vector<std::string> order;
   std::map<std::string, std::vector<gsize>> by_file;
+  const gsize nf = (gsize) cine->n_frames;
   for (int s = 0; s < cine->n_slices; s++)
     {
-      if (!wanted[s] || cine->slice_loaded[s])
+      if (!wanted[s] || cine->slice_loaded[s] || cine->slice_problem[s] != nullptr)
         continue;
-      for (int f = 0; f < cine->n_frames; f++)
+      for (gsize f = 0; f < nf; f++)
         {
-          gsize i = (gsize) s * (gsize) cine->n_frames + (gsize) f;
+          gsize i = (gsize) s * nf + f;
           auto &list = by_file[cine->files[i]];
           if (list.empty ())
             order.push_back (cine->files[i]);
@@ -887,13 +900,38 @@ read_pixels (HpCine *cine, const guint8 *wanted, HpProgress *progress, double fr
   for (std::size_t i = 0; i < order.size (); i++)
     {
       if (!hp_progress_report (progress, from + (to - from) * (double) i / (double) order.size (),
-                               _("Reading DICOM images"), error)
-          || !read_file (cine, order[i].c_str (), by_file[order[i]], error))
+                               _("Reading DICOM images"), error))
         return false;
+      const auto &list = by_file[order[i]];
+      /* a slice already lost to another of its files needs no more reading */
+      if (std::all_of (list.begin (), list.end (),
+                       [cine, nf] (gsize k) { return cine->slice_problem[k / nf] != nullptr; }))
+        continue;
+      GError *local = nullptr;
+      if (read_file (cine, order[i].c_str (), list, &local))
+        continue;
+      if (!cine->lenient)
+        {
+          g_propagate_error (error, local);
+          return false;
+        }
+      /* in a folder the damage costs the slices this file has frames of, not the series */
+      for (gsize k : list)
+        if (cine->slice_problem[k / nf] == nullptr)
+          cine->slice_problem[k / nf] = g_strdup (local->message);
+      g_error_free (local);
     }
   for (int s = 0; s < cine->n_slices; s++)
-    if (wanted[s])
-      cine->slice_loaded[s] = 1;
+    {
+      if (!wanted[s])
+        continue;
+      if (cine->slice_problem[s] == nullptr)
+        cine->slice_loaded[s] = 1;
+      else
+        /* the frames read before the damaged file are no use alone */
+        for (gsize f = 0; f < nf; f++)
+          std::fill_n (hp_cine_image (cine, (int) f, s), hp_cine_image_size (cine), 0.0f);
+    }
   return hp_progress_report (progress, to, nullptr, error);
 }
 

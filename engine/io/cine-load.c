@@ -87,7 +87,60 @@ collect (const char *dir, int depth, GPtrArray *dicom, GPtrArray *nifti, GError 
   return TRUE;
 }
 
-/* Reads the DICOM pixels of every series of set, progress from `from` to 1. */
+/* The slices of series i of a folder's set that could not be read are taken out, with a note
+ * per damaged file naming the slices it cost; a series left with none is taken out too. */
+static gboolean
+drop_unreadable (HpCineSet *set, guint i, GError **error)
+{
+  HpCine *c = hp_cine_set_get (set, i);
+  if (hp_cine_n_unreadable (c) == 0)
+    return TRUE;
+  g_autofree guint8 *keep = g_malloc0 ((gsize) c->n_slices);
+  g_autofree guint8 *noted = g_malloc0 ((gsize) c->n_slices);
+  for (int s = 0; s < c->n_slices; s++)
+    {
+      keep[s] = c->slice_problem[s] == NULL;
+      if (keep[s] || noted[s])
+        continue;
+      /* one note per problem: a multi-frame file may hold every slice */
+      g_autoptr (GString) where = g_string_new (NULL);
+      guint n = 0;
+      for (int t = s; t < c->n_slices; t++)
+        if (g_strcmp0 (c->slice_problem[t], c->slice_problem[s]) == 0)
+          {
+            noted[t] = 1;
+            g_string_append_printf (where, "%s%.1f", n++ > 0 ? ", " : "",
+                                    c->slices[t].location_mm);
+          }
+      if (n == 1)
+        /* TRANSLATORS: the first %s is the reason (naming a file); %.1f locates the slice along
+         * the stack in mm */
+        hp_cine_set_note (set, g_strdup_printf (_("%s; its slice (at %.1f mm) is left out"),
+                                                c->slice_problem[s], c->slices[s].location_mm));
+      else
+        hp_cine_set_note (set, g_strdup_printf (
+                                 /* TRANSLATORS: the reason (naming a file), then the slices it
+                                  * held, as positions along the stack in mm ("12.0, 20.0") */
+                                 g_dngettext (GETTEXT_PACKAGE,
+                                              "%s; its %u slice (at %s mm) is left out",
+                                              "%s; its %u slices (at %s mm) are left out", n),
+                                 c->slice_problem[s], n, where->str));
+    }
+  if (hp_cine_n_unreadable (c) == c->n_slices)
+    {
+      g_ptr_array_remove_index (set->series, i);
+      return TRUE;
+    }
+  HpCine *kept = hp_cine_subset (c, keep, error);
+  if (kept == NULL)
+    return FALSE;
+  hp_cine_free (g_ptr_array_index (set->series, i));
+  g_ptr_array_index (set->series, i) = kept;
+  return TRUE;
+}
+
+/* Reads the DICOM pixels of every series of set, progress from `from` to 1; a folder's series
+ * lose what cannot be read (drop_unreadable). */
 static gboolean
 read_all_pixels (HpCineSet *set, HpProgress *progress, double from, GError **error)
 {
@@ -97,7 +150,7 @@ read_all_pixels (HpCineSet *set, HpProgress *progress, double from, GError **err
       const HpCine *c = hp_cine_set_get (set, i);
       total += (gsize) c->n_slices * (gsize) c->n_frames;
     }
-  for (guint i = 0; i < set->series->len; i++)
+  for (guint i = 0; i < set->series->len;)
     {
       HpCine *c = hp_cine_set_get (set, i);
       gsize n = (gsize) c->n_slices * (gsize) c->n_frames;
@@ -105,13 +158,36 @@ read_all_pixels (HpCineSet *set, HpProgress *progress, double from, GError **err
       double b = from + (1.0 - from) * (double) (done + n) / (double) MAX (total, 1);
       done += n;
       if (c->files == NULL)
-        continue;
+        {
+          i++;
+          continue;
+        }
       g_autofree guint8 *all = g_malloc ((gsize) c->n_slices);
       memset (all, 1, (gsize) c->n_slices);
-      if (!hp_cine_dicom_read_pixels (c, all, progress, a, b, error))
+      guint before = set->series->len;
+      if (!hp_cine_dicom_read_pixels (c, all, progress, a, b, error)
+          || !drop_unreadable (set, i, error))
         return FALSE;
+      if (set->series->len == before)
+        i++;
     }
   return TRUE;
+}
+
+/* A folder where nothing could be read: the count of problems and the first of them. */
+static HpCineSet *
+refuse_all (const HpCineSet *set, GError **error)
+{
+  g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
+               g_dngettext (GETTEXT_PACKAGE,
+                            /* TRANSLATORS: the folder, how many problems were found, and the
+                             * first of them (naming its file) */
+                            "%s: no cine series could be read (%u problem): %s",
+                            "%s: no cine series could be read (%u problems), the first: %s",
+                            set->notes->len),
+               set->source_path, set->notes->len,
+               (const char *) g_ptr_array_index (set->notes, 0));
+  return NULL;
 }
 
 /* The series in the given DICOM and NIfTI files, into a new set for source. */
@@ -146,17 +222,7 @@ load_files (const char *source, GPtrArray *dicom, GPtrArray *nifti, gboolean str
         }
     }
   if (set->series->len == 0 && set->notes->len > 0)
-    {
-      g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
-                   g_dngettext (GETTEXT_PACKAGE,
-                                /* TRANSLATORS: the folder, how many problems were found, and
-                                 * the first of them (naming its file) */
-                                "%s: no cine series could be read (%u problem): %s",
-                                "%s: no cine series could be read (%u problems), the first: %s",
-                                set->notes->len),
-                   source, set->notes->len, (const char *) g_ptr_array_index (set->notes, 0));
-      return NULL;
-    }
+    return refuse_all (set, error);
   if (set->series->len == 0)
     {
       g_set_error (error, HP_ERROR, HP_ERROR_FORMAT,
@@ -166,6 +232,8 @@ load_files (const char *source, GPtrArray *dicom, GPtrArray *nifti, gboolean str
   hp_cine_set_sort (set);
   if (!headers_only && !read_all_pixels (set, progress, scan_end, error))
     return NULL;
+  if (set->series->len == 0)
+    return refuse_all (set, error);
   if (!hp_progress_report (progress, 1.0, NULL, error))
     return NULL;
   return g_steal_pointer (&set);
@@ -248,7 +316,7 @@ hp_cine_read_pixels (HpCine *cine, int slice, HpProgress *progress, GError **err
   g_autofree guint8 *wanted = g_malloc0 ((gsize) cine->n_slices);
   gboolean any = FALSE;
   for (int s = 0; s < cine->n_slices; s++)
-    if ((slice < 0 || s == slice) && !cine->slice_loaded[s])
+    if ((slice < 0 || s == slice) && !cine->slice_loaded[s] && cine->slice_problem[s] == NULL)
       any = wanted[s] = TRUE;
   if (!any)
     return TRUE;

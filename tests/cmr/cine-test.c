@@ -9,13 +9,13 @@
 /* ---- dcmdump -------------------------------------------------------------------------------- */
 
 char *
-cine_test_dcmdump (void)
+cine_test_dcmtk_tool (const char *name, const char *why)
 {
-  char *p = g_find_program_in_path ("dcmdump");
+  char *p = g_find_program_in_path (name);
   if (p != NULL)
     return p;
-  const char *msg = "dcmdump (Debian package dcmtk) is not installed: the test reads the files' "
-                    "headers with it";
+  g_autofree char *msg = g_strdup_printf ("%s (Debian package dcmtk) is not installed: the test "
+                                          "%s with it", name, why);
   if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
     {
       g_test_message ("%s", msg);
@@ -24,6 +24,42 @@ cine_test_dcmdump (void)
   else
     g_test_skip (msg);
   return NULL;
+}
+
+char *
+cine_test_dcmdump (void)
+{
+  return cine_test_dcmtk_tool ("dcmdump", "reads the files' headers");
+}
+
+gboolean
+cine_test_compress (const char *from, const char *to, gboolean damage)
+{
+  g_autofree char *tool = cine_test_dcmtk_tool ("dcmcjpeg", "compresses images");
+  if (tool == NULL)
+    return FALSE;
+  /* +e1: JPEG lossless, first-order prediction, the lossless kind PACS archives use */
+  const char *argv[] = { tool, "+e1", from, to, NULL };
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  if (damage)
+    {
+      g_autofree char *bytes = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (to, &bytes, &len, NULL));
+      /* the JPEG stream's start-of-image marker, zeroed as a bad sector or copy would */
+      gsize at = 132;
+      while (at + 3 <= len && memcmp (bytes + at, "\xff\xd8\xff", 3) != 0)
+        at++;
+      g_assert_cmpuint (at + 3, <=, len);
+      memset (bytes + at, 0, 3);
+      g_assert_true (g_file_set_contents (to, bytes, (gssize) len, NULL));
+    }
+  return TRUE;
 }
 
 static void

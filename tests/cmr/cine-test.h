@@ -22,8 +22,15 @@ typedef struct
   gboolean has_rescale;
 } CineDump;
 
-/* Path of dcmdump, or NULL after failing the test under CI and skipping it elsewhere. */
+/* Path of a DCMTK program (needed for why: "reads the files' headers"), or NULL after failing
+ * the test under CI and skipping it elsewhere. */
+char *cine_test_dcmtk_tool (const char *name, const char *why);
+/* Path of dcmdump, as above. */
 char *cine_test_dcmdump (void);
+/* Writes the DICOM file from as JPEG lossless to (dcmcjpeg), and with damage the compressed
+ * stream's first bytes zeroed so that it cannot be decoded. FALSE when dcmcjpeg is missing (the
+ * test is then failed or skipped). */
+gboolean cine_test_compress (const char *from, const char *to, gboolean damage);
 /* The attributes above for each of files (n of them), read by running dcmdump; NULL when
  * dcmdump is missing (the test is then failed or skipped). Free with cine_dump_free. */
 CineDump *cine_test_dump (const char *const *files, gsize n);

@@ -758,6 +758,124 @@ test_sunnybrook_damaged (void)
   g_assert_cmpfloat (fixed, <, 0.85 * pw->edv_ml);
 }
 
+/* The slice of one file in the series' own folder (its index), or -1. */
+static int
+slice_of (const HpCine *c, const char *base)
+{
+  for (int s = 0; s < c->n_slices; s++)
+    for (int f = 0; f < c->n_frames; f++)
+      if (g_str_has_suffix (c->files[(gsize) s * c->n_frames + f], base))
+        return s;
+  return -1;
+}
+
+/* A file whose compressed pixels are damaged passes the header pass and fails only when its
+ * pixels are decoded. In a folder that costs its slice, at read time, not the series: read at
+ * once (the slice is taken out and its neighbours bridge it in the volumes) and read slice by
+ * slice (the slice keeps its place, marked, and the analysis passes over it). The JPEG files
+ * beside it decode to the original pixels. */
+static void
+test_sunnybrook_undecodable (void)
+{
+  g_autofree char *src = hp_test_data ("cine-sunnybrook/SCD0000301/dicom");
+  if (src == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCine) whole = hp_cine_load (src, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (HpCmrPhases) pw = hp_cmr_phases (whole, NULL, &error);
+  g_assert_no_error (error);
+  const int nf = whole->n_frames;
+  const int bad = slice_of (whole, "/95.dcm"), jpeg = slice_of (whole, "/41.dcm");
+  g_assert_cmpint (bad, >, 0);
+  g_assert_cmpint (jpeg, >=, 0);
+  g_assert_cmpint (jpeg, !=, bad);
+
+  g_autofree char *folder = cine_test_folder ("sunnybrook-undecodable");
+  gsize n = 0;
+  g_auto (GStrv) files = cine_test_list (src, ".dcm", &n);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autofree char *base = g_path_get_basename (files[i]);
+      g_autofree char *to = g_build_filename (folder, base, NULL);
+      gboolean compress = slice_of (whole, base) == jpeg || strcmp (base, "95.dcm") == 0;
+      if (!compress)
+        g_assert_cmpint (symlink (files[i], to), ==, 0);
+      else if (!cine_test_compress (files[i], to, strcmp (base, "95.dcm") == 0))
+        return;
+    }
+  g_autofree char *victim = g_build_filename (folder, "95.dcm", NULL);
+
+  /* read at once */
+  g_autoptr (HpCineSet) set = assert_left_out (folder, 1, victim, "the compressed data are "
+                                               "damaged; its slice (at");
+  const HpCine *c = hp_cine_set_get (set, 0);
+  g_assert_cmpint (c->n_slices, ==, whole->n_slices - 1);
+  g_assert_cmpint (c->n_frames, ==, nf);
+  g_assert_cmpint (hp_cine_n_unreadable (c), ==, 0);
+  for (int s = 0; s < c->n_slices; s++)
+    g_assert_true (c->slice_loaded[s]);
+  int jpeg_now = jpeg - (bad < jpeg);
+  g_assert_cmpfloat (c->slices[jpeg_now].location_mm, ==, whole->slices[jpeg].location_mm);
+  for (int f = 0; f < nf; f++)
+    g_assert_cmpmem (hp_cine_image (c, f, jpeg_now), sizeof (float) * hp_cine_image_size (c),
+                     hp_cine_image (whole, f, jpeg), sizeof (float) * hp_cine_image_size (whole));
+  g_autoptr (HpCmrPhases) pd = hp_cmr_phases (c, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("SCD0000301, slice %d undecodable: EDV %.1f mL (whole %.1f), ESV %.1f mL "
+                  "(whole %.1f)", bad + 1, pd->edv_ml, pw->edv_ml, pd->esv_ml, pw->esv_ml);
+  g_assert_cmpfloat (fabs (pd->edv_ml - pw->edv_ml), <, 0.02 * pw->edv_ml);
+  g_assert_cmpfloat (fabs (pd->esv_ml - pw->esv_ml), <, 0.03 * pw->esv_ml);
+
+  /* slice by slice, as the cine page reads */
+  g_autoptr (HpCineSet) lazy = hp_cine_set_load (folder, HP_CINE_LOAD_HEADERS_ONLY, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (lazy->notes->len, ==, 0);
+  HpCine *l = hp_cine_set_get (lazy, 0);
+  g_assert_true (l->lenient);
+  g_assert_cmpint (l->n_slices, ==, whole->n_slices);
+  for (int s = 0; s < l->n_slices; s++)
+    {
+      g_assert_true (hp_cine_read_pixels (l, s, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (l->slice_loaded[s], ==, s != bad);
+      g_assert_true ((l->slice_problem[s] != NULL) == (s == bad));
+    }
+  g_assert_nonnull (strstr (l->slice_problem[bad], victim));
+  /* asking again reads nothing more and changes nothing */
+  g_assert_true (hp_cine_read_pixels (l, -1, NULL, &error));
+  g_assert_cmpint (hp_cine_n_unreadable (l), ==, 1);
+  for (int f = 0; f < nf; f++)
+    {
+      const float *im = hp_cine_image (l, f, bad);
+      for (gsize i = 0; i < hp_cine_image_size (l); i++)
+        g_assert_cmpfloat (im[i], ==, 0);
+    }
+  g_autoptr (HpCmrPhases) pl = hp_cmr_phases (l, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pl->n_slices, ==, whole->n_slices);
+  g_assert_false (pl->slice_used[bad]);
+  for (int f = 0; f < nf; f++)
+    g_assert_cmpfloat (pl->area_mm2[(gsize) bad * nf + f], ==, 0);
+  g_assert_cmpfloat (pl->edv_ml, ==, pd->edv_ml);
+  g_assert_cmpfloat (pl->esv_ml, ==, pd->esv_ml);
+  g_assert_cmpint (pl->ed_frame, ==, pd->ed_frame);
+  for (int s = 0, k = 0; s < l->n_slices; s++)
+    if (s != bad)
+      {
+        g_assert_cmpint (pl->slice_used[s], ==, pd->slice_used[k]);
+        g_assert_cmpmem (hp_cmr_phases_mask (pl, s, pl->es_frame),
+                         (gsize) pl->box_width * pl->box_height,
+                         hp_cmr_phases_mask (pd, k, pd->es_frame),
+                         (gsize) pd->box_width * pd->box_height);
+        k++;
+      }
+
+  /* given file by file, the damaged one refuses the series, as before */
+  g_auto (GStrv) listed = cine_test_list (folder, ".dcm", &n);
+  assert_list_refused ((const char *const *) listed, victim, "the compressed data are damaged");
+}
+
 static void
 test_missing_pixel_data (void)
 {
@@ -963,6 +1081,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cine/dicom/folder-of-views", test_folder_of_views);
   g_test_add_func ("/cine/dicom/bad/folder-left-out", test_folder_left_out);
   g_test_add_func ("/cine/dicom/bad/sunnybrook-damaged", test_sunnybrook_damaged);
+  g_test_add_func ("/cine/dicom/bad/sunnybrook-undecodable", test_sunnybrook_undecodable);
   g_test_add_func ("/cine/dicom/bad/missing-pixel-data", test_missing_pixel_data);
   g_test_add_func ("/cine/dicom/bad/short-pixel-data", test_short_pixel_data);
   g_test_add_func ("/cine/dicom/bad/inconsistent-sizes", test_inconsistent_sizes);
