@@ -215,19 +215,41 @@ read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 #define STAGE(msg) job_stage (job, 0.15 + (read_end - 0.15) * done / total, \
                               0.15 + (read_end - 0.15) * (done + 1) / total, (msg))
 
+  /* the first slice that can be read is shown first: in a folder a damaged file costs its
+   * slice (slice_problem), and the slices before it are shown as such */
   HpCine *first = sh->cines[0];
-  STAGE (g_strdup_printf (_("Reading slice 1 of %d"), first->n_slices));
-  if (!hp_cine_read_pixels (first, 0, &progress, &error))
+  int shown = 0;
+  for (;; shown++, done++)
     {
-      shared_unref (sh);
-      post (job, EVENT_OPENED, (Event) { .error = error });
-      g_task_return_boolean (task, FALSE);
-      return;
+      STAGE (g_strdup_printf (_("Reading slice %d of %d"), shown + 1, first->n_slices));
+      gboolean lost = hp_cine_read_pixels (first, shown, &progress, &error)
+                      && first->slice_problem[shown] != NULL;
+      if (lost && shown + 1 == first->n_slices && first->n_slices == 1)
+        g_set_error (&error, HP_ERROR, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: the folder, then the problem (naming a file) */
+                     _("%s: its first series could not be read: %s"), job->path,
+                     first->slice_problem[0]);
+      else if (lost && shown + 1 == first->n_slices)
+        g_set_error (&error, HP_ERROR, HP_ERROR_FORMAT,
+                     /* TRANSLATORS: the folder, the number of slices of its first series, and
+                      * the first slice's problem (naming a file) */
+                     _("%s: none of the %d slices of its first series could be read, the "
+                       "first: %s"),
+                     job->path, first->n_slices, first->slice_problem[0]);
+      if (error != NULL)
+        {
+          shared_unref (sh);
+          post (job, EVENT_OPENED, (Event) { .error = error });
+          g_task_return_boolean (task, FALSE);
+          return;
+        }
+      if (!lost)
+        break;
     }
   done++;
-  post (job, EVENT_OPENED, (Event) { .shared = shared_ref (sh) });
+  post (job, EVENT_OPENED, (Event) { .shared = shared_ref (sh), .slice = shown });
 
-  for (int s = 1; s < first->n_slices && error == NULL; s++, done++)
+  for (int s = shown + 1; s < first->n_slices && error == NULL; s++, done++)
     {
       STAGE (g_strdup_printf (_("Reading slice %d of %d"), s + 1, first->n_slices));
       if (hp_cine_read_pixels (first, s, &progress, &error))
@@ -298,7 +320,10 @@ struct _HpCinePage
 
   Shared *shared;         /* the cine on show; NULL when none */
   GBytes **pixels;        /* per series: its buffer for the view, once its first slice is in */
-  guint8 **loaded;        /* per series and slice: the pixels are in */
+  guint8 **loaded;        /* per series and slice: a SliceState */
+  /* what reading left out: the folder's notes, then the slices whose files could not be read
+   * as they come in (the worker never touches this copy) */
+  GPtrArray *notes;
   GtkWidget ***rows;      /* per series and slice: its row in the strip */
   int shown;              /* the series on show */
   int last_slice;         /* the view's slice, to step back from one still being read */
@@ -307,6 +332,13 @@ struct _HpCinePage
   char *problem;          /* why there are no phases */
   char *status;           /* what the reading is doing or why it stopped; NULL when all is in */
 };
+
+typedef enum
+{
+  SLICE_PENDING,
+  SLICE_IN,               /* its pixels are in */
+  SLICE_UNREADABLE,       /* a file of it could not be read (HpCine.slice_problem) */
+} SliceState;
 
 enum { PROP_0, PROP_BUSY, N_PROPS };
 static GParamSpec *properties[N_PROPS];
@@ -397,29 +429,30 @@ update_frame_label (HpCinePage *self)
  * tooltip and the details, where the whole path helps to find the file). NULL when nothing was
  * left out. */
 static char *
-left_out_text (const HpCineSet *set, gboolean all)
+left_out_text (HpCinePage *self, gboolean all)
 {
-  if (set == NULL || set->notes->len == 0)
+  const GPtrArray *notes = self->notes;
+  if (self->shared == NULL || notes == NULL || notes->len == 0)
     return NULL;
   enum { SHOWN = 2 };
-  g_autofree char *prefix = g_strconcat (set->source_path, G_DIR_SEPARATOR_S, NULL);
+  g_autofree char *prefix = g_strconcat (self->shared->set->source_path, G_DIR_SEPARATOR_S, NULL);
   GString *text = g_string_new (NULL);
   g_string_append_printf (text,
                           g_dngettext (GETTEXT_PACKAGE,
                                        /* TRANSLATORS: heads the list of what a damaged folder
                                         * lost (files, slices) */
                                        "Left out while reading (%u problem):",
-                                       "Left out while reading (%u problems):", set->notes->len),
-                          set->notes->len);
-  guint n = all ? set->notes->len : MIN (set->notes->len, SHOWN);
+                                       "Left out while reading (%u problems):", notes->len),
+                          notes->len);
+  guint n = all ? notes->len : MIN (notes->len, SHOWN);
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr (GString) note = g_string_new (g_ptr_array_index (set->notes, i));
+      g_autoptr (GString) note = g_string_new (g_ptr_array_index (notes, i));
       if (!all)
         g_string_replace (note, prefix, "", 0);
       g_string_append_printf (text, "\n• %s", note->str);
     }
-  if (n < set->notes->len)
+  if (n < notes->len)
     {
       g_string_append_c (text, '\n');
       g_string_append_printf (text,
@@ -427,8 +460,8 @@ left_out_text (const HpCineSet *set, gboolean all)
                                            /* TRANSLATORS: after the first problems listed */
                                            "… and %u more (hover for all)",
                                            "… and %u more (hover for all)",
-                                           set->notes->len - n),
-                              set->notes->len - n);
+                                           notes->len - n),
+                              notes->len - n);
     }
   return g_string_free (text, FALSE);
 }
@@ -463,15 +496,14 @@ update_panel (HpCinePage *self)
     text = g_strdup (note);
   else if (self->shared != NULL && self->shared->sax < 0)
     text = g_strdup (_("Volumes need a short-axis stack; this folder has none."));
-  const HpCineSet *set = self->shared != NULL ? self->shared->set : NULL;
-  g_autofree char *left_out = left_out_text (set, FALSE);
+  g_autofree char *left_out = left_out_text (self, FALSE);
   if (left_out != NULL)
     {
       char *both = text != NULL ? g_strconcat (text, "\n\n", left_out, NULL) : g_strdup (left_out);
       g_free (text);
       text = both;
     }
-  g_autofree char *all = left_out_text (set, TRUE);
+  g_autofree char *all = left_out_text (self, TRUE);
   gtk_label_set_text (self->note_label, text != NULL ? text : "");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->note_label), all);
   gtk_widget_set_visible (GTK_WIDGET (self->note_label), text != NULL);
@@ -511,14 +543,14 @@ guint
 hp_cine_page_get_n_left_out (HpCinePage *self)
 {
   g_return_val_if_fail (HP_IS_CINE_PAGE (self), 0);
-  return self->shared != NULL ? self->shared->set->notes->len : 0;
+  return self->shared != NULL && self->notes != NULL ? self->notes->len : 0;
 }
 
 char *
 hp_cine_page_describe_left_out (HpCinePage *self)
 {
   g_return_val_if_fail (HP_IS_CINE_PAGE (self), NULL);
-  return left_out_text (self->shared != NULL ? self->shared->set : NULL, TRUE);
+  return left_out_text (self, TRUE);
 }
 
 char *
@@ -633,6 +665,7 @@ strip_row (HpCinePage *self, int series, int slice)
   g_object_set_data (G_OBJECT (row), "series", GINT_TO_POINTER (series));
   g_object_set_data (G_OBJECT (row), "slice", GINT_TO_POINTER (slice));
   g_object_set_data (G_OBJECT (row), "picture", picture);
+  g_object_set_data (G_OBJECT (row), "subtitle", l2);
   /* a slice still being read cannot be chosen yet */
   gtk_widget_set_sensitive (row, FALSE);
   return row;
@@ -646,6 +679,26 @@ row_loaded (HpCinePage *self, int series, int slice)
   g_autoptr (GdkTexture) t = thumbnail (c, slice, 0);
   gtk_picture_set_paintable (g_object_get_data (G_OBJECT (row), "picture"), GDK_PAINTABLE (t));
   gtk_widget_set_sensitive (row, TRUE);
+}
+
+/* A slice whose file could not be read: said in its row, the reason in its tooltip, and in the
+ * page's list of what was left out. */
+static void
+row_unreadable (HpCinePage *self, int series, int slice)
+{
+  GtkWidget *row = self->rows[series][slice];
+  const HpCine *c = self->shared->cines[series];
+  GtkLabel *sub = g_object_get_data (G_OBJECT (row), "subtitle");
+  /* TRANSLATORS: in the strip, under a slice whose file is damaged */
+  gtk_label_set_text (sub, _("could not be read"));
+  gtk_widget_remove_css_class (GTK_WIDGET (sub), "dim-label");
+  gtk_widget_add_css_class (GTK_WIDGET (sub), "error");
+  gtk_widget_set_tooltip_text (row, c->slice_problem[slice]);
+  g_ptr_array_add (self->notes,
+                   /* TRANSLATORS: the first %s is the reason (naming a file); %.1f locates the
+                    * slice along the stack in mm */
+                   g_strdup_printf (_("%s; its slice (at %.1f mm) is left out"),
+                                    c->slice_problem[slice], c->slices[slice].location_mm));
 }
 
 static void
@@ -740,7 +793,10 @@ static void
 show_series (HpCinePage *self, int index, int slice)
 {
   const HpCine *c = self->shared->cines[index];
-  if (self->pixels[index] == NULL)
+  /* a slice not in (still being read, or unreadable) gives way to the first one that is */
+  for (int s = 0; s < c->n_slices && self->loaded[index][slice] != SLICE_IN; s++)
+    slice = s;
+  if (self->pixels[index] == NULL || self->loaded[index][slice] != SLICE_IN)
     return;
   self->shown = index;
   HpCineFrames fr = {
@@ -758,8 +814,11 @@ show_series (HpCinePage *self, int index, int slice)
   self->syncing = TRUE;
   /* set_frames windows on slice 0, which is the first slice read of every series */
   hp_cine_view_set_frames (self->view, &fr, self->pixels[index]);
-  if (slice > 0 && self->loaded[index][slice])
+  if (slice > 0)
     hp_cine_view_set_slice (self->view, slice);
+  /* the window was set on slice 0; where that one could not be read, on the slice shown */
+  if (self->loaded[index][0] != SLICE_IN)
+    hp_cine_view_apply_preset (self->view, HP_CINE_WL_AUTO);
   self->last_slice = hp_cine_view_get_slice (self->view);
   self->syncing = FALSE;
   apply_overlays (self);
@@ -813,6 +872,7 @@ clear_content (HpCinePage *self)
     }
   g_clear_pointer (&self->pixels, g_free);
   g_clear_pointer (&self->loaded, g_free);
+  g_clear_pointer (&self->notes, g_ptr_array_unref);
   g_clear_pointer (&self->rows, g_free);
   g_clear_pointer (&self->shared, shared_unref);
   g_clear_pointer (&self->phases, hp_cmr_phases_free);
@@ -837,12 +897,25 @@ mark_loaded (HpCinePage *self, int series, int slice)
       g_bytes_new_with_free_func (c->pixels, hp_cine_image_size (c) * (gsize) c->n_slices
                                                * (gsize) c->n_frames * sizeof (float),
                                   shared_unref, shared_ref (self->shared));
+  gboolean lost = FALSE;
   for (int s = 0; s < c->n_slices; s++)
-    if ((slice < 0 || s == slice) && !self->loaded[series][s])
+    if ((slice < 0 || s == slice) && self->loaded[series][s] == SLICE_PENDING)
       {
-        self->loaded[series][s] = 1;
-        row_loaded (self, series, s);
+        /* the worker wrote the slice's problem before it posted the slice */
+        if (c->slice_problem[s] != NULL)
+          {
+            self->loaded[series][s] = SLICE_UNREADABLE;
+            row_unreadable (self, series, s);
+            lost = TRUE;
+          }
+        else
+          {
+            self->loaded[series][s] = SLICE_IN;
+            row_loaded (self, series, s);
+          }
       }
+  if (lost)
+    update_panel (self);
 }
 
 static void
@@ -868,9 +941,14 @@ on_opened (HpCinePage *self, Event *ev)
   self->loaded = g_new0 (guint8 *, n);
   for (int i = 0; i < n; i++)
     self->loaded[i] = g_new0 (guint8, self->shared->cines[i]->n_slices);
+  self->notes = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < self->shared->set->notes->len; i++)
+    g_ptr_array_add (self->notes, g_strdup (g_ptr_array_index (self->shared->set->notes, i)));
   build_strip (self);
-  mark_loaded (self, 0, 0);
-  show_series (self, 0, 0);
+  /* the slices before the first shown could not be read */
+  for (int s = 0; s <= ev->slice; s++)
+    mark_loaded (self, 0, s);
+  show_series (self, 0, ev->slice);
   hp_volume_plot_set_placeholder (self->plot, self->shared->sax >= 0
                                   ? _("The volume curve appears when the analysis is done.")
                                   : _("No short-axis stack: no volume curve."));
@@ -908,7 +986,7 @@ on_done (HpCinePage *self, Event *ev)
       int read = 0, total = 0;
       for (int i = 0; i < self->shared->n_cines; i++)
         for (int s = 0; s < self->shared->cines[i]->n_slices; s++, total++)
-          read += self->loaded[i][s];
+          read += self->loaded[i][s] == SLICE_IN;
       if (g_error_matches (ev->error, HP_ERROR, HP_ERROR_CANCELLED))
         /* TRANSLATORS: the reading was cancelled after some slices were read */
         set_status (self, g_strdup_printf (_("Reading stopped: %d of %d slices read."), read,
@@ -1086,7 +1164,8 @@ hp_cine_page_slice_loaded (HpCinePage *self, int series, int slice)
 {
   g_return_val_if_fail (HP_IS_CINE_PAGE (self), FALSE);
   return self->shared != NULL && series >= 0 && series < self->shared->n_cines && slice >= 0
-         && slice < self->shared->cines[series]->n_slices && self->loaded[series][slice];
+         && slice < self->shared->cines[series]->n_slices
+         && self->loaded[series][slice] == SLICE_IN;
 }
 
 const HpCmrPhases *
@@ -1127,9 +1206,9 @@ on_view_slice (HpCineView *view, GParamSpec *pspec, HpCinePage *self)
   if (self->shared == NULL || self->syncing)
     return;
   int s = hp_cine_view_get_slice (view);
-  if (!self->loaded[self->shown][s])
+  if (self->loaded[self->shown][s] != SLICE_IN)
     {
-      /* still being read: stay where we were (the view has not drawn it yet) */
+      /* still being read, or unreadable: stay where we were (the view has not drawn it) */
       gtk_widget_error_bell (GTK_WIDGET (self));
       self->syncing = TRUE;
       hp_cine_view_set_slice (view, self->last_slice);

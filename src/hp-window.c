@@ -88,6 +88,8 @@ struct _HpWindow
   GtkPaned *record_paned;
   GtkWidget *ecg_part;        /* the paper, the beats and the measurements */
   HpCinePage *cine_page;
+  guint cine_left_out;    /* problems of the cine on show that a toast has told */
+  AdwToast *left_out_toast; /* that toast while it is up (weak) */
   gpointer ecg_job;           /* the ECG load's LoadJob, for the progress bar */
   char *ecg_facts;            /* the record's facts, for the subtitle */
 
@@ -354,8 +356,8 @@ start_progress (HpWindow *self)
   self->progress_source = g_timeout_add (100, update_progress, self);
 }
 
-/* A toast saying title, whose Details button shows details. */
-static void
+/* A toast saying title, whose Details button shows details; the overlay owns it. */
+static AdwToast *
 show_problem (HpWindow *self, const char *title, const char *details)
 {
   g_autofree char *escaped = g_markup_escape_text (title, -1);
@@ -366,6 +368,7 @@ show_problem (HpWindow *self, const char *title, const char *details)
   adw_toast_set_action_target_value (toast, g_variant_new_string (details));
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  return toast;
 }
 
 static void
@@ -657,9 +660,46 @@ start_ecg_load (HpWindow *self, const char *path)
   self->open_pending |= PART_ECG;
 }
 
+/* A toast for what the cine's folder lost that no toast has told yet: at the open, and again
+ * when reading the rest found a slice it could not read. */
+static void
+announce_left_out (HpWindow *self, HpCinePage *page)
+{
+  guint n = hp_cine_page_get_n_left_out (page);
+  if (n <= self->cine_left_out)
+    return;
+  self->cine_left_out = n;
+  g_autofree char *details = hp_cine_page_describe_left_out (page);
+  g_autofree char *title =
+    g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                  /* TRANSLATORS: a cine folder opened with some of it damaged */
+                                  "The cine is shown without what could not be read "
+                                  "(%u problem)",
+                                  "The cine is shown without what could not be read "
+                                  "(%u problems)",
+                                  n),
+                     n);
+  /* one toast for the cine: while the earlier is up it takes the later count, rather than a
+   * second toast queueing behind it */
+  if (self->left_out_toast != NULL)
+    {
+      g_autofree char *escaped = g_markup_escape_text (title, -1);
+      adw_toast_set_title (self->left_out_toast, escaped);
+      adw_toast_set_action_target_value (self->left_out_toast, g_variant_new_string (details));
+    }
+  else
+    g_set_weak_pointer (&self->left_out_toast, show_problem (self, title, details));
+}
+
 static void
 on_cine_opened (HpCinePage *page, const GError *error, HpWindow *self)
 {
+  /* a new cine: nothing of it told yet; a toast about the one before stays as it is */
+  if (error == NULL)
+    {
+      self->cine_left_out = 0;
+      g_clear_weak_pointer (&self->left_out_toast);
+    }
   if (!(self->open_pending & PART_CINE))
     return;
   /* a single file that is no image at all may be an ECG (a DICOM waveform) */
@@ -674,22 +714,7 @@ on_cine_opened (HpCinePage *page, const GError *error, HpWindow *self)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->cine_page), TRUE);
       gtk_stack_set_visible_child_name (self->stack, "record");
-      guint n = hp_cine_page_get_n_left_out (page);
-      if (n > 0)
-        {
-          g_autofree char *details = hp_cine_page_describe_left_out (page);
-          g_autofree char *title =
-            g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          /* TRANSLATORS: a cine folder opened with some of it
-                                           * damaged */
-                                          "The cine is shown without what could not be read "
-                                          "(%u problem)",
-                                          "The cine is shown without what could not be read "
-                                          "(%u problems)",
-                                          n),
-                             n);
-          show_problem (self, title, details);
-        }
+      announce_left_out (self, page);
     }
   part_done (self, PART_CINE, error);
 }
@@ -698,9 +723,9 @@ on_cine_opened (HpCinePage *page, const GError *error, HpWindow *self)
 static void
 on_cine_finished (HpCinePage *page, const GError *error, HpWindow *self)
 {
-  (void) page;
   if (error != NULL && !g_error_matches (error, HP_ERROR, HP_ERROR_CANCELLED))
     show_error (self, error->message);
+  announce_left_out (self, page);
   if (!anything_loading (self))
     stop_progress (self);
   /* the volume curve is in now: the cine's side of the cycle */
@@ -2069,6 +2094,7 @@ static void
 hp_window_dispose (GObject *object)
 {
   HpWindow *self = HP_WINDOW (object);
+  g_clear_weak_pointer (&self->left_out_toast);
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);

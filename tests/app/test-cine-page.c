@@ -736,41 +736,76 @@ test_bad_cines (void)
   g_assert_true (g_file_set_contents (notes, "nothing to see\n", -1, NULL));
   assert_refused (window, empty, "no-cine", cine_dir);
 
-  /* damage that only reading the pixels finds, in the last slice: an image recompressed with
-   * DCMTK's dcmcrle (which the reader may not decode) with a broken RLE header (which no decoder
-   * accepts). The first frame comes up, the damage is reported when that slice is read, and the
-   * slices before it stay */
+  /* damage that only reading the pixels finds, in the first and the last slice: images
+   * recompressed with DCMTK's dcmcrle (which the reader may not decode) with a broken RLE header
+   * (which no decoder accepts). The page opens on the first slice that reads, the others come
+   * in behind it, and the two damaged slices are marked, told in a toast and beside the
+   * volumes, and passed over by the analysis */
   g_autofree char *dcmcrle = g_find_program_in_path ("dcmcrle");
   if (dcmcrle == NULL)
     g_test_message ("dcmcrle (package dcmtk) not found: damage behind the first frame not tried");
   else
     {
       g_autofree char *late_dir = copy_files (cine_dir, "late-damage", "IM_");
+      g_autofree char *early_name = g_strdup ("IM_001_002.dcm");
       g_autofree char *late_name = g_strdup_printf ("IM_%03d_003.dcm", SLICES);
-      g_autofree char *late = g_build_filename (late_dir, late_name, NULL);
-      const char *argv[] = { dcmcrle, late, late, NULL };
-      int status = 0;
-      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
-                                   NULL, &status, NULL));
-      g_assert_cmpint (status, ==, 0);
-      corrupt_rle_header (late);
+      const char *names[] = { early_name, late_name };
+      for (int i = 0; i < 2; i++)
+        {
+          g_autofree char *path = g_build_filename (late_dir, names[i], NULL);
+          const char *argv[] = { dcmcrle, path, path, NULL };
+          int status = 0;
+          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                       NULL, NULL, &status, NULL));
+          g_assert_cmpint (status, ==, 0);
+          corrupt_rle_header (path);
+        }
 
       open_and_wait (window, late_dir, &o);
       g_assert_true (o.ok);
       g_free (o.message);
       g_autoptr (GError) late_error = wait_finished (page);
-      g_assert_nonnull (late_error);
-      g_test_message ("damage found behind the first frame: %s", late_error->message);
-      g_assert_nonnull (strstr (late_error->message, late_name));
-      g_assert_true (toast_says (window, late_name));
-      g_assert_true (label_contains (GTK_WIDGET (window), "Reading stopped at"));
-      g_assert_true (hp_cine_page_slice_loaded (page, 0, 0));
+      g_assert_no_error (late_error);
+      g_assert_true (toast_says (window, "shown without what could not be read (2 problems)"));
+      /* the toast of the open (one problem) gave way to it */
+      g_assert_false (toast_says (window, "shown without what could not be read (1 problem)"));
+      g_assert_cmpuint (hp_cine_page_get_n_left_out (page), ==, 2);
+      g_autofree char *late_all = hp_cine_page_describe_left_out (page);
+      g_test_message ("damage found behind the first frame:\n%s", late_all);
+      g_assert_nonnull (strstr (late_all, early_name));
+      g_assert_nonnull (strstr (late_all, late_name));
+      g_assert_true (label_contains (GTK_WIDGET (window), "could not be read"));
+      g_assert_true (label_contains (GTK_WIDGET (window), "Left out while reading (2 problems):"));
+      g_assert_false (label_contains (GTK_WIDGET (window), "Reading stopped at"));
+      /* the series keeps its slices, the damaged two marked */
+      g_assert_cmpint (hp_cine_page_get_series (page, 0)->n_slices, ==, SLICES);
+      g_assert_false (hp_cine_page_slice_loaded (page, 0, 0));
       g_assert_false (hp_cine_page_slice_loaded (page, 0, SLICES - 1));
-      g_assert_null (hp_cine_page_get_phases (page));
-      /* the view keeps off the slice that could not be read */
+      for (int s = 1; s < SLICES - 1; s++)
+        g_assert_true (hp_cine_page_slice_loaded (page, 0, s));
+      /* it opened on the second slice, windowed on that one's pixels (not the zeros of the
+       * first: a window of 1 around 0) */
       HpCineView *view = hp_cine_page_get_view (page);
+      g_assert_cmpint (hp_cine_view_get_slice (view), ==, 1);
+      double window_width = 0, level = 0;
+      hp_cine_view_get_window_level (view, &window_width, &level);
+      g_test_message ("window %.1f, level %.1f", window_width, level);
+      g_assert_cmpfloat (window_width, >, 10);
+      const HpCmrPhases *lp = hp_cine_page_get_phases (page);
+      g_assert_nonnull (lp);
+      g_assert_cmpint (lp->n_slices, ==, SLICES);
+      g_assert_false (lp->slice_used[0]);
+      g_assert_false (lp->slice_used[SLICES - 1]);
+      g_test_message ("first and last slice unreadable: EDV %.0f mL, ESV %.0f mL (truth %.0f, "
+                      "%.0f mL)", lp->edv_ml, lp->esv_ml, synth->edv_ml, synth->esv_ml);
+      /* the end slices cannot be bridged: less volume, but not much less */
+      g_assert_cmpfloat (lp->edv_ml, <, 1.1 * synth->edv_ml);
+      g_assert_cmpfloat (lp->edv_ml, >, 0.6 * synth->edv_ml);
+      /* the view keeps off the slices that could not be read */
       hp_cine_view_set_slice (view, SLICES - 1);
       g_assert_cmpint (hp_cine_view_get_slice (view), !=, SLICES - 1);
+      hp_cine_view_set_slice (view, 0);
+      g_assert_cmpint (hp_cine_view_get_slice (view), ==, 1);
       g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "cine-page-damaged.png");
       assert_cine_drawn (im, view, GTK_WIDGET (window), "damaged series");
     }
