@@ -863,33 +863,68 @@ test_run_files (void)
 /* One damaged file among the 200 of a real cine series (Sunnybrook SCD0000301): the folder
  * always loads, the file left out (and with it the slice it leaves short, or the slice that a
  * damaged position or trigger time muddles: at most two) or read as it now stands, and what
- * was left out is said, naming files. The other files are links to the test data. */
+ * was left out is said, naming files. The other files are links to the test data. With jpeg,
+ * the 20 files of one slice are JPEG lossless copies (dcmcjpeg) and the damage falls on them:
+ * the decoder meets broken streams, and a stream it cannot decode costs its slice. */
 static void
-test_cine_folder (void)
+cine_folder_mutants (const char *family, gboolean jpeg)
 {
   g_autofree char *src = hp_test_data ("cine-sunnybrook/SCD0000301/dicom");
   if (src == NULL)
     return;
-  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), "cine-folder", NULL);
+  g_autofree char *dir = g_build_filename (hp_test_tmpdir (), family, NULL);
+  g_autofree char *jpeg_dir = g_build_filename (hp_test_tmpdir (), "cine-jpeg-copies", NULL);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GDir) d = g_dir_open (src, 0, NULL);
   g_assert_nonnull (d);
   const char *name;
+  g_autofree char *dcmcjpeg = NULL;
+  if (jpeg)
+    {
+      dcmcjpeg = g_find_program_in_path ("dcmcjpeg");
+      if (dcmcjpeg == NULL)
+        {
+          if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
+            g_error ("dcmcjpeg (package dcmtk) is not installed");
+          g_test_skip ("dcmcjpeg (package dcmtk) is not installed");
+          return;
+        }
+      g_assert_cmpint (g_mkdir_with_parents (jpeg_dir, 0700), ==, 0);
+    }
   while ((name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *from = g_build_filename (src, name, NULL);
       g_autofree char *to = g_build_filename (dir, name, NULL);
+      /* files 41 to 60: one slice of the 10 */
+      int number = atoi (name);
+      if (jpeg && number >= 41 && number <= 60)
+        {
+          g_autofree char *copy = g_build_filename (jpeg_dir, name, NULL);
+          const char *argv[] = { dcmcjpeg, "+e1", from, copy, NULL };
+          int status = 0;
+          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                       NULL, NULL, &status, NULL));
+          g_assert_cmpint (status, ==, 0);
+          g_free (from);
+          from = g_steal_pointer (&copy);
+        }
       g_assert_cmpint (symlink (from, to), ==, 0);
-      g_ptr_array_add (names, g_strdup (name));
+      if (!jpeg || (number >= 41 && number <= 60))
+        g_ptr_array_add (names, g_strdup (name));
     }
   g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  if (jpeg)
+    {
+      g_free (src);
+      src = g_strdup (jpeg_dir);
+    }
   g_autoptr (GError) whole_error = NULL;
   g_autoptr (HpCineSet) whole = hp_cine_set_load (dir, HP_CINE_LOAD_HEADERS_ONLY, NULL,
                                                   &whole_error);
   g_assert_no_error (whole_error);
   const HpCine *full = hp_cine_set_get (whole, 0);
-  g_autoptr (GRand) rng = g_rand_new_with_seed (family_seed (&(Family){ .name = "cine-folder" }));
+  g_autoptr (GRand) rng = g_rand_new_with_seed (family_seed (&(Family){ .name = family }));
   guint n = n_mutants (&(Family){ .weight = 30 });
   guint slices_lost[3] = { 0 };
   for (guint k = 0; k < n; k++)
@@ -901,10 +936,13 @@ test_cine_folder (void)
       gsize len = 0;
       g_assert_true (g_file_get_contents (from, &bytes, &len, NULL));
       g_autoptr (GString) what = g_string_new (NULL);
-      g_autoptr (GByteArray) m = mutate ((const guint8 *) bytes, len, 2048, KIND_BYTES, rng, what);
+      /* the plain files' damage mostly in their headers; the JPEG ones' anywhere, mostly in the
+       * compressed stream, which is what the decoder reads */
+      g_autoptr (GByteArray) m = mutate ((const guint8 *) bytes, len, jpeg ? 0 : 2048, KIND_BYTES,
+                                         rng, what);
       g_assert_cmpint (g_remove (to), ==, 0);
       g_assert_true (g_file_set_contents (to, (const char *) m->data, m->len, NULL));
-      g_snprintf (current, sizeof current, "cine-folder #%u, %s:%s", k, victim, what->str);
+      g_snprintf (current, sizeof current, "%s #%u, %s:%s", family, k, victim, what->str);
       g_autoptr (GError) error = NULL;
       g_autoptr (HpCineSet) set = hp_cine_set_load (dir, HP_CINE_LOAD_DEFAULT, NULL, &error);
       if (set == NULL)
@@ -934,8 +972,20 @@ test_cine_folder (void)
     }
   current[0] = '\0';
   /* a refusal has failed the test above: every mutant loaded */
-  g_test_message ("cine-folder: %u mutants, all loaded: %u with every slice, %u without one, %u "
-                  "without two", n, slices_lost[0], slices_lost[1], slices_lost[2]);
+  g_test_message ("%s: %u mutants, all loaded: %u with every slice, %u without one, %u "
+                  "without two", family, n, slices_lost[0], slices_lost[1], slices_lost[2]);
+}
+
+static void
+test_cine_folder (void)
+{
+  cine_folder_mutants ("cine-folder", FALSE);
+}
+
+static void
+test_cine_folder_jpeg (void)
+{
+  cine_folder_mutants ("cine-folder-jpeg", TRUE);
 }
 
 int
@@ -961,6 +1011,7 @@ main (int argc, char **argv)
   g_test_add_func ("/io/mutants/safetensors", test_safetensors);
   g_test_add_func ("/io/mutants/dataset", test_dataset);
   g_test_add_func ("/io/mutants/cine-folder", test_cine_folder);
+  g_test_add_func ("/io/mutants/cine-folder-jpeg", test_cine_folder_jpeg);
   g_test_add_func ("/io/mutants/cohort-files", test_cohort_files);
   g_test_add_func ("/io/mutants/run-files", test_run_files);
   return g_test_run ();
