@@ -196,6 +196,7 @@ on_selected (GtkSingleSelection *selection, GParamSpec *pspec, HpCohortSidebar *
 /* The measured columns: which field of HpSubjectMeasures, its title and format. A column's
  * number in ColumnData is MEASURED_COLUMN - index (below the labels' -1 and the Sync's -2). */
 #define MEASURED_COLUMN -10
+#define CINE_PROBLEMS 8   /* HpSubjectMeasures.cine_problems */
 static const struct
 {
   int field;
@@ -209,6 +210,9 @@ static const struct
   { 5, N_("EF meas."), "%.2f" },
   /* TRANSLATORS: column of the subject list: the sync's estimated trigger delay (ms) */
   { 6, N_("Offset est."), "%.0f" },
+  /* TRANSLATORS: column of the subject list: how many problems reading the subject's cine
+   * folder passed over (blank when none) */
+  { CINE_PROBLEMS, N_("Cine problems"), "⚠ %.0f" },
 };
 
 /* The subject's measured value for a measured column; NaN when not measured. */
@@ -253,10 +257,18 @@ bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_d
   if (cd->column <= MEASURED_COLUMN)
     {
       double v = measured_value (cd->self, row, cd->column);
+      int field = measured_columns[MEASURED_COLUMN - cd->column].field;
+      /* a cine read whole is the usual case: its 0 would only crowd out the few that are not */
+      gboolean quiet_zero = field == CINE_PROBLEMS && v == 0;
       g_autofree char *text =
-        isfinite (v) ? g_strdup_printf (measured_columns[MEASURED_COLUMN - cd->column].format, v)
-                     : NULL;
+        isfinite (v) && !quiet_zero
+          ? g_strdup_printf (measured_columns[MEASURED_COLUMN - cd->column].format, v)
+          : NULL;
       gtk_label_set_text (label, text != NULL ? text : "");
+      if (field == CINE_PROBLEMS && text != NULL)
+        gtk_widget_add_css_class (GTK_WIDGET (label), "warning");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (label), "warning");
     }
   else if (cd->column == -2)
     /* TRANSLATORS: in the subject list's Sync column: the offset was tuned by hand */

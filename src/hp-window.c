@@ -977,6 +977,8 @@ try_sync (HpWindow *self)
       hp_subject_measures_init (&m);
       hp_subject_measures_fill (&m, self->have_intervals ? &self->intervals : NULL, ph,
                                 self->sync);
+      /* the page read the cine itself: its count, read-time losses included */
+      m.cine_problems = hp_cine_page_get_n_left_out (self->cine_page);
       hp_cohort_measures_set (self->measures, self->sync_subject, &m);
       if (!hp_cohort_measures_save (self->measures, &error))
         g_warning ("%s", error->message);

@@ -31,6 +31,9 @@ HpSignal *hp_test_load (const char *rel);
  * (free it). */
 char *hp_test_write_cohort (const char *name, guint32 seed, guint n, int frames, int slices,
                             int size, double pixel_mm);
+/* to: a subject folder of links into the subject folder from, but for one file in the middle
+ * of its short-axis cine (sax/), cut short. */
+void hp_test_link_damaged_cine (const char *from, const char *to);
 /* Row's value in cohort.csv's column, asserting the column is there. */
 double hp_test_truth (const HpCohortTable *t, guint row, const char *column);
 /* A random batch's cardiac cycle for the model's tests: each of n subjects' frames spread evenly

@@ -74,16 +74,21 @@ typedef struct
   double hr_bpm, qrs_ms, qt_ms;
   double lvedv_ml, lvesv_ml, lvef;   /* lvef as a fraction */
   double offset_ms, sync_confidence;
+  /* what reading the cine folder left out (damaged files, slices): 0 when it was read whole.
+   * Volumes from a stack that lost an end slice run low: this flags them */
+  double cine_problems;
 } HpSubjectMeasures;
-#define HP_SUBJECT_MEASURES_N 8
+#define HP_SUBJECT_MEASURES_N 9
 
 /* Field i (0 .. HP_SUBJECT_MEASURES_N - 1) in the order above, and its column name in the
  * cache ("hr_bpm", "qrs_ms", "qt_ms", "lvedv_ml", "lvesv_ml", "lvef", "offset_ms",
- * "sync_confidence"). */
+ * "sync_confidence", "cine_problems"). */
 const char *hp_subject_measures_name (int i);
 double hp_subject_measures_value (const HpSubjectMeasures *m, int i);
 void hp_subject_measures_init (HpSubjectMeasures *m);
-/* Takes the figures from what the subject page (or anyone) measured; each argument may be NULL. */
+/* Takes the figures from what the subject page (or anyone) measured; each argument may be NULL.
+ * The cine's problems come from sync's cine_notes where it has them (hp_sync_subject_measure);
+ * a caller that read the cine itself sets cine_problems after. */
 void hp_subject_measures_fill (HpSubjectMeasures *m, const HpIntervals *intervals,
                                const HpCmrPhases *phases, const HpSync *sync);
 /* Runs the ECG, cine and sync pipelines on a subject's folder (hp_sync_subject_measure). */

@@ -13,6 +13,7 @@
 
 static const char *const names[HP_SUBJECT_MEASURES_N] = {
   "hr_bpm", "qrs_ms", "qt_ms", "lvedv_ml", "lvesv_ml", "lvef", "offset_ms", "sync_confidence",
+  "cine_problems",
 };
 
 const char *
@@ -27,7 +28,7 @@ field (HpSubjectMeasures *m, int i)
 {
   double *f[HP_SUBJECT_MEASURES_N] = { &m->hr_bpm, &m->qrs_ms, &m->qt_ms, &m->lvedv_ml,
                                        &m->lvesv_ml, &m->lvef, &m->offset_ms,
-                                       &m->sync_confidence };
+                                       &m->sync_confidence, &m->cine_problems };
   return f[i];
 }
 
@@ -68,6 +69,7 @@ hp_subject_measures_fill (HpSubjectMeasures *m, const HpIntervals *intervals,
     {
       m->offset_ms = sync->estimated_offset_ms;
       m->sync_confidence = sync->confidence;
+      m->cine_problems = sync->cine_notes != NULL ? sync->cine_notes->len : 0;
     }
 }
 

@@ -400,7 +400,24 @@ test_cohort (void)
       g_assert_cmpfloat (fabs (hp_subject_measures_value (shown, i)
                                - hp_subject_measures_value (&engine, i)), <, 1e-9);
     }
-  /* Measure All: every subject, then the list sorts by a measured column */
+  /* Measure All: every subject, then the list sorts by a measured column. One subject's cine
+   * lost a file (cut short): it is measured all the same and flagged in its own column */
+  {
+    g_autofree char *sax = g_build_filename (dir, "sub0004", "sax", NULL);
+    g_autoptr (GDir) d = g_dir_open (sax, 0, &error);
+    g_assert_no_error (error);
+    g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+    const char *name;
+    while ((name = g_dir_read_name (d)) != NULL)
+      g_ptr_array_add (files, g_strdup (name));
+    g_ptr_array_sort (files, (GCompareFunc) g_strcmp0);
+    g_assert_cmpuint (files->len, >, 10);
+    g_autofree char *victim = g_build_filename (sax, g_ptr_array_index (files, files->len / 2),
+                                                NULL);
+    g_autofree char *bytes = NULL;
+    g_assert_true (g_file_get_contents (victim, &bytes, NULL, NULL));
+    g_assert_true (g_file_set_contents (victim, bytes, 400, NULL));
+  }
   gboolean measured = FALSE;
   gulong id = g_signal_connect_swapped (window, "measure-finished", G_CALLBACK (set_flag),
                                         &measured);
@@ -443,6 +460,11 @@ test_cohort (void)
   g_test_message ("list 640 px wide: \"EDV meas.\" ends at %.0f px",
                   edv_box.origin.x + edv_box.size.width);
   g_assert_cmpfloat (edv_box.origin.x + edv_box.size.width, <=, 640);
+  g_assert_cmpfloat (hp_cohort_measures_get (measures, "sub0004")->cine_problems, ==, 2);
+  GtkWidget *flag = hp_render_find_label (GTK_WIDGET (sidebar), "⚠ 2");
+  g_assert_nonnull (flag);
+  g_assert_true (gtk_widget_has_css_class (flag, "warning"));
+  g_assert_null (hp_render_find_label (GTK_WIDGET (sidebar), "⚠ 0"));
   g_autoptr (GSettings) settings = g_settings_new (APP_ID);
   g_assert_cmpint (g_settings_get_int (settings, "sidebar-width"), ==, 640);
   g_assert_cmpint (hp_window_set_sidebar_width (window, 100), ==, 240);

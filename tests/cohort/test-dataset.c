@@ -369,48 +369,6 @@ test_build (void)
   hp_dataset_info_clear (&info);
 }
 
-/* to: a subject folder of links into from, but for one file in the middle of its short-axis
- * cine, cut short. */
-static void
-link_with_damaged_cine (const char *from, const char *to)
-{
-  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
-  g_autoptr (GDir) d = g_dir_open (from, 0, NULL);
-  g_assert_nonnull (d);
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (strcmp (name, "sax") != 0)
-      {
-        g_autofree char *a = g_build_filename (from, name, NULL);
-        g_autofree char *b = g_build_filename (to, name, NULL);
-        g_assert_cmpint (symlink (a, b), ==, 0);
-      }
-  g_autofree char *sax_from = g_build_filename (from, "sax", NULL);
-  g_autofree char *sax_to = g_build_filename (to, "sax", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (sax_to, 0755), ==, 0);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GDir) sax = g_dir_open (sax_from, 0, NULL);
-  g_assert_nonnull (sax);
-  while ((name = g_dir_read_name (sax)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
-  g_assert_cmpuint (names->len, >, 10);
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *a = g_build_filename (sax_from, g_ptr_array_index (names, i), NULL);
-      g_autofree char *b = g_build_filename (sax_to, g_ptr_array_index (names, i), NULL);
-      if (i != names->len / 2)
-        {
-          g_assert_cmpint (symlink (a, b), ==, 0);
-          continue;
-        }
-      g_autofree char *bytes = NULL;
-      gsize len = 0;
-      g_assert_true (g_file_get_contents (a, &bytes, &len, NULL));
-      g_assert_true (g_file_set_contents (b, bytes, 400, NULL));
-    }
-}
-
 /* Three of the subjects in reverse order, one whose folder is missing and one with a damaged
  * cine file: the missing one is left out and listed, the damaged one kept (without the slice
  * the file belonged to) and said, and the others keep their split and their data. */
@@ -433,7 +391,7 @@ test_other_order (void)
       g_autofree char *from = hp_cohort_table_subject_dir (t, rows[i]);
       g_autofree char *to = g_build_filename (dir, f[0], NULL);
       if (rows[i] == 2)
-        link_with_damaged_cine (from, to);
+        hp_test_link_damaged_cine (from, to);
       else
         g_assert_cmpint (symlink (from, to), ==, 0);
       /* the ghost takes the middle place */

@@ -57,6 +57,7 @@ test_against_truth (void)
       g_assert_cmpfloat (fabs (v->offset_ms - td), <, 35);
       g_assert_cmpfloat (v->sync_confidence, >, 0);
       g_assert_cmpfloat (v->sync_confidence, <=, 1);
+      g_assert_cmpfloat (v->cine_problems, ==, 0);
     }
   /* one subject alone gives the same figures */
   g_autofree char *dir0 = hp_cohort_table_subject_dir (t, 0);
@@ -86,6 +87,29 @@ test_against_truth (void)
   /* nothing left to measure: no subject is measured twice */
   g_assert_true (hp_cohort_measure_all (t, back, 2, NULL, &error));
   g_assert_cmpuint (hp_cohort_measures_count (back), ==, t->rows->len);
+}
+
+/* A subject whose cine folder lost a file is measured all the same, and flagged: its count of
+ * problems is what its folder left out (the file, and the slice that file left short). */
+static void
+test_damaged_cine_flagged (void)
+{
+  const HpCohortTable *t = cohort ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *from = hp_cohort_table_subject_dir (t, 1);
+  g_autofree char *to = g_build_filename (hp_test_tmpdir (), "damaged-subject", NULL);
+  hp_test_link_damaged_cine (from, to);
+  HpSubjectMeasures whole, damaged;
+  g_assert_true (hp_cohort_measure_subject (from, &whole, &error));
+  g_assert_no_error (error);
+  g_assert_true (hp_cohort_measure_subject (to, &damaged, &error));
+  g_assert_no_error (error);
+  g_test_message ("cine problems %g (whole %g); EDV %.1f mL (whole %.1f)", damaged.cine_problems,
+                  whole.cine_problems, damaged.lvedv_ml, whole.lvedv_ml);
+  g_assert_cmpfloat (whole.cine_problems, ==, 0);
+  g_assert_cmpfloat (damaged.cine_problems, ==, 2);
+  /* a middle slice: bridged, the volume barely moves */
+  g_assert_cmpfloat (fabs (damaged.lvedv_ml - whole.lvedv_ml), <, 0.05 * whole.lvedv_ml);
 }
 
 static void
@@ -184,6 +208,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cohort/measure/against-truth", test_against_truth);
+  g_test_add_func ("/cohort/measure/damaged-cine-flagged", test_damaged_cine_flagged);
   g_test_add_func ("/cohort/measure/stale-and-damaged", test_stale_and_damaged);
   g_test_add_func ("/cohort/measure/unmeasurable-and-cancel", test_unmeasurable_and_cancel);
   return g_test_run ();
