@@ -330,6 +330,12 @@ hp_test_comm_run (HpComm **comms, int world, void (*fn) (HpComm *comm, int rank,
     g_thread_join (threads[k]);
 }
 
+int
+hp_test_compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 void
 hp_test_link_damaged_cine (const char *from, const char *to)
 {
@@ -352,7 +358,7 @@ hp_test_link_damaged_cine (const char *from, const char *to)
   g_assert_nonnull (sax);
   while ((name = g_dir_read_name (sax)) != NULL)
     g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (names, hp_test_compare_strings);
   g_assert_cmpuint (names->len, >, 10);
   for (guint i = 0; i < names->len; i++)
     {

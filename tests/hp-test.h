@@ -31,6 +31,9 @@ HpSignal *hp_test_load (const char *rel);
  * (free it). */
 char *hp_test_write_cohort (const char *name, guint32 seed, guint n, int frames, int slices,
                             int size, double pixel_mm);
+/* For g_ptr_array_sort of strings: it hands pointers to the elements, so g_strcmp0 itself would
+ * compare addresses' bytes (an order that changes from run to run). */
+int hp_test_compare_strings (gconstpointer a, gconstpointer b);
 /* to: a subject folder of links into the subject folder from, but for one file in the middle
  * of its short-axis cine (sax/), cut short. */
 void hp_test_link_damaged_cine (const char *from, const char *to);

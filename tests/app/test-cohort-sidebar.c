@@ -410,7 +410,7 @@ test_cohort (void)
     const char *name;
     while ((name = g_dir_read_name (d)) != NULL)
       g_ptr_array_add (files, g_strdup (name));
-    g_ptr_array_sort (files, (GCompareFunc) g_strcmp0);
+    g_ptr_array_sort (files, hp_test_compare_strings);
     g_assert_cmpuint (files->len, >, 10);
     g_autofree char *victim = g_build_filename (sax, g_ptr_array_index (files, files->len / 2),
                                                 NULL);

@@ -913,7 +913,7 @@ cine_folder_mutants (const char *family, gboolean jpeg)
       if (!jpeg || (number >= 41 && number <= 60))
         g_ptr_array_add (names, g_strdup (name));
     }
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (names, hp_test_compare_strings);
   if (jpeg)
     {
       g_free (src);
