@@ -139,7 +139,7 @@ job_stage (Job *job, double from, double to, char *message)
 
 typedef enum
 {
-  EVENT_OPENED,    /* the first slice of the first series is in (or the open failed) */
+  EVENT_OPENED,    /* the first slice that reads is in (or the open failed) */
   EVENT_SLICE,     /* one slice (slice >= 0) or a whole series (slice -1) is in */
   EVENT_PHASES,    /* the analysis is done (phases, or problem) */
   EVENT_DONE,      /* the worker has finished (error when it failed or was cancelled) */
@@ -216,48 +216,51 @@ read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
                               0.15 + (read_end - 0.15) * (done + 1) / total, (msg))
 
   /* the first slice that can be read is shown first: in a folder a damaged file costs its
-   * slice (slice_problem), and the slices before it are shown as such */
-  HpCine *first = sh->cines[0];
-  int shown = 0;
-  for (;; shown++, done++)
+   * slice (slice_problem), and the slices (or whole series) before it are shown as such */
+  int first = 0, shown = 0;
+  for (;; done++)
     {
-      STAGE (g_strdup_printf (_("Reading slice %d of %d"), shown + 1, first->n_slices));
-      gboolean lost = hp_cine_read_pixels (first, shown, &progress, &error)
-                      && first->slice_problem[shown] != NULL;
-      if (lost && shown + 1 == first->n_slices && first->n_slices == 1)
-        g_set_error (&error, HP_ERROR, HP_ERROR_FORMAT,
-                     /* TRANSLATORS: the folder, then the problem (naming a file) */
-                     _("%s: its first series could not be read: %s"), job->path,
-                     first->slice_problem[0]);
-      else if (lost && shown + 1 == first->n_slices)
-        g_set_error (&error, HP_ERROR, HP_ERROR_FORMAT,
-                     /* TRANSLATORS: the folder, the number of slices of its first series, and
-                      * the first slice's problem (naming a file) */
-                     _("%s: none of the %d slices of its first series could be read, the "
-                       "first: %s"),
-                     job->path, first->n_slices, first->slice_problem[0]);
-      if (error != NULL)
+      HpCine *c = sh->cines[first];
+      STAGE (g_strdup_printf (_("Reading slice %d of %d"), shown + 1, c->n_slices));
+      if (!hp_cine_read_pixels (c, shown, &progress, &error))
         {
           shared_unref (sh);
           post (job, EVENT_OPENED, (Event) { .error = error });
           g_task_return_boolean (task, FALSE);
           return;
         }
-      if (!lost)
+      if (c->slice_problem[shown] == NULL)
         break;
+      if (++shown < c->n_slices)
+        continue;
+      shown = 0;
+      if (++first < sh->n_cines)
+        continue;
+      g_set_error (&error, HP_ERROR, HP_ERROR_FORMAT,
+                   /* TRANSLATORS: the folder, then the first problem (naming a file) */
+                   _("%s: none of its cine images could be read, the first problem: %s"),
+                   job->path, sh->cines[0]->slice_problem[0]);
+      shared_unref (sh);
+      post (job, EVENT_OPENED, (Event) { .error = error });
+      g_task_return_boolean (task, FALSE);
+      return;
     }
   done++;
-  post (job, EVENT_OPENED, (Event) { .shared = shared_ref (sh), .slice = shown });
+  post (job, EVENT_OPENED, (Event) { .shared = shared_ref (sh), .series = first, .slice = shown });
 
-  for (int s = shown + 1; s < first->n_slices && error == NULL; s++, done++)
+  HpCine *fc = sh->cines[first];
+  for (int s = shown + 1; s < fc->n_slices && error == NULL; s++, done++)
     {
-      STAGE (g_strdup_printf (_("Reading slice %d of %d"), s + 1, first->n_slices));
-      if (hp_cine_read_pixels (first, s, &progress, &error))
-        post (job, EVENT_SLICE, (Event) { .series = 0, .slice = s });
+      STAGE (g_strdup_printf (_("Reading slice %d of %d"), s + 1, fc->n_slices));
+      if (hp_cine_read_pixels (fc, s, &progress, &error))
+        post (job, EVENT_SLICE, (Event) { .series = first, .slice = s });
     }
-  for (int i = 1; i < sh->n_cines && error == NULL; i++)
+  for (int i = 0; i < sh->n_cines && error == NULL; i++)
     {
       HpCine *c = sh->cines[i];
+      /* those before the first shown are read (or lost) already */
+      if (i <= first)
+        continue;
       STAGE (g_strdup_printf (_("Reading the %s series"), hp_cine_view_kind_name (c->view)));
       if (hp_cine_read_pixels (c, -1, &progress, &error))
         post (job, EVENT_SLICE, (Event) { .series = i, .slice = -1 });
@@ -945,10 +948,12 @@ on_opened (HpCinePage *self, Event *ev)
   for (guint i = 0; i < self->shared->set->notes->len; i++)
     g_ptr_array_add (self->notes, g_strdup (g_ptr_array_index (self->shared->set->notes, i)));
   build_strip (self);
-  /* the slices before the first shown could not be read */
+  /* the series and slices before the first shown could not be read */
+  for (int i = 0; i < ev->series; i++)
+    mark_loaded (self, i, -1);
   for (int s = 0; s <= ev->slice; s++)
-    mark_loaded (self, 0, s);
-  show_series (self, 0, ev->slice);
+    mark_loaded (self, ev->series, s);
+  show_series (self, ev->series, ev->slice);
   hp_volume_plot_set_placeholder (self->plot, self->shared->sax >= 0
                                   ? _("The volume curve appears when the analysis is done.")
                                   : _("No short-axis stack: no volume curve."));

@@ -694,11 +694,16 @@ announce_left_out (HpWindow *self, HpCinePage *page)
 static void
 on_cine_opened (HpCinePage *page, const GError *error, HpWindow *self)
 {
-  /* a new cine: nothing of it told yet; a toast about the one before stays as it is */
+  /* a new cine: nothing of it told yet. A toast still up about the one before would tell of
+   * files no longer on show: it goes, or takes the new cine's count (announce_left_out) */
   if (error == NULL)
     {
       self->cine_left_out = 0;
-      g_clear_weak_pointer (&self->left_out_toast);
+      if (self->left_out_toast != NULL && hp_cine_page_get_n_left_out (page) == 0)
+        {
+          adw_toast_dismiss (self->left_out_toast);
+          g_clear_weak_pointer (&self->left_out_toast);
+        }
     }
   if (!(self->open_pending & PART_CINE))
     return;

@@ -808,6 +808,41 @@ test_bad_cines (void)
       g_assert_cmpint (hp_cine_view_get_slice (view), ==, 1);
       g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "cine-page-damaged.png");
       assert_cine_drawn (im, view, GTK_WIDGET (window), "damaged series");
+
+      /* every short-axis slice with a file that cannot be decoded: the page opens on the
+       * long-axis series, which reads, and says why there are no volumes */
+      g_autofree char *lost_dir = copy_files (cine_dir, "sax-lost", "IM_");
+      g_autofree char *lax_from = g_build_filename (cine_dir, "lax", NULL);
+      g_autofree char *lax_to = copy_files (lax_from, "sax-lost/lax", "IM_");
+      for (int k = 1; k <= SLICES; k++)
+        {
+          g_autofree char *name = g_strdup_printf ("IM_%03d_004.dcm", k);
+          g_autofree char *path = g_build_filename (lost_dir, name, NULL);
+          const char *argv[] = { dcmcrle, path, path, NULL };
+          int status = 0;
+          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                       NULL, NULL, &status, NULL));
+          g_assert_cmpint (status, ==, 0);
+          corrupt_rle_header (path);
+        }
+      open_and_wait (window, lost_dir, &o);
+      g_assert_true (o.ok);
+      g_free (o.message);
+      g_autoptr (GError) lost_error = wait_finished (page);
+      g_assert_no_error (lost_error);
+      g_assert_cmpint (hp_cine_page_get_n_series (page), ==, 2);
+      g_assert_cmpint (hp_cine_page_get_shown_series (page), ==, 1);
+      g_assert_cmpint (hp_cine_page_get_series (page, 1)->view, !=, HP_CINE_VIEW_SAX);
+      g_assert_true (hp_cine_page_slice_loaded (page, 1, 0));
+      for (int s = 0; s < SLICES; s++)
+        g_assert_false (hp_cine_page_slice_loaded (page, 0, s));
+      g_assert_cmpuint (hp_cine_page_get_n_left_out (page), ==, SLICES);
+      g_assert_null (hp_cine_page_get_phases (page));
+      g_assert_true (label_contains (GTK_WIDGET (window), "no slice of the cine could be read"));
+      g_assert_true (toast_says (window, "shown without what could not be read (8 problems)"));
+      g_autoptr (HpImage) lost_im = hp_render_widget (GTK_WIDGET (window),
+                                                      "cine-page-sax-lost.png");
+      assert_cine_drawn (lost_im, view, GTK_WIDGET (window), "long axis of a lost stack");
     }
 
   /* cancelling an open behind the first frame keeps what was read */
