@@ -622,6 +622,19 @@ corrupt_rle_header (const char *path)
   g_assert_true (g_file_set_contents (path, (const char *) d, (gssize) len, NULL));
 }
 
+/* The DICOM file at path recompressed with DCMTK's dcmcrle (which the reader may not decode),
+ * then its RLE header broken (which no decoder accepts). */
+static void
+rle_undecodable (const char *dcmcrle, const char *path)
+{
+  const char *argv[] = { dcmcrle, path, path, NULL };
+  int status = 0;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                               NULL, &status, NULL));
+  g_assert_cmpint (status, ==, 0);
+  corrupt_rle_header (path);
+}
+
 static void
 assert_refused (HpWindow *window, const char *path, const char *names, const char *shown_path)
 {
@@ -753,12 +766,7 @@ test_bad_cines (void)
       for (int i = 0; i < 2; i++)
         {
           g_autofree char *path = g_build_filename (late_dir, names[i], NULL);
-          const char *argv[] = { dcmcrle, path, path, NULL };
-          int status = 0;
-          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                                       NULL, NULL, &status, NULL));
-          g_assert_cmpint (status, ==, 0);
-          corrupt_rle_header (path);
+          rle_undecodable (dcmcrle, path);
         }
 
       open_and_wait (window, late_dir, &o);
@@ -818,12 +826,7 @@ test_bad_cines (void)
         {
           g_autofree char *name = g_strdup_printf ("IM_%03d_004.dcm", k);
           g_autofree char *path = g_build_filename (lost_dir, name, NULL);
-          const char *argv[] = { dcmcrle, path, path, NULL };
-          int status = 0;
-          g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                                       NULL, NULL, &status, NULL));
-          g_assert_cmpint (status, ==, 0);
-          corrupt_rle_header (path);
+          rle_undecodable (dcmcrle, path);
         }
       open_and_wait (window, lost_dir, &o);
       g_assert_true (o.ok);
