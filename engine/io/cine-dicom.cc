@@ -238,13 +238,24 @@ scan_file (const char *path, bool strict, std::vector<Image> &images, bool *skip
       return false;
     }
   DcmDataset *ds = file.getDataset ();
+  /* nothing after the file meta header: the file was cut short there */
+  if (ds->card () == 0)
+    return fail (error, HP_ERROR_FORMAT, _("%s: holds no DICOM data set; the file may be cut short"),
+                 path);
   bool has_pixels = ds->tagExists (DCM_PixelData) || ds->tagExists (DCM_FloatPixelData)
                     || ds->tagExists (DCM_DoubleFloatPixelData);
   Uint16 rows = 0, columns = 0, samples = 1;
   ds->findAndGetUint16 (DCM_Rows, rows);
   ds->findAndGetUint16 (DCM_Columns, columns);
   ds->findAndGetUint16 (DCM_SamplesPerPixel, samples);
-  if (!has_pixels && rows == 0 && columns == 0)
+  /* A file of an image storage class whose data set ends before its pixels was cut short, and
+   * DCMTK reads it without complaint where the cut falls between two elements: in a folder it
+   * must be said as lost, not passed over as a file that never held an image. */
+  std::string sop_class = get_string (ds, DCM_SOPClassUID);
+  if (sop_class.empty ())
+    sop_class = get_string (file.getMetaInfo (), DCM_MediaStorageSOPClassUID);
+  bool image_class = !sop_class.empty () && dcmIsImageStorageSOPClassUID (sop_class.c_str ());
+  if (!has_pixels && rows == 0 && columns == 0 && !image_class)
     {
       if (!strict)
         {
@@ -262,7 +273,9 @@ scan_file (const char *path, bool strict, std::vector<Image> &images, bool *skip
     }
   if (!has_pixels)
     /* TRANSLATORS: (7FE0,0010) is the tag of the DICOM attribute Pixel Data */
-    return fail (error, HP_ERROR_FORMAT, _("%s: the image has no pixel data (7FE0,0010)"), path);
+    return fail (error, HP_ERROR_FORMAT,
+                 _("%s: the image has no pixel data (7FE0,0010); the file may be cut short"),
+                 path);
   /* Colour and floating-point images are no cine MR: in a folder they are screenshots or
    * parametric maps beside the cine and are passed over; given alone they are refused. */
   bool other_image = !ds->tagExists (DCM_PixelData) || samples != 1;

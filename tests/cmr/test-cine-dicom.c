@@ -701,6 +701,61 @@ test_folder_left_out (void)
   g_assert_cmpuint (three->notes->len, ==, 0);
 }
 
+/* A file cut short at any byte after its preamble is said as lost, naming it. DCMTK reads a
+ * file cut between two elements without complaint, as a data set that merely ends early: such a
+ * file used to pass as one that never held an image, and its loss went unsaid (the CLI test
+ * caught it now and then, where random UIDs moved the element boundaries onto its cut). */
+static void
+test_cut_anywhere (void)
+{
+  g_autofree char *folder = cine_test_folder ("cut-anywhere");
+  MrImage m;
+  mr_image_init (&m);
+  m.cardiac_images = 3;
+  for (int s = 0; s < 2; s++)
+    for (int f = 0; f < 3; f++)
+      {
+        m.instance = s * 3 + f + 1;
+        m.trigger_ms = 40.0 * f;
+        m.position[2] = 8.0 * s;
+        g_autofree char *name = g_strdup_printf ("IM%02d.dcm", m.instance);
+        g_autofree char *path = g_build_filename (folder, name, NULL);
+        mr_image_write (&m, path);
+      }
+  g_autofree char *victim = g_build_filename (folder, "IM05.dcm", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (victim, &bytes, &len, NULL));
+  g_assert_cmpuint (len, >, 300);
+  guint unsaid = 0;
+  for (gsize n = 132; n < len; n++)
+    {
+      g_assert_true (g_file_set_contents (victim, bytes, (gssize) n, NULL));
+      g_autoptr (GError) error = NULL;
+      g_autoptr (HpCineSet) set = hp_cine_set_load (folder, HP_CINE_LOAD_HEADERS_ONLY, NULL,
+                                                    &error);
+      g_assert_no_error (error);
+      gboolean named = FALSE;
+      for (guint i = 0; i < set->notes->len; i++)
+        named = named || strstr (g_ptr_array_index (set->notes, i), victim) != NULL;
+      /* the slice it belongs to goes with it; the other stays */
+      g_assert_cmpint (hp_cine_set_get (set, 0)->n_slices, ==, 1);
+      if (!named)
+        {
+          g_test_message ("cut at %zu of %zu bytes: not said", n, len);
+          unsaid++;
+        }
+    }
+  g_assert_cmpuint (unsaid, ==, 0);
+  /* whole again, the folder opens whole and says nothing */
+  g_assert_true (g_file_set_contents (victim, bytes, (gssize) len, NULL));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HpCineSet) whole = hp_cine_set_load (folder, HP_CINE_LOAD_HEADERS_ONLY, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (hp_cine_set_get (whole, 0)->n_slices, ==, 2);
+  g_assert_cmpuint (whole->notes->len, ==, 0);
+}
+
 /* Sunnybrook SCD0000301 with two files of two middle slices cut short: the eight slices left
  * open, and the volumes bridge the gaps (each slice counts for half the gap to each neighbour)
  * where a fixed slice spacing would lose a fifth of the ventricle. */
@@ -1080,6 +1135,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cine/dicom/enhanced", test_enhanced);
   g_test_add_func ("/cine/dicom/folder-of-views", test_folder_of_views);
   g_test_add_func ("/cine/dicom/bad/folder-left-out", test_folder_left_out);
+  g_test_add_func ("/cine/dicom/bad/cut-anywhere", test_cut_anywhere);
   g_test_add_func ("/cine/dicom/bad/sunnybrook-damaged", test_sunnybrook_damaged);
   g_test_add_func ("/cine/dicom/bad/sunnybrook-undecodable", test_sunnybrook_undecodable);
   g_test_add_func ("/cine/dicom/bad/missing-pixel-data", test_missing_pixel_data);
