@@ -155,6 +155,11 @@ hp_cohort_measures_load (const char *dir, GError **error)
       for (int c = 1; head[c] != NULL; c++)
         if (strcmp (head[c], names[i]) == 0)
           col[i] = c;
+      /* a cache written before a measure was added lacks its column: taken as it stands, its
+       * subjects would show that measure blank for good, as Measure All passes over subjects
+       * already measured; so it is dropped, and they are measured again */
+      if (col[i] < 0)
+        return g_steal_pointer (&m);
     }
   for (int l = 2; lines[l] != NULL; l++)
     {

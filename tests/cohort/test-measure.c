@@ -149,6 +149,32 @@ test_stale_and_damaged (void)
   g_autoptr (HpCohortMeasures) junk = hp_cohort_measures_load (dir, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (hp_cohort_measures_count (junk), ==, 0);
+  /* a cache of this cohort written before a measure was added (here cine_problems, the last
+   * column) is dropped too, so that Measure All measures its subjects again */
+  g_autofree char *current = NULL;
+  g_assert_true (g_file_get_contents (cache, &current, NULL, NULL));
+  GString *older = g_string_new (NULL);
+  g_auto (GStrv) lines = g_strsplit (current, "\n", -1);
+  for (int l = 0; lines[l] != NULL; l++)
+    {
+      char *comma = l > 0 ? strrchr (lines[l], ',') : NULL;
+      if (comma != NULL)
+        *comma = '\0';
+      g_string_append (older, lines[l]);
+      if (lines[l + 1] != NULL)
+        g_string_append_c (older, '\n');
+    }
+  g_assert_nonnull (strstr (current, ",cine_problems\n"));
+  g_assert_null (strstr (older->str, "cine_problems"));
+  g_assert_true (g_file_set_contents (cache, older->str, -1, NULL));
+  g_string_free (older, TRUE);
+  g_autoptr (HpCohortMeasures) before = hp_cohort_measures_load (t->dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hp_cohort_measures_count (before), ==, 0);
+  g_assert_true (g_file_set_contents (cache, current, -1, NULL));
+  g_autoptr (HpCohortMeasures) again = hp_cohort_measures_load (t->dir, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (hp_cohort_measures_get (again, "sub0001"));
   /* a cache that cannot be read: its name in the error */
   g_assert_cmpint (g_remove (cache_path), ==, 0);
   g_assert_cmpint (g_mkdir (cache_path, 0755), ==, 0);
