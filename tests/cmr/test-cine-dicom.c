@@ -608,6 +608,26 @@ assert_left_out (const char *folder, guint n_notes, const char *names, const cha
   return set;
 }
 
+/* A stack of n_slices × n_frames one-frame files IM01.dcm, IM02.dcm, … (slice by slice), each
+ * declaring the frame count; m is left as the last file was written. */
+static void
+write_stack (const char *folder, MrImage *m, int n_slices, int n_frames, double spacing_mm,
+             double interval_ms)
+{
+  mr_image_init (m);
+  m->cardiac_images = n_frames;
+  for (int s = 0; s < n_slices; s++)
+    for (int f = 0; f < n_frames; f++)
+      {
+        m->instance = s * n_frames + f + 1;
+        m->trigger_ms = interval_ms * f;
+        m->position[2] = spacing_mm * s;
+        g_autofree char *name = g_strdup_printf ("IM%02d.dcm", m->instance);
+        g_autofree char *path = g_build_filename (folder, name, NULL);
+        mr_image_write (m, path);
+      }
+}
+
 /* One damaged file in a folder of three slices of four frames: the folder opens without the
  * file and without the slice it leaves short; alone, the same slice declares the frame count it
  * lacks. */
@@ -616,18 +636,7 @@ test_folder_left_out (void)
 {
   g_autofree char *folder = cine_test_folder ("left-out");
   MrImage m;
-  mr_image_init (&m);
-  m.cardiac_images = 4;
-  for (int s = 0; s < 3; s++)
-    for (int f = 0; f < 4; f++)
-      {
-        m.instance = s * 4 + f + 1;
-        m.trigger_ms = 50.0 * f;
-        m.position[2] = 10.0 * s;
-        g_autofree char *name = g_strdup_printf ("IM%02d.dcm", m.instance);
-        g_autofree char *path = g_build_filename (folder, name, NULL);
-        mr_image_write (&m, path);
-      }
+  write_stack (folder, &m, 3, 4, 10.0, 50.0);
   /* the second frame of the middle slice cut inside its header */
   g_autofree char *victim = g_build_filename (folder, "IM06.dcm", NULL);
   g_autofree char *bytes = NULL;
@@ -710,18 +719,7 @@ test_cut_anywhere (void)
 {
   g_autofree char *folder = cine_test_folder ("cut-anywhere");
   MrImage m;
-  mr_image_init (&m);
-  m.cardiac_images = 3;
-  for (int s = 0; s < 2; s++)
-    for (int f = 0; f < 3; f++)
-      {
-        m.instance = s * 3 + f + 1;
-        m.trigger_ms = 40.0 * f;
-        m.position[2] = 8.0 * s;
-        g_autofree char *name = g_strdup_printf ("IM%02d.dcm", m.instance);
-        g_autofree char *path = g_build_filename (folder, name, NULL);
-        mr_image_write (&m, path);
-      }
+  write_stack (folder, &m, 2, 3, 8.0, 40.0);
   g_autofree char *victim = g_build_filename (folder, "IM05.dcm", NULL);
   g_autofree char *bytes = NULL;
   gsize len = 0;
