@@ -240,8 +240,8 @@ scan_file (const char *path, bool strict, std::vector<Image> &images, bool *skip
   DcmDataset *ds = file.getDataset ();
   /* nothing after the file meta header: the file was cut short there */
   if (ds->card () == 0)
-    return fail (error, HP_ERROR_FORMAT, _("%s: holds no DICOM data set; the file may be cut short"),
-                 path);
+    return fail (error, HP_ERROR_FORMAT,
+                 _("%s: holds no DICOM data set; the file may be cut short"), path);
   bool has_pixels = ds->tagExists (DCM_PixelData) || ds->tagExists (DCM_FloatPixelData)
                     || ds->tagExists (DCM_DoubleFloatPixelData);
   Uint16 rows = 0, columns = 0, samples = 1;
