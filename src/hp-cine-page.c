@@ -255,12 +255,10 @@ read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       if (hp_cine_read_pixels (fc, s, &progress, &error))
         post (job, EVENT_SLICE, (Event) { .series = first, .slice = s });
     }
-  for (int i = 0; i < sh->n_cines && error == NULL; i++)
+  /* the series before the first shown are read (or lost) already */
+  for (int i = first + 1; i < sh->n_cines && error == NULL; i++)
     {
       HpCine *c = sh->cines[i];
-      /* those before the first shown are read (or lost) already */
-      if (i <= first)
-        continue;
       STAGE (g_strdup_printf (_("Reading the %s series"), hp_cine_view_kind_name (c->view)));
       if (hp_cine_read_pixels (c, -1, &progress, &error))
         post (job, EVENT_SLICE, (Event) { .series = i, .slice = -1 });

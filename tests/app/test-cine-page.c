@@ -93,6 +93,18 @@ wait_finished (HpCinePage *page)
   return f->error != NULL ? g_error_copy (f->error) : NULL;
 }
 
+/* Opens path, which must open, and waits until the page has read all of it without an error. */
+static void
+open_whole (HpWindow *window, const char *path)
+{
+  HpLoadOutcome o;
+  open_and_wait (window, path, &o);
+  g_assert_true (o.ok);
+  g_free (o.message);
+  g_autoptr (GError) error = wait_finished (hp_window_get_cine_page (window));
+  g_assert_no_error (error);
+}
+
 static HpWindow *
 new_window (void)
 {
@@ -679,11 +691,7 @@ test_bad_cines (void)
   HpWindow *window = new_window ();
   HpCinePage *page = hp_window_get_cine_page (window);
   HpLoadOutcome o;
-  open_and_wait (window, cine_dir, &o);
-  g_assert_true (o.ok);
-  g_free (o.message);
-  g_autoptr (GError) e0 = wait_finished (page);
-  g_assert_no_error (e0);
+  open_whole (window, cine_dir);
 
   /* a series with one file cut short in its header */
   g_autofree char *bad_dir = copy_files (cine_dir, "bad-dicom", "IM_001_");
@@ -702,11 +710,7 @@ test_bad_cines (void)
   const char *victim = "IM_004_005.dcm";
   g_autofree char *victim_path = g_build_filename (left_dir, victim, NULL);
   truncate_file (victim_path, 0.05);
-  open_and_wait (window, left_dir, &o);
-  g_assert_true (o.ok);
-  g_free (o.message);
-  g_autoptr (GError) left_error = wait_finished (page);
-  g_assert_no_error (left_error);
+  open_whole (window, left_dir);
   g_assert_true (toast_says (window, "shown without what could not be read (2 problems)"));
   const HpCine *c = hp_cine_page_get_series (page, 0);
   g_assert_cmpint (c->n_slices, ==, SLICES - 1);
@@ -727,11 +731,7 @@ test_bad_cines (void)
   g_assert_cmpfloat (fabs (p->edv_ml - synth->edv_ml), <, 0.1 * synth->edv_ml);
   g_autoptr (HpImage) left_im = hp_render_widget (GTK_WIDGET (window), "cine-page-left-out.png");
   assert_cine_drawn (left_im, hp_cine_page_get_view (page), GTK_WIDGET (window), "left out");
-  open_and_wait (window, cine_dir, &o);
-  g_assert_true (o.ok);
-  g_free (o.message);
-  g_autoptr (GError) again = wait_finished (page);
-  g_assert_no_error (again);
+  open_whole (window, cine_dir);
   g_assert_false (label_contains (GTK_WIDGET (window), "Left out while reading"));
 
   /* a truncated NIfTI */
@@ -769,11 +769,7 @@ test_bad_cines (void)
           rle_undecodable (dcmcrle, path);
         }
 
-      open_and_wait (window, late_dir, &o);
-      g_assert_true (o.ok);
-      g_free (o.message);
-      g_autoptr (GError) late_error = wait_finished (page);
-      g_assert_no_error (late_error);
+      open_whole (window, late_dir);
       g_assert_true (toast_says (window, "shown without what could not be read (2 problems)"));
       /* the toast of the open (one problem) gave way to it */
       g_assert_false (toast_says (window, "shown without what could not be read (1 problem)"));
@@ -828,11 +824,7 @@ test_bad_cines (void)
           g_autofree char *path = g_build_filename (lost_dir, name, NULL);
           rle_undecodable (dcmcrle, path);
         }
-      open_and_wait (window, lost_dir, &o);
-      g_assert_true (o.ok);
-      g_free (o.message);
-      g_autoptr (GError) lost_error = wait_finished (page);
-      g_assert_no_error (lost_error);
+      open_whole (window, lost_dir);
       g_assert_cmpint (hp_cine_page_get_n_series (page), ==, 2);
       g_assert_cmpint (hp_cine_page_get_shown_series (page), ==, 1);
       g_assert_cmpint (hp_cine_page_get_series (page, 1)->view, !=, HP_CINE_VIEW_SAX);
