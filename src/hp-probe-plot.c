@@ -93,6 +93,7 @@ typedef struct
   int n_ticks;
   double ticks[MAX_TICKS];
   int text_h;
+  int tick_w;            /* the widest tick label */
   double legend_top;
 } Layout;
 
@@ -202,6 +203,7 @@ compute_layout (HpProbePlot *self, const Canvas *c, Layout *L)
       g_autofree char *t = hp_draw_tick_text (L->ticks[i], L->step);
       tick_w = MAX (tick_w, text_width (c, t, FALSE));
     }
+  L->tick_w = tick_w;
   /* room for half of the top tick label above the plot and of the last one beside it */
   double top = legend_flow (self, c, L, L->legend_top, NULL, NULL) + 4 + L->text_h / 2.0;
   double left = PAD + (*y_title (self) != '\0' ? L->text_h + 6 : 0) + tick_w + 6;
@@ -448,8 +450,11 @@ draw_axes (HpProbePlot *self, cairo_t *cr, const Canvas *c, const Layout *L, con
       int tw;
       pango_layout_get_pixel_size (l, &tw, NULL);
       double y = p->origin.y + (p->size.height + tw) / 2;
+      /* beside the tick labels, not at the widget's edge: the square plot is centred, and in a
+       * wide widget the edge can lie hundreds of pixels from the axis it names */
+      double x = p->origin.x - 6 - L->tick_w - 6 - L->text_h;
       cairo_save (cr);
-      cairo_translate (cr, PAD, MIN (y, c->height - PAD));
+      cairo_translate (cr, MAX (x, PAD), MIN (y, c->height - PAD));
       cairo_rotate (cr, -G_PI / 2);
       show_text (cr, l, fg, 0, 0);
       cairo_restore (cr);

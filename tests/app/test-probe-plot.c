@@ -338,6 +338,31 @@ assert_magic (const char *path, const char *magic, gsize len)
   g_assert_cmpmem (data, len, magic, len);
 }
 
+/* In a widget much wider than tall the square plot is centred: the y axis' name stays beside
+ * its tick labels, not stranded at the widget's left edge. */
+static void
+test_scatter_wide (void)
+{
+  GtkWidget *widget;
+  GtkWidget *window = new_window (&widget);
+  gtk_window_set_default_size (GTK_WINDOW (window), 3 * WIDTH / 2, HEIGHT / 2);
+  HpProbePlot *plot = HP_PROBE_PLOT (widget);
+  double truth[NS], pred[NS];
+  g_auto (GStrv) names = g_new0 (char *, NS + 1);
+  show_scatter (plot, truth, pred, names);
+  g_autoptr (HpImage) im = hp_render_widget_over_white (widget, "probe-plot-scatter-wide.png");
+  graphene_rect_t p;
+  g_assert_true (hp_probe_plot_get_plot_area (plot, &p));
+  int x0 = (int) p.origin.x, y0 = (int) p.origin.y, y1 = (int) (p.origin.y + p.size.height);
+  g_assert_cmpint (x0, >, 200);  /* centred, far from the left edge */
+  int far = count_ink (im, 0, y0, x0 - 80, y1);
+  int near = count_ink (im, x0 - 80, y0, x0 - 6, y1);
+  g_test_message ("plot at x = %d; ink left of it: %d within 80 px, %d further", x0, near, far);
+  g_assert_cmpint (far, ==, 0);
+  g_assert_cmpint (near, >, 200);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_export (void)
 {
@@ -472,6 +497,7 @@ main (int argc, char **argv)
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/probe-plot/roc", test_roc);
   g_test_add_func ("/probe-plot/scatter", test_scatter);
+  g_test_add_func ("/probe-plot/scatter-wide", test_scatter_wide);
   g_test_add_func ("/probe-plot/export", test_export);
   g_test_add_func ("/probe-plot/placeholder", test_placeholder);
   g_test_add_func ("/probe-plot/dark", test_dark);
