@@ -262,6 +262,21 @@ find_label (GtkWidget *root, const char *text, gboolean prefix)
 }
 
 GtkWidget *
+hp_render_find_class (GtkWidget *root, const char *css_class)
+{
+  if (gtk_widget_has_css_class (root, css_class))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = hp_render_find_class (c, css_class);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+GtkWidget *
 hp_render_find_label (GtkWidget *root, const char *text)
 {
   return find_label (root, text, FALSE);
@@ -398,6 +413,15 @@ void
 hp_render_prefer_dark (gboolean dark)
 {
   g_object_set (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", dark, NULL);
+}
+
+void
+hp_render_load_app_style (void)
+{
+  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/heartphase/Heartphase/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
 GtkWidget *

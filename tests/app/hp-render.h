@@ -23,6 +23,10 @@ typedef struct
   int top, bottom;    /* extent of dark pixels */
 } HpAreaStats;
 
+/* Loads the app's style sheet (which AdwApplication loads from the resources in the app) for
+ * the default display, so that what a test renders looks as it does in the app. Call once after
+ * adw_init (). */
+void hp_render_load_app_style (void);
 /* Runs the main loop until *flag is set or timeout_ms pass. */
 void hp_render_iterate_until (gboolean *flag, int timeout_ms);
 /* Until the widget has been laid out and painted with its current state. */
@@ -56,6 +60,8 @@ GArray *hp_render_shown_leads (HpEcgView *view, GtkWidget *frame);
  * view itself when frame is NULL). */
 void hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame, GArray *shown,
                             double min_fraction);
+/* The first widget under root (depth first) with the CSS class, or NULL. */
+GtkWidget *hp_render_find_class (GtkWidget *root, const char *css_class);
 /* The first GtkLabel under root (depth first) whose text is text, or NULL. */
 GtkWidget *hp_render_find_label (GtkWidget *root, const char *text);
 /* The same, for the first whose text starts with prefix. */

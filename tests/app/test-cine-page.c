@@ -281,7 +281,8 @@ label_contains (GtkWidget *root, const char *text)
   if (GTK_IS_LABEL (root) && strstr (gtk_label_get_text (GTK_LABEL (root)), text) != NULL
       && gtk_widget_get_mapped (root))
     return TRUE;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
     if (label_contains (c, text))
       return TRUE;
   return FALSE;
@@ -292,7 +293,8 @@ find_type (GtkWidget *root, GType type)
 {
   if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
     return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
     {
       GtkWidget *found = find_type (c, type);
       if (found != NULL)
@@ -306,7 +308,8 @@ any_label_contains (GtkWidget *root, const char *text)
 {
   if (GTK_IS_LABEL (root) && strstr (gtk_label_get_text (GTK_LABEL (root)), text) != NULL)
     return TRUE;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
     if (any_label_contains (c, text))
       return TRUE;
   return FALSE;
@@ -397,6 +400,31 @@ test_open_cine (void)
   graphene_rect_t view_box = bounds_in (GTK_WIDGET (view), GTK_WIDGET (window));
   graphene_rect_t plot_box = bounds_in (GTK_WIDGET (plot), GTK_WIDGET (window));
   assert_cine_drawn (ed, view, GTK_WIDGET (window), "ED");
+
+  /* the caption over the cine's corner says where we are, and can be read: light text on its
+   * dark plate, not the theme's dark text on a black image */
+  GtkWidget *caption = hp_render_find_class (GTK_WIDGET (window), "cine-caption");
+  g_assert_nonnull (caption);
+  g_assert_true (gtk_widget_get_visible (caption));
+  g_autofree char *where = g_strdup_printf ("Frame %d of %d · slice %d of %d", p->ed_frame + 1,
+                                            FRAMES, slice + 1, SLICES);
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (caption)), where));
+  graphene_rect_t cap = bounds_in (caption, GTK_WIDGET (window));
+  int light = 0, n_cap = 0;
+  double sum = 0;
+  for (int y = (int) cap.origin.y; y < (int) (cap.origin.y + cap.size.height); y++)
+    for (int x = (int) cap.origin.x; x < (int) (cap.origin.x + cap.size.width); x++)
+      {
+        double g = grey (ed, x, y);
+        light += g > 200;
+        sum += g;
+        n_cap++;
+      }
+  g_test_message ("caption %.0f x %.0f at (%.0f, %.0f): %d light pixels, mean grey %.0f",
+                  cap.size.width, cap.size.height, cap.origin.x, cap.origin.y, light,
+                  sum / MAX (n_cap, 1));
+  g_assert_cmpint (light, >, 100);
+  g_assert_cmpfloat (sum / MAX (n_cap, 1), <, 110);
 
   /* the LV contour (vermillion) and the heart's box (yellow) over the cine */
   int contour = count_rgb (ed, &view_box, (int) view_box.origin.x,
@@ -896,6 +924,7 @@ main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  hp_render_load_app_style ();
   g_test_add_func ("/cine-page/open", test_open_cine);
   g_test_add_func ("/cine-page/subject", test_subject);
   g_test_add_func ("/cine-page/bad-cines", test_bad_cines);

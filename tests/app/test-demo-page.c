@@ -330,11 +330,7 @@ main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
-  /* the style sheet AdwApplication loads from the resources in the app */
-  GtkCssProvider *css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/org/heartphase/Heartphase/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  hp_render_load_app_style ();
   make_run ();
   /* the window first: its template must know the page's type without a page made before */
   g_test_add_func ("/demo-page/window", test_window);

@@ -47,6 +47,7 @@ main (int argc, char **argv)
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  hp_render_load_app_style ();
   g_test_add_func ("/i18n/german", test_german);
   return g_test_run ();
 }

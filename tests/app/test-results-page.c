@@ -276,6 +276,7 @@ main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  hp_render_load_app_style ();
   make_run ();
   g_test_add_func ("/results-page/compute", test_compute);
   g_test_add_func ("/results-page/no-checkpoint", test_no_checkpoint);

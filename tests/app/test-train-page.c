@@ -503,6 +503,7 @@ main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  hp_render_load_app_style ();
   /* the page starts the trainer of this build, not one on PATH */
   const char *build = g_getenv ("HP_BUILD_ROOT");
   if (build != NULL)

@@ -373,6 +373,7 @@ main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  hp_render_load_app_style ();
   g_test_add_func ("/window/open-record", test_open_record);
   g_test_add_func ("/window/bad-files", test_bad_files);
   g_test_add_func ("/window/actions-and-settings", test_actions_and_settings);
