@@ -577,11 +577,15 @@ compare_floats (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* The thumbnails' longer side; the strip gives each this width, so that its text lines up. */
+#define THUMB_SIDE 48
+#define THUMB_GAP 8
+
 /* A small picture of one frame of one slice, windowed on its own 1st to 99th percentile. */
 static GdkTexture *
 thumbnail (const HpCine *c, int slice, int frame)
 {
-  const int max_side = 48;
+  const int max_side = THUMB_SIDE;
   double step = MAX (c->rows, c->columns) / (double) max_side;
   step = MAX (step, 1);
   int w = MAX (1, (int) (c->columns / step)), h = MAX (1, (int) (c->rows / step));
@@ -626,9 +630,9 @@ static GtkWidget *
 strip_row (HpCinePage *self, int series, int slice)
 {
   const HpCine *c = self->shared->cines[series];
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, THUMB_GAP);
   GtkWidget *picture = gtk_picture_new ();
-  gtk_widget_set_size_request (picture, 40, 40);
+  gtk_widget_set_size_request (picture, THUMB_SIDE, 40);
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
   gtk_box_append (GTK_BOX (box), picture);
   GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
@@ -702,6 +706,51 @@ row_unreadable (HpCinePage *self, int series, int slice)
                                     c->slice_problem[slice], c->slices[slice].location_mm));
 }
 
+/* Where a stack skips a position (a slice left out of a damaged folder), a row says so between
+ * its neighbours, so that the strip shows the hole the volumes bridge (heart.c weighs each
+ * slice by half the gap to its neighbours). It names no cause: a stack can also be acquired
+ * with a hole; what reading left out is said beside the volumes. */
+static void
+append_gap_rows (HpCinePage *self, const HpCine *c, int slice)
+{
+  double dz = c->spacing_mm[2];
+  if (slice == 0 || !isfinite (dz) || dz <= 0)
+    return;
+  double a = c->slices[slice - 1].location_mm, b = c->slices[slice].location_mm;
+  double steps = round (fabs (b - a) / dz);
+  /* a gap of a slice or more, and no wild position taken for a run of holes */
+  if (!isfinite (steps) || steps < 2 || steps > 8 || fabs (fabs (b - a) - steps * dz) > 0.25 * dz)
+    return;
+  for (int k = 1; k < (int) steps; k++)
+    {
+      GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+      /* where the slices' text starts, beside their thumbnails */
+      gtk_widget_set_margin_start (text, THUMB_SIDE + THUMB_GAP);
+      /* TRANSLATORS: in the strip of slices, where the stack has no slice at a position */
+      GtkWidget *l1 = gtk_label_new (_("No slice"));
+      /* TRANSLATORS: the position along the stack where no slice is, in mm */
+      g_autofree char *where = g_strdup_printf (_("%.1f mm"), a + (b - a) * k / steps);
+      GtkWidget *l2 = gtk_label_new (where);
+      gtk_label_set_xalign (GTK_LABEL (l1), 0);
+      gtk_label_set_xalign (GTK_LABEL (l2), 0);
+      gtk_widget_add_css_class (l1, "dim-label");
+      gtk_widget_add_css_class (l2, "dim-label");
+      gtk_widget_add_css_class (l2, "caption");
+      gtk_box_append (GTK_BOX (text), l1);
+      gtk_box_append (GTK_BOX (text), l2);
+      GtkWidget *row = gtk_list_box_row_new ();
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), text);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+      gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
+      gtk_widget_add_css_class (row, "stack-gap");
+      gtk_widget_set_tooltip_text (row, c->view == HP_CINE_VIEW_SAX
+                                          ? _("The stack has no slice here; the volumes bridge "
+                                              "the gap with the slices either side of it")
+                                          : _("The stack has no slice here"));
+      gtk_list_box_append (self->strip, row);
+    }
+}
+
 static void
 build_strip (HpCinePage *self)
 {
@@ -726,6 +775,8 @@ build_strip (HpCinePage *self)
       self->rows[i] = g_new0 (GtkWidget *, c->n_slices);
       for (int s = 0; s < c->n_slices; s++)
         {
+          if (c->n_slices > 2)
+            append_gap_rows (self, c, s);
           self->rows[i][s] = strip_row (self, i, s);
           gtk_list_box_append (self->strip, self->rows[i][s]);
         }

@@ -759,8 +759,38 @@ test_bad_cines (void)
   g_assert_cmpfloat (fabs (p->edv_ml - synth->edv_ml), <, 0.1 * synth->edv_ml);
   g_autoptr (HpImage) left_im = hp_render_widget (GTK_WIDGET (window), "cine-page-left-out.png");
   assert_cine_drawn (left_im, hp_cine_page_get_view (page), GTK_WIDGET (window), "left out");
+  /* the strip shows the hole where the slice was, between its neighbours, at its position */
+  GtkWidget *gap = hp_render_find_class (GTK_WIDGET (window), "stack-gap");
+  g_assert_nonnull (gap);
+  int n_gaps = 0;
+  for (GtkWidget *r = gtk_widget_get_first_child (gtk_widget_get_parent (gap)); r != NULL;
+       r = gtk_widget_get_next_sibling (r))
+    n_gaps += gtk_widget_has_css_class (r, "stack-gap");
+  g_assert_cmpint (n_gaps, ==, 1);
+  g_assert_nonnull (hp_render_find_label (gap, "No slice"));
+  g_autofree char *lost_at = g_strdup_printf ("%.1f mm", 0.5 * (c->slices[2].location_mm
+                                                                + c->slices[3].location_mm));
+  g_assert_nonnull (hp_render_find_label (gap, lost_at));
+  GtkWidget *above = hp_render_find_label (GTK_WIDGET (window), "Slice 3");
+  GtkWidget *below = hp_render_find_label (GTK_WIDGET (window), "Slice 4");
+  g_assert_nonnull (above);
+  g_assert_nonnull (below);
+  graphene_rect_t gap_box = bounds_in (gap, GTK_WIDGET (window));
+  graphene_rect_t above_box = bounds_in (above, GTK_WIDGET (window));
+  graphene_rect_t below_box = bounds_in (below, GTK_WIDGET (window));
+  int gap_ink = 0;
+  for (int y = (int) gap_box.origin.y; y < (int) (gap_box.origin.y + gap_box.size.height); y++)
+    for (int x = (int) gap_box.origin.x; x < (int) (gap_box.origin.x + gap_box.size.width); x++)
+      gap_ink += grey (left_im, x, y) < 180;
+  g_test_message ("the gap's row at y %.0f to %.0f (%s), between slice 3 at %.0f and 4 at %.0f; "
+                  "%d pixels of text", gap_box.origin.y, gap_box.origin.y + gap_box.size.height,
+                  lost_at, above_box.origin.y, below_box.origin.y, gap_ink);
+  g_assert_cmpfloat (above_box.origin.y, <, gap_box.origin.y);
+  g_assert_cmpfloat (gap_box.origin.y + gap_box.size.height, <=, below_box.origin.y);
+  g_assert_cmpint (gap_ink, >, 50);
   open_whole (window, cine_dir);
   g_assert_false (label_contains (GTK_WIDGET (window), "Left out while reading"));
+  g_assert_null (hp_render_find_class (GTK_WIDGET (window), "stack-gap"));
 
   /* a truncated NIfTI */
   g_autofree char *nii = g_build_filename (hp_test_tmpdir (), "cut.nii.gz", NULL);
@@ -916,6 +946,8 @@ test_sunnybrook (void)
   hp_cine_view_set_frame (view, p->ed_frame);
   g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "cine-page-sunnybrook.png");
   assert_cine_drawn (im, view, GTK_WIDGET (window), "Sunnybrook");
+  /* a whole stack, evenly spaced: no hole marked in the strip */
+  g_assert_null (hp_render_find_class (GTK_WIDGET (window), "stack-gap"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
