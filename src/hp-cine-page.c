@@ -414,7 +414,13 @@ update_frame_label (HpCinePage *self)
   int f = hp_cine_view_get_frame (self->view), s = hp_cine_view_get_slice (self->view);
   double t = trigger_ms (c, s, f);
   g_autofree char *text = NULL;
-  if (isfinite (t))
+  if (c->n_slices == 1)
+    text = isfinite (t)
+           /* TRANSLATORS: under a cine of one slice: frame number, frame count, the frame's
+            * trigger time */
+           ? g_strdup_printf (_("Frame %d of %d · %.0f ms"), f + 1, c->n_frames, t)
+           : g_strdup_printf (_("Frame %d of %d"), f + 1, c->n_frames);
+  else if (isfinite (t))
     /* TRANSLATORS: under the cine: frame number, frame count, slice number, slice count, the
      * frame's trigger time */
     text = g_strdup_printf (_("Frame %d of %d · slice %d of %d · %.0f ms"), f + 1, c->n_frames,
@@ -527,9 +533,16 @@ update_series_label (HpCinePage *self)
   /* TRANSLATORS: the series' size, as in "12 slices × 20 frames" */
   g_string_append_printf (s, ngettext ("%d slice", "%d slices", c->n_slices), c->n_slices);
   g_string_append_printf (s, ngettext (" × %d frame", " × %d frames", c->n_frames), c->n_frames);
-  /* TRANSLATORS: image size in pixels, then pixel spacing and slice spacing in mm */
-  g_string_append_printf (s, _("\n%d × %d pixels of %.2f × %.2f mm, %.1f mm apart"), c->columns,
-                          c->rows, c->spacing_mm[1], c->spacing_mm[0], c->spacing_mm[2]);
+  /* a single slice has no spacing to tell (the cine says 1 mm where it knows none) */
+  if (c->n_slices > 1)
+    /* TRANSLATORS: image size in pixels, then pixel spacing and slice spacing in mm */
+    g_string_append_printf (s, _("\n%d × %d pixels of %.2f × %.2f mm, %.1f mm apart"),
+                            c->columns, c->rows, c->spacing_mm[1], c->spacing_mm[0],
+                            c->spacing_mm[2]);
+  else
+    /* TRANSLATORS: image size in pixels, then pixel spacing in mm */
+    g_string_append_printf (s, _("\n%d × %d pixels of %.2f × %.2f mm"), c->columns, c->rows,
+                            c->spacing_mm[1], c->spacing_mm[0]);
   if (isfinite (c->frame_interval_ms))
     g_string_append_printf (s, _("\nFrame interval %.1f ms"), c->frame_interval_ms);
   if (isfinite (c->nominal_interval_ms))

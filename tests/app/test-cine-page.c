@@ -521,6 +521,21 @@ test_open_cine (void)
   /* no contour of the short axis on it */
   g_assert_cmpint (count_rgb (lax, &view_box, (int) view_box.origin.x,
                               (int) (view_box.origin.x + view_box.size.width), 213, 94, 0), <, 10);
+  /* its row in the strip names it whole, and its one slice has no spacing to tell */
+  GtkWidget *lax_title = hp_render_find_label (GTK_WIDGET (window), "4-chamber");
+  g_assert_nonnull (lax_title);
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (lax_title))));
+  GtkWidget *lax_series = hp_render_find_label_prefix (GTK_WIDGET (window), "4-chamber · ");
+  g_assert_nonnull (lax_series);
+  const char *lax_text = gtk_label_get_text (GTK_LABEL (lax_series));
+  g_test_message ("4-chamber series: %s", lax_text);
+  g_autofree char *lax_size = g_strdup_printf ("1 slice × %d frames", FRAMES);
+  g_assert_nonnull (strstr (lax_text, lax_size));
+  g_assert_null (strstr (lax_text, "apart"));
+  GtkWidget *lax_caption = hp_render_find_class (GTK_WIDGET (window), "cine-caption");
+  g_test_message ("4-chamber caption: %s", gtk_label_get_text (GTK_LABEL (lax_caption)));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (lax_caption)), "Frame 1 of "));
+  g_assert_null (strstr (gtk_label_get_text (GTK_LABEL (lax_caption)), "slice"));
   hp_cine_page_show_series (page, 0);
 
   /* the window is remembered among the recent ones as its folder */
