@@ -33,6 +33,24 @@ hp_test_data (const char *rel)
   return NULL;
 }
 
+char *
+hp_test_program (const char *name, const char *package)
+{
+  char *path = g_find_program_in_path (name);
+  if (path != NULL)
+    return path;
+  g_autofree char *msg = g_strdup_printf ("%s (package %s, which tools/install-deps.sh installs) "
+                                          "not found: what needs it is not tried", name, package);
+  if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
+    {
+      g_test_message ("%s", msg);
+      g_test_fail ();
+    }
+  else
+    g_test_skip (msg);
+  return NULL;
+}
+
 static char *tmpdir;
 
 static void

@@ -827,12 +827,8 @@ test_bad_cines (void)
    * (which no decoder accepts). The page opens on the first slice that reads, the others come
    * in behind it, and the two damaged slices are marked, told in a toast and beside the
    * volumes, and passed over by the analysis */
-  g_autofree char *dcmcrle = g_find_program_in_path ("dcmcrle");
-  if (dcmcrle == NULL)
-    /* tools/install-deps.sh installs it: without it this check would pass untried */
-    g_test_fail_printf ("dcmcrle (package dcmtk, which tools/install-deps.sh installs) not "
-                        "found: damage behind the first frame cannot be tried");
-  else
+  g_autofree char *dcmcrle = hp_test_program ("dcmcrle", "dcmtk");
+  if (dcmcrle != NULL)
     {
       g_autofree char *late_dir = copy_files (cine_dir, "late-damage", "IM_");
       g_autofree char *early_name = g_strdup ("IM_001_002.dcm");

@@ -358,12 +358,9 @@ test_compressed (void)
   const char *tools[][2] = { { "dcmcjpeg", "jpeg.dcm" }, { "dcmcrle", "rle.dcm" } };
   for (gsize k = 0; k < G_N_ELEMENTS (tools); k++)
     {
-      g_autofree char *tool = g_find_program_in_path (tools[k][0]);
+      g_autofree char *tool = hp_test_program (tools[k][0], "dcmtk");
       if (tool == NULL)
-        {
-          g_test_message ("%s not installed: that encoding is not tried", tools[k][0]);
-          continue;
-        }
+        continue;
       g_autofree char *out = g_build_filename (hp_test_tmpdir (), tools[k][1], NULL);
       const char *argv[] = { tool, path, out, NULL };
       int status = 0;
