@@ -34,13 +34,14 @@ hp_test_data (const char *rel)
 }
 
 char *
-hp_test_program (const char *name, const char *package)
+hp_test_program (const char *name, const char *package, const char *why)
 {
   char *path = g_find_program_in_path (name);
   if (path != NULL)
     return path;
-  g_autofree char *msg = g_strdup_printf ("%s (package %s, which tools/install-deps.sh installs) "
-                                          "not found: what needs it is not tried", name, package);
+  g_autofree char *msg = g_strdup_printf ("%s (Debian package %s, which tools/install-deps.sh "
+                                          "installs) is not installed: the test %s with it", name,
+                                          package, why);
   if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
     {
       g_test_message ("%s", msg);

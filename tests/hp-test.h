@@ -12,9 +12,10 @@
  * returns at once. */
 char *hp_test_data (const char *rel);
 /* The full path of a program a check needs (from package, which tools/install-deps.sh
- * installs). When it is missing, the test is failed under CI and skipped with a message
- * elsewhere, as for missing data: a check that cannot run never passes untried. NULL then. */
-char *hp_test_program (const char *name, const char *package);
+ * installs; why: what the test does with it). When it is missing, the test is failed under CI
+ * and skipped with a message elsewhere, as for missing data: a check that cannot run never
+ * passes untried. NULL then. */
+char *hp_test_program (const char *name, const char *package, const char *why);
 /* A fresh temporary folder for the test's own files, removed at exit. */
 const char *hp_test_tmpdir (void);
 /* Writes len bytes to dir/name and returns the full path. */

@@ -827,7 +827,7 @@ test_bad_cines (void)
    * (which no decoder accepts). The page opens on the first slice that reads, the others come
    * in behind it, and the two damaged slices are marked, told in a toast and beside the
    * volumes, and passed over by the analysis */
-  g_autofree char *dcmcrle = hp_test_program ("dcmcrle", "dcmtk");
+  g_autofree char *dcmcrle = hp_test_program ("dcmcrle", "dcmtk", "damages compressed images");
   if (dcmcrle != NULL)
     {
       g_autofree char *late_dir = copy_files (cine_dir, "late-damage", "IM_");

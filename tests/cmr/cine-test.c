@@ -9,33 +9,15 @@
 /* ---- dcmdump -------------------------------------------------------------------------------- */
 
 char *
-cine_test_dcmtk_tool (const char *name, const char *why)
-{
-  char *p = g_find_program_in_path (name);
-  if (p != NULL)
-    return p;
-  g_autofree char *msg = g_strdup_printf ("%s (Debian package dcmtk) is not installed: the test "
-                                          "%s with it", name, why);
-  if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
-    {
-      g_test_message ("%s", msg);
-      g_test_fail ();
-    }
-  else
-    g_test_skip (msg);
-  return NULL;
-}
-
-char *
 cine_test_dcmdump (void)
 {
-  return cine_test_dcmtk_tool ("dcmdump", "reads the files' headers");
+  return hp_test_program ("dcmdump", "dcmtk", "reads the files' headers");
 }
 
 gboolean
 cine_test_compress (const char *from, const char *to, gboolean damage)
 {
-  g_autofree char *tool = cine_test_dcmtk_tool ("dcmcjpeg", "compresses images");
+  g_autofree char *tool = hp_test_program ("dcmcjpeg", "dcmtk", "compresses images");
   if (tool == NULL)
     return FALSE;
   /* +e1: JPEG lossless, first-order prediction, the lossless kind PACS archives use */

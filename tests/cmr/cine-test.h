@@ -22,9 +22,6 @@ typedef struct
   gboolean has_rescale;
 } CineDump;
 
-/* Path of a DCMTK program (needed for why: "reads the files' headers"), or NULL after failing
- * the test under CI and skipping it elsewhere. */
-char *cine_test_dcmtk_tool (const char *name, const char *why);
 /* Path of dcmdump, as above. */
 char *cine_test_dcmdump (void);
 /* Writes the DICOM file from as JPEG lossless to (dcmcjpeg), and with damage the compressed

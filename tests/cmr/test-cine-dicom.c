@@ -358,7 +358,7 @@ test_compressed (void)
   const char *tools[][2] = { { "dcmcjpeg", "jpeg.dcm" }, { "dcmcrle", "rle.dcm" } };
   for (gsize k = 0; k < G_N_ELEMENTS (tools); k++)
     {
-      g_autofree char *tool = hp_test_program (tools[k][0], "dcmtk");
+      g_autofree char *tool = hp_test_program (tools[k][0], "dcmtk", "compresses images");
       if (tool == NULL)
         continue;
       g_autofree char *out = g_build_filename (hp_test_tmpdir (), tools[k][1], NULL);
