@@ -187,15 +187,7 @@ HpDemo *
 hp_demo_open (const char *run_dir, const char *data_path, HpProgress *progress, GError **error)
 {
   g_return_val_if_fail (run_dir != NULL && data_path != NULL, NULL);
-  g_autofree char *ckpt_path = g_build_filename (run_dir, HP_TRAIN_CHECKPOINT_FILE, NULL);
-  if (!g_file_test (ckpt_path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_set_error (error, HP_ERROR, HP_ERROR_IO,
-                   _("%s: the run has no checkpoint yet (%s is missing)"), run_dir,
-                   HP_TRAIN_CHECKPOINT_FILE);
-      return NULL;
-    }
-  g_autoptr (HpSafetensors) st = hp_safetensors_load (ckpt_path, error);
+  g_autoptr (HpSafetensors) st = hp_train_load_checkpoint (run_dir, error);
   if (st == NULL)
     return NULL;
   g_autoptr (HpDemo) d = g_new0 (HpDemo, 1);

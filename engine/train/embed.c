@@ -204,6 +204,32 @@ write_cache (const char *path, const HpEmbeddings *emb, GError **error)
   return hp_safetensors_writer_write (w, path, error);
 }
 
+HpSafetensors *
+hp_train_load_checkpoint (const char *run_dir, GError **error)
+{
+  if (!g_file_test (run_dir, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_IO, _("%s: no such run folder"), run_dir);
+      return NULL;
+    }
+  if (!g_file_test (run_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_IO,
+                   _("%s: not a run folder (give the folder that holds %s)"), run_dir,
+                   CHECKPOINT_FILE);
+      return NULL;
+    }
+  g_autofree char *path = g_build_filename (run_dir, CHECKPOINT_FILE, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, HP_ERROR, HP_ERROR_IO,
+                   _("%s: the run has no checkpoint yet (%s is missing)"), run_dir,
+                   CHECKPOINT_FILE);
+      return NULL;
+    }
+  return hp_safetensors_load (path, error);
+}
+
 HpEmbeddings *
 hp_embeddings_compute (const char *run_dir, const char *data_path, const char *device,
                        gboolean random_init, HpProgress *progress, GError **error)
@@ -211,18 +237,9 @@ hp_embeddings_compute (const char *run_dir, const char *data_path, const char *d
   g_return_val_if_fail (run_dir != NULL && data_path != NULL, NULL);
   g_autofree char *ckpt_path = g_build_filename (run_dir, CHECKPOINT_FILE, NULL);
   g_autoptr (HpSafetensors) st = NULL;
-  if (!random_init || g_file_test (ckpt_path, G_FILE_TEST_EXISTS))
-    {
-      if (!g_file_test (ckpt_path, G_FILE_TEST_EXISTS))
-        {
-          g_set_error (error, HP_ERROR, HP_ERROR_IO,
-                       _("%s: the run has no checkpoint yet (%s is missing)"), run_dir,
-                       CHECKPOINT_FILE);
-          return NULL;
-        }
-      if ((st = hp_safetensors_load (ckpt_path, error)) == NULL)
-        return NULL;
-    }
+  if ((!random_init || g_file_test (ckpt_path, G_FILE_TEST_EXISTS))
+      && (st = hp_train_load_checkpoint (run_dir, error)) == NULL)
+    return NULL;
   HpTrainConfig c;
   if (!hp_train_run_config (run_dir, st, &c, error))
     {

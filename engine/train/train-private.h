@@ -9,6 +9,9 @@ G_BEGIN_DECLS
 
 #define HP_TRAIN_CHECKPOINT_FILE "checkpoint.safetensors"
 
+/* The run folder's checkpoint, loaded. HP_ERROR naming the folder when there is no such folder
+ * or no checkpoint in it yet, or the file when it cannot be read. */
+HpSafetensors *hp_train_load_checkpoint (const char *run_dir, GError **error);
 /* The run's configuration: the checkpoint's st (what its weights were trained with) or, with st
  * NULL, RUN/config.json; HP_ERROR naming the file when it holds none or a bad one. c is
  * initialised either way (hp_train_config_clear it). */

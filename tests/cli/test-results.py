@@ -96,6 +96,10 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run([CLI, "embed", "--run", empty, "--data", data, "--out", emb2])
     check(p.returncode == 1 and empty in p.stderr and "checkpoint" in p.stderr,
           "a run without a checkpoint is refused: " + p.stderr.strip())
+    nowhere = os.path.join(tmp, "no-such-run")
+    p = run([CLI, "embed", "--run", nowhere, "--data", data, "--out", emb2])
+    check(p.returncode == 1 and nowhere in p.stderr and "no such run folder" in p.stderr,
+          "a run folder that is not there is named as such: " + p.stderr.strip())
     p = run([CLI, "embed", "--run", rundir, "--data", os.path.join(tmp, "none.h5"),
              "--out", emb2])
     check(p.returncode == 1 and "none.h5" in p.stderr, "a missing dataset is named: "

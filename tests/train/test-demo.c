@@ -181,7 +181,19 @@ test_refused (void)
   g_mkdir_with_parents (empty, 0755);
   g_assert_null (hp_demo_open (empty, data_path, NULL, &error));
   hp_test_assert_error (error, HP_ERROR_IO, empty);
-  g_assert_nonnull (strstr (error->message, "checkpoint"));
+  g_assert_nonnull (strstr (error->message, "the run has no checkpoint yet"));
+  g_clear_error (&error);
+  /* no such folder; a file given for the folder */
+  g_autofree char *nowhere = g_build_filename (hp_test_tmpdir (), "no-such-run", NULL);
+  g_assert_null (hp_demo_open (nowhere, data_path, NULL, &error));
+  hp_test_assert_error (error, HP_ERROR_IO, nowhere);
+  g_assert_nonnull (strstr (error->message, "no such run folder"));
+  g_clear_error (&error);
+  g_autofree char *ckpt = g_build_filename (run_dir, "checkpoint.safetensors", NULL);
+  g_assert_null (hp_demo_open (ckpt, data_path, NULL, &error));
+  hp_test_assert_error (error, HP_ERROR_IO, ckpt);
+  g_assert_nonnull (strstr (error->message, "not a run folder"));
+  g_test_message ("a file for the run: %s", error->message);
   g_clear_error (&error);
   /* a cancel while opening */
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
