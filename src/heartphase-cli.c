@@ -606,6 +606,21 @@ parse_int (const char *text, int lo, int hi, int *out)
   return TRUE;
 }
 
+/* What a command lacks of its required arguments (names[i] where values[i] is NULL), said
+ * before the usage; 0 when nothing is missing, else usage's exit status. */
+static int
+require (const char *cmd, int n, const char *const *names, const char *const *values)
+{
+  g_autoptr (GString) missing = g_string_new (NULL);
+  for (int i = 0; i < n; i++)
+    if (values[i] == NULL)
+      g_string_append_printf (missing, "%s%s", missing->len > 0 ? ", " : "", names[i]);
+  if (missing->len == 0)
+    return 0;
+  fprintf (stderr, "heartphase-cli: %s: missing %s\n", cmd, missing->str);
+  return usage (stderr);
+}
+
 static int
 cmd_synth_cine (int argc, char **argv)
 {
@@ -641,8 +656,10 @@ cmd_synth_cine (int argc, char **argv)
           return usage (stderr);
         }
     }
-  if (out == NULL)
-    return usage (stderr);
+  int missing = require ("synth-cine", 1, (const char *[]) { "--out DIR" },
+                         (const char *[]) { out });
+  if (missing != 0)
+    return missing;
   g_autoptr (GError) error = NULL;
   g_autoptr (HpSynthCine) sy = hp_synth_cine_new (&o, &error);
   if (sy == NULL)
@@ -718,8 +735,10 @@ cmd_synth (int argc, char **argv)
           return usage (stderr);
         }
     }
-  if (out == NULL || !have_n)
-    return usage (stderr);
+  int missing = require ("synth", 2, (const char *[]) { "--subjects N", "--out DIR" },
+                         (const char *[]) { have_n ? "" : NULL, out });
+  if (missing != 0)
+    return missing;
   g_autoptr (GError) error = NULL;
   HpProgress progress;
   hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
@@ -896,8 +915,10 @@ cmd_dataset_build (int argc, char **argv)
           return usage (stderr);
         }
     }
-  if (cohort == NULL || out == NULL)
-    return usage (stderr);
+  int missing = require ("dataset build", 2, (const char *[]) { "COHORT", "--out FILE" },
+                         (const char *[]) { cohort, out });
+  if (missing != 0)
+    return missing;
   g_autoptr (GError) error = NULL;
   HpProgress progress;
   hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
@@ -960,8 +981,10 @@ cmd_embed (int argc, char **argv)
         fprintf (stderr, "heartphase-cli: embed: bad argument %s\n", argv[i]);
         return usage (stderr);
       }
-  if (run == NULL || data == NULL || out == NULL)
-    return usage (stderr);
+  int missing = require ("embed", 3, (const char *[]) { "--run RUN", "--data FILE", "--out FILE" },
+                         (const char *[]) { run, data, out });
+  if (missing != 0)
+    return missing;
   g_autoptr (GError) error = NULL;
   HpProgress progress;
   hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
@@ -1021,9 +1044,16 @@ cmd_project (int argc, char **argv)
           return usage (stderr);
         }
     }
-  if (in == NULL || out == NULL || method == NULL
-      || (strcmp (method, "pca") != 0 && strcmp (method, "tsne") != 0))
-    return usage (stderr);
+  int missing = require ("project", 3,
+                         (const char *[]) { "FILE", "--method pca|tsne", "--out FILE" },
+                         (const char *[]) { in, method, out });
+  if (missing != 0)
+    return missing;
+  if (strcmp (method, "pca") != 0 && strcmp (method, "tsne") != 0)
+    {
+      fprintf (stderr, "heartphase-cli: project: --method takes pca or tsne, not %s\n", method);
+      return usage (stderr);
+    }
   g_autoptr (GError) error = NULL;
   g_autoptr (HpTable) t = hp_table_read_csv (in, &error);
   if (t == NULL)
@@ -1086,8 +1116,10 @@ cmd_probe (int argc, char **argv)
         fprintf (stderr, "heartphase-cli: probe: bad argument %s\n", argv[i]);
         return usage (stderr);
       }
-  if (run == NULL || data == NULL)
-    return usage (stderr);
+  int missing = require ("probe", 2, (const char *[]) { "--run RUN", "--data FILE" },
+                         (const char *[]) { run, data });
+  if (missing != 0)
+    return missing;
   g_autoptr (GError) error = NULL;
   HpProgress progress;
   hp_progress_init (&progress, on_cohort_progress, NULL, NULL);
@@ -1180,6 +1212,15 @@ main (int argc, char **argv)
     return cmd_synth (argc, argv);
   if (strcmp (argv[1], "synth-cine") == 0)
     return cmd_synth_cine (argc, argv);
-  fprintf (stderr, "heartphase-cli: unknown command or wrong arguments\n");
+  static const char *const known[] = { "ecg", "cmr", "set-offset", "offsets", "measure",
+                                       "dataset", "sync" };
+  gboolean is_known = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
+    is_known |= strcmp (argv[1], known[i]) == 0;
+  if (is_known)
+    fprintf (stderr, "heartphase-cli: %s%s%s: wrong arguments\n", argv[1], argc > 2 ? " " : "",
+             argc > 2 && argv[2][0] != '-' ? argv[2] : "");
+  else
+    fprintf (stderr, "heartphase-cli: unknown command %s\n", argv[1]);
   return usage (stderr);
 }

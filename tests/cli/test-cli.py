@@ -573,6 +573,12 @@ with tempfile.TemporaryDirectory() as tmp:
     # bad arguments and bad input: exit status, no JSON, a message naming the problem
     for args, words in [(["synth-cine", "--frames", "1", "--out", tmp], "usage"),
                         (["synth-cine", "--seed", "x", "--out", tmp], "usage"),
+                        (["synth", "--subjects", "3"], "synth: missing --out DIR"),
+                        (["embed", "--run", tmp], "embed: missing --data FILE, --out FILE"),
+                        (["project", "x.csv", "--method", "umap", "--out", "xy.csv"],
+                         "--method takes pca or tsne, not umap"),
+                        (["frobnicate"], "unknown command frobnicate"),
+                        (["ecg", "info"], "ecg info: wrong arguments"),
                         (["cmr", "phases", os.path.join(DATA, "dicom", "MR_truncated.dcm")],
                          "MR_truncated.dcm")]:
         p = subprocess.run([CLI] + args, capture_output=True, text=True, timeout=60)
