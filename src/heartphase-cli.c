@@ -606,6 +606,16 @@ parse_int (const char *text, int lo, int hi, int *out)
   return TRUE;
 }
 
+/* A seed: a whole number, 0 or more; anything else is refused rather than read as 0. */
+static gboolean
+parse_seed (const char *cmd, const char *text, guint64 *out)
+{
+  if (g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out, NULL))
+    return TRUE;
+  fprintf (stderr, "heartphase-cli: %s: --seed takes a whole number, not %s\n", cmd, text);
+  return FALSE;
+}
+
 /* What a command lacks of its required arguments (names[i] where values[i] is NULL), said
  * before the usage; 0 when nothing is missing, else usage's exit status. */
 static int
@@ -1029,7 +1039,10 @@ cmd_project (int argc, char **argv)
             }
         }
       else if ((v = option_value (argc, argv, &i, "--seed")) != NULL)
-        o.seed = g_ascii_strtoull (v, NULL, 10);
+        {
+          if (!parse_seed ("project", v, &o.seed))
+            return 2;
+        }
       else if ((v = option_value (argc, argv, &i, "--iterations")) != NULL
                && parse_int (v, 1, 1000000, &iv))
         o.n_iter = iv;
@@ -1107,7 +1120,10 @@ cmd_probe (int argc, char **argv)
     else if ((v = option_value (argc, argv, &i, "--device")) != NULL)
       device = v;
     else if ((v = option_value (argc, argv, &i, "--seed")) != NULL)
-      seed = g_ascii_strtoull (v, NULL, 10);
+      {
+        if (!parse_seed ("probe", v, &seed))
+          return 2;
+      }
     else if ((v = option_value (argc, argv, &i, "--bootstrap")) != NULL
              && parse_int (v, 0, 100000, &n_boot))
       ;

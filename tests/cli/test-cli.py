@@ -578,6 +578,8 @@ with tempfile.TemporaryDirectory() as tmp:
                         (["project", "x.csv", "--method", "umap", "--out", "xy.csv"],
                          "--method takes pca or tsne, not umap"),
                         (["frobnicate"], "unknown command frobnicate"),
+                        (["project", "x.csv", "--method", "pca", "--seed", "x1", "--out", "xy.csv"],
+                         "--seed takes a whole number, not x1"),
                         (["ecg", "info"], "ecg info: wrong arguments"),
                         (["cmr", "phases", os.path.join(DATA, "dicom", "MR_truncated.dcm")],
                          "MR_truncated.dcm")]:
