@@ -98,7 +98,11 @@ main (int argc, char **argv)
         }
     }
   if (data == NULL || out == NULL)
-    return usage (stderr);
+    {
+      fprintf (stderr, "heartphase-train: missing %s%s%s\n", data == NULL ? "--data COHORT.h5" : "",
+               data == NULL && out == NULL ? ", " : "", out == NULL ? "--out RUN" : "");
+      return usage (stderr);
+    }
 
   HpTrainConfig c;
   if (!hp_train_config_init (&c, preset))
@@ -113,13 +117,24 @@ main (int argc, char **argv)
   if (source != NULL)
     {
       g_autofree char *json = NULL;
-      if (g_file_get_contents (source, &json, NULL, &error) && resume)
+      if (!g_file_get_contents (source, &json, NULL, &error))
+        {
+          if (resume && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            fprintf (stderr, "heartphase-train: %s: nothing to resume: no run in this folder "
+                     "(config.json is missing)\n", out);
+          else
+            fprintf (stderr, "heartphase-train: %s: cannot read the config: %s\n", source,
+                     error->message);
+          hp_train_config_clear (&c);
+          return 1;
+        }
+      if (resume)
         {
           char *stored = hp_train_config_upgrade_stored (json);
           g_free (json);
           json = stored;
         }
-      if (error != NULL || !hp_train_config_apply_json (&c, json, source, &error))
+      if (!hp_train_config_apply_json (&c, json, source, &error))
         {
           fprintf (stderr, "heartphase-train: %s\n", error->message);
           hp_train_config_clear (&c);

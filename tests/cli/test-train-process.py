@@ -73,6 +73,11 @@ with tempfile.TemporaryDirectory() as tmp:
     # refusals: exit 2 for usage, 1 with the reason for a bad config or dataset
     for args, code, words in [
             ([TRAIN], 2, "Usage"),
+            ([TRAIN, "--data", data], 2, "missing --out RUN"),
+            ([TRAIN, "--data", data, "--out", os.path.join(tmp, "no-run"), "--resume"], 1,
+             "nothing to resume: no run in this folder"),
+            ([TRAIN, "--data", data, "--out", run, "--config", os.path.join(tmp, "none.json")], 1,
+             "none.json: cannot read the config"),
             ([TRAIN, "--data", data, "--out", run, "--preset", "huge"], 2, "huge"),
             ([TRAIN, "--data", data, "--out", run, "--max-steps", "-3"], 2, "--max-steps"),
             ([TRAIN, "--data", data, "--out", run, "--device", "tpu"], 2, "device"),
