@@ -243,49 +243,56 @@ hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame, GAr
   g_assert_cmpint (outside, ==, 0);
 }
 
-static GtkWidget *
-find_label (GtkWidget *root, const char *text, gboolean prefix)
+GtkWidget *
+hp_render_find (GtkWidget *root, gboolean (*match) (GtkWidget *, gconstpointer),
+                gconstpointer data)
 {
-  if (GTK_IS_LABEL (root))
+  if (match (root, data))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
     {
-      const char *label = gtk_label_get_label (GTK_LABEL (root));
-      if (prefix ? g_str_has_prefix (label, text) : g_strcmp0 (label, text) == 0)
-        return root;
-    }
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_label (c, text, prefix);
+      GtkWidget *found = hp_render_find (c, match, data);
       if (found != NULL)
         return found;
     }
   return NULL;
+}
+
+static gboolean
+has_class (GtkWidget *w, gconstpointer css_class)
+{
+  return gtk_widget_has_css_class (w, css_class);
 }
 
 GtkWidget *
 hp_render_find_class (GtkWidget *root, const char *css_class)
 {
-  if (gtk_widget_has_css_class (root, css_class))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = hp_render_find_class (c, css_class);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return hp_render_find (root, has_class, css_class);
+}
+
+static gboolean
+is_label (GtkWidget *w, gconstpointer text)
+{
+  return GTK_IS_LABEL (w) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (w)), text) == 0;
+}
+
+static gboolean
+is_label_prefix (GtkWidget *w, gconstpointer prefix)
+{
+  return GTK_IS_LABEL (w) && g_str_has_prefix (gtk_label_get_label (GTK_LABEL (w)), prefix);
 }
 
 GtkWidget *
 hp_render_find_label (GtkWidget *root, const char *text)
 {
-  return find_label (root, text, FALSE);
+  return hp_render_find (root, is_label, text);
 }
 
 GtkWidget *
 hp_render_find_label_prefix (GtkWidget *root, const char *prefix)
 {
-  return find_label (root, prefix, TRUE);
+  return hp_render_find (root, is_label_prefix, prefix);
 }
 
 /* ---- Waiting for a window to load -------------------------------------------------------------- */

@@ -60,6 +60,10 @@ GArray *hp_render_shown_leads (HpEcgView *view, GtkWidget *frame);
  * view itself when frame is NULL). */
 void hp_render_check_bands (const HpImage *im, HpEcgView *view, GtkWidget *frame, GArray *shown,
                             double min_fraction);
+/* The first widget under root (root itself included, depth first) for which match (widget,
+ * data) is TRUE, or NULL. */
+GtkWidget *hp_render_find (GtkWidget *root, gboolean (*match) (GtkWidget *, gconstpointer),
+                           gconstpointer data);
 /* The first widget under root (depth first) with the CSS class, or NULL. */
 GtkWidget *hp_render_find_class (GtkWidget *root, const char *css_class);
 /* The first GtkLabel under root (depth first) whose text is text, or NULL. */

@@ -288,19 +288,16 @@ label_contains (GtkWidget *root, const char *text)
   return FALSE;
 }
 
+static gboolean
+is_type (GtkWidget *w, gconstpointer type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (w, *(const GType *) type);
+}
+
 static GtkWidget *
 find_type (GtkWidget *root, GType type)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_type (c, type);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return hp_render_find (root, is_type, &type);
 }
 
 static gboolean

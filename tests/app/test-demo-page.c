@@ -94,19 +94,16 @@ assert_page_fills (const HpImage *im, HpEcgView *view, GtkWidget *page, const ch
   g_assert_cmpint (st.with_trace, >, st.columns * 9 / 10);
 }
 
+static gboolean
+is_button_with_icon (GtkWidget *w, gconstpointer icon)
+{
+  return GTK_IS_BUTTON (w) && g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (w)), icon) == 0;
+}
+
 static GtkWidget *
 find_button_with_icon (GtkWidget *root, const char *icon)
 {
-  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (root)), icon) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_button_with_icon (c, icon);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return hp_render_find (root, is_button_with_icon, icon);
 }
 
 /* A file dropped on the page: its drop target's "drop" with the file list a file manager gives. */
