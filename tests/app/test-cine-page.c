@@ -276,16 +276,22 @@ cursor_column (const HpImage *im, const graphene_rect_t *plot_box)
 }
 
 static gboolean
+is_label_containing (GtkWidget *w, gconstpointer text)
+{
+  return GTK_IS_LABEL (w) && strstr (gtk_label_get_text (GTK_LABEL (w)), text) != NULL;
+}
+
+static gboolean
+is_shown_label_containing (GtkWidget *w, gconstpointer text)
+{
+  return is_label_containing (w, text) && gtk_widget_get_mapped (w);
+}
+
+/* A label on show says text. */
+static gboolean
 label_contains (GtkWidget *root, const char *text)
 {
-  if (GTK_IS_LABEL (root) && strstr (gtk_label_get_text (GTK_LABEL (root)), text) != NULL
-      && gtk_widget_get_mapped (root))
-    return TRUE;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    if (label_contains (c, text))
-      return TRUE;
-  return FALSE;
+  return hp_render_find (root, is_shown_label_containing, text) != NULL;
 }
 
 static gboolean
@@ -300,16 +306,11 @@ find_type (GtkWidget *root, GType type)
   return hp_render_find (root, is_type, &type);
 }
 
+/* A label, shown or not, says text. */
 static gboolean
 any_label_contains (GtkWidget *root, const char *text)
 {
-  if (GTK_IS_LABEL (root) && strstr (gtk_label_get_text (GTK_LABEL (root)), text) != NULL)
-    return TRUE;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    if (any_label_contains (c, text))
-      return TRUE;
-  return FALSE;
+  return hp_render_find (root, is_label_containing, text) != NULL;
 }
 
 /* A toast over the window says text: the toast overlay's children beside its content. */
