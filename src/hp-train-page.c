@@ -1584,6 +1584,8 @@ hp_train_page_set_run_dir (HpTrainPage *self, const char *path)
 {
   g_return_if_fail (HP_IS_TRAIN_PAGE (self));
   gtk_editable_set_text (GTK_EDITABLE (self->run_dir_row), path != NULL ? path : "");
+  /* the end of a long path shows: the run's own name, not the folders every run shares */
+  gtk_editable_set_position (GTK_EDITABLE (self->run_dir_row), -1);
 }
 
 const char *

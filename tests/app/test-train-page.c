@@ -177,6 +177,13 @@ coloured_pixels (const HpImage *im, const graphene_rect_t *area)
   return n;
 }
 
+static gboolean
+is_entry_row_titled (GtkWidget *w, gconstpointer title)
+{
+  return ADW_IS_ENTRY_ROW (w)
+         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (w)), title) == 0;
+}
+
 static void
 test_start_stop_resume (void)
 {
@@ -187,6 +194,12 @@ test_start_stop_resume (void)
   g_assert_true (hp_train_page_set_config (page, "quick", TINY, &error));
   g_autofree char *run = g_build_filename (hp_test_tmpdir (), "page-run", NULL);
   hp_train_page_set_run_dir (page, run);
+  /* the folder's field shows the end of a long path, where the run's own name is */
+  GtkWidget *run_field = hp_render_find (GTK_WIDGET (page), is_entry_row_titled, "Run folder");
+  g_assert_nonnull (run_field);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (run_field)), ==, run);
+  g_assert_cmpint (gtk_editable_get_position (GTK_EDITABLE (run_field)), ==,
+                   g_utf8_strlen (run, -1));
   g_assert_true (hp_train_page_start (page, &error));
   g_assert_no_error (error);
   g_assert_true (hp_train_page_is_running (page));
