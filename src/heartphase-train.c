@@ -141,6 +141,13 @@ main (int argc, char **argv)
           return 1;
         }
     }
+  if (device != NULL && strcmp (device, "cpu") != 0 && strcmp (device, "cuda") != 0
+      && strcmp (device, "auto") != 0)
+    {
+      fprintf (stderr, "heartphase-train: --device takes cpu, cuda or auto, not %s\n", device);
+      hp_train_config_clear (&c);
+      return 2;
+    }
   if (device != NULL)
     {
       g_autofree char *d = g_strdup_printf ("{\"device\": \"%s\"}", device);

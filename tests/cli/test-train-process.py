@@ -80,7 +80,10 @@ with tempfile.TemporaryDirectory() as tmp:
              "none.json: cannot read the config"),
             ([TRAIN, "--data", data, "--out", run, "--preset", "huge"], 2, "huge"),
             ([TRAIN, "--data", data, "--out", run, "--max-steps", "-3"], 2, "--max-steps"),
-            ([TRAIN, "--data", data, "--out", run, "--device", "tpu"], 2, "device"),
+            ([TRAIN, "--data", data, "--out", run, "--device", "tpu"], 2,
+             "--device takes cpu, cuda or auto, not tpu"),
+            ([TRAIN, "--data", data, "--out", run, "--device", 'cu"da'], 2,
+             "--device takes cpu, cuda or auto, not cu\"da"),
             ([TRAIN, "--data", os.path.join(tmp, "none.h5"), "--out", os.path.join(tmp, "r2")], 1,
              "none.h5")]:
         q = subprocess.run(args, capture_output=True, text=True, timeout=120)
