@@ -962,6 +962,66 @@ test_sunnybrook (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Sunnybrook SCD0000301 with a file of each of two middle slices cut short (the case the
+ * README gives): the strip marks both holes, each where its slice stood. */
+static void
+test_sunnybrook_holes (void)
+{
+  g_autofree char *src = hp_test_data ("cine-sunnybrook/SCD0000301/dicom");
+  if (src == NULL)
+    return;
+  g_autofree char *folder = g_build_filename (hp_test_tmpdir (), "scd301-holes", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  g_autoptr (GDir) d = g_dir_open (src, 0, NULL);
+  g_assert_nonnull (d);
+  const char *entry;
+  while ((entry = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (src, entry, NULL);
+      g_autofree char *to = g_build_filename (folder, entry, NULL);
+      if (strcmp (entry, "95.dcm") == 0 || strcmp (entry, "101.dcm") == 0)
+        {
+          copy_file (from, to);
+          truncate_file (to, 0.25);
+        }
+      else
+        g_assert_cmpint (symlink (from, to), ==, 0);
+    }
+  HpWindow *window = new_window ();
+  HpCinePage *page = hp_window_get_cine_page (window);
+  HpLoadOutcome o;
+  open_and_wait (window, folder, &o);
+  g_assert_true (o.ok);
+  g_free (o.message);
+  g_autoptr (GError) error = wait_finished (page);
+  g_assert_no_error (error);
+  const HpCine *c = hp_cine_page_get_series (page, 0);
+  g_assert_cmpint (c->n_slices, ==, 8);
+  g_autoptr (HpImage) im = hp_render_widget (GTK_WIDGET (window), "cine-page-sunnybrook-holes.png");
+  assert_cine_drawn (im, hp_cine_page_get_view (page), GTK_WIDGET (window), "SCD0000301 holes");
+  /* the two slices lost lie side by side (-100.6 and -108.6 mm): two rows between slices 4 and
+   * 5, at a third and two thirds of their gap */
+  GtkWidget *gap = hp_render_find_class (GTK_WIDGET (window), "stack-gap");
+  g_assert_nonnull (gap);
+  int n_gaps = 0;
+  for (GtkWidget *r = gtk_widget_get_first_child (gtk_widget_get_parent (gap)); r != NULL;
+       r = gtk_widget_get_next_sibling (r))
+    n_gaps += gtk_widget_has_css_class (r, "stack-gap");
+  GtkWidget *second = gtk_widget_get_next_sibling (gap);
+  g_assert_true (gtk_widget_has_css_class (second, "stack-gap"));
+  double a = c->slices[3].location_mm, b = c->slices[4].location_mm;
+  g_autofree char *at1 = g_strdup_printf ("%.1f mm", a + (b - a) / 3);
+  g_autofree char *at2 = g_strdup_printf ("%.1f mm", a + 2 * (b - a) / 3);
+  g_test_message ("SCD0000301 with two slices cut: %d slices, %d holes marked, at %s and %s",
+                  c->n_slices, n_gaps, at1, at2);
+  g_assert_cmpint (n_gaps, ==, 2);
+  g_assert_nonnull (hp_render_find_label (gap, at1));
+  g_assert_nonnull (hp_render_find_label (second, at2));
+  g_assert_nonnull (hp_render_find_label (gtk_widget_get_prev_sibling (gap), "Slice 4"));
+  g_assert_nonnull (hp_render_find_label (gtk_widget_get_next_sibling (second), "Slice 5"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -972,6 +1032,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cine-page/subject", test_subject);
   g_test_add_func ("/cine-page/bad-cines", test_bad_cines);
   g_test_add_func ("/cine-page/sunnybrook", test_sunnybrook);
+  g_test_add_func ("/cine-page/sunnybrook-holes", test_sunnybrook_holes);
   int status = g_test_run ();
   g_clear_pointer (&synth, hp_synth_cine_free);
   g_free (cine_dir);
