@@ -1980,8 +1980,14 @@ apply_sidebar_width (HpWindow *self, int width, gboolean save)
   int window_width = gtk_widget_get_width (GTK_WIDGET (self));
   if (window_width <= 0)
     gtk_window_get_default_size (GTK_WINDOW (self), &window_width, NULL);
-  /* the subject on show keeps most of the window */
-  int most = MAX (SIDEBAR_MIN_PX, window_width * 6 / 10);
+  /* the subject on show keeps most of the window, and never less than its own minimum (its ECG
+   * and cine side by side): else the window itself would have to grow */
+  int content_min = 0;
+  gtk_widget_measure (GTK_WIDGET (self->stack), GTK_ORIENTATION_HORIZONTAL, -1, &content_min,
+                      NULL, NULL, NULL);
+  int handle = gtk_widget_get_width (self->sidebar_handle);
+  int most = MIN (window_width * 6 / 10, window_width - content_min - MAX (handle, 7));
+  most = MAX (SIDEBAR_MIN_PX, most);
   width = CLAMP (width, SIDEBAR_MIN_PX, most);
   gtk_widget_set_size_request (GTK_WIDGET (self->cohort_sidebar), width, -1);
   if (save && g_settings_get_int (self->settings, "sidebar-width") != width)
