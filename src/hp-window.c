@@ -1982,11 +1982,12 @@ apply_sidebar_width (HpWindow *self, int width, gboolean save)
     gtk_window_get_default_size (GTK_WINDOW (self), &window_width, NULL);
   /* the subject on show keeps most of the window, and never less than its own minimum (its ECG
    * and cine side by side): else the window itself would have to grow */
-  int content_min = 0;
+  int content_min = 0, handle_min = 0;
   gtk_widget_measure (GTK_WIDGET (self->stack), GTK_ORIENTATION_HORIZONTAL, -1, &content_min,
                       NULL, NULL, NULL);
-  int handle = gtk_widget_get_width (self->sidebar_handle);
-  int most = MIN (window_width * 6 / 10, window_width - content_min - MAX (handle, 7));
+  gtk_widget_measure (self->sidebar_handle, GTK_ORIENTATION_HORIZONTAL, -1, &handle_min, NULL,
+                      NULL, NULL);
+  int most = MIN (window_width * 6 / 10, window_width - content_min - handle_min);
   most = MAX (SIDEBAR_MIN_PX, most);
   width = CLAMP (width, SIDEBAR_MIN_PX, most);
   gtk_widget_set_size_request (GTK_WIDGET (self->cohort_sidebar), width, -1);

@@ -93,6 +93,17 @@ wait_finished (HpCinePage *page)
   return f->error != NULL ? g_error_copy (f->error) : NULL;
 }
 
+/* The rows in the strip of slices that mark a hole in the stack, counted from one of them. */
+static int
+count_gap_rows (GtkWidget *gap)
+{
+  int n = 0;
+  for (GtkWidget *r = gtk_widget_get_first_child (gtk_widget_get_parent (gap)); r != NULL;
+       r = gtk_widget_get_next_sibling (r))
+    n += gtk_widget_has_css_class (r, "stack-gap");
+  return n;
+}
+
 /* Opens path, which must open, and waits until the page has read all of it without an error. */
 static void
 open_whole (HpWindow *window, const char *path)
@@ -186,6 +197,29 @@ area_grey (const HpImage *im, const graphene_rect_t *r)
   g_assert_cmpint (n, >, 0);
   double mean = sum / n;
   return (AreaGrey) { mean, sqrt (MAX (sum2 / n - mean * mean, 0)), (double) lit / n };
+}
+
+static gboolean
+is_light (const HpImage *im, int x, int y)
+{
+  return grey (im, x, y) > 200;
+}
+
+/* Text on the strip's light background. */
+static gboolean
+is_text (const HpImage *im, int x, int y)
+{
+  return grey (im, x, y) < 180;
+}
+
+/* Pixels in r for which is says TRUE. */
+static int
+count_in (const HpImage *im, const graphene_rect_t *r,
+          gboolean (*is) (const HpImage *im, int x, int y))
+{
+  return hp_image_count_where (im, (int) r->origin.x, (int) r->origin.y,
+                               (int) (r->origin.x + r->size.width),
+                               (int) (r->origin.y + r->size.height), is);
 }
 
 /* The cine is drawn: most of the image's rectangle in the view is lit, with contrast. */
@@ -408,21 +442,13 @@ test_open_cine (void)
                                             FRAMES, slice + 1, SLICES);
   g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (caption)), where));
   graphene_rect_t cap = bounds_in (caption, GTK_WIDGET (window));
-  int light = 0, n_cap = 0;
-  double sum = 0;
-  for (int y = (int) cap.origin.y; y < (int) (cap.origin.y + cap.size.height); y++)
-    for (int x = (int) cap.origin.x; x < (int) (cap.origin.x + cap.size.width); x++)
-      {
-        double g = grey (ed, x, y);
-        light += g > 200;
-        sum += g;
-        n_cap++;
-      }
+  int light = count_in (ed, &cap, is_light);
+  AreaGrey cap_grey = area_grey (ed, &cap);
   g_test_message ("caption %.0f x %.0f at (%.0f, %.0f): %d light pixels, mean grey %.0f",
                   cap.size.width, cap.size.height, cap.origin.x, cap.origin.y, light,
-                  sum / MAX (n_cap, 1));
+                  cap_grey.mean);
   g_assert_cmpint (light, >, 100);
-  g_assert_cmpfloat (sum / MAX (n_cap, 1), <, 110);
+  g_assert_cmpfloat (cap_grey.mean, <, 110);
 
   /* the LV contour (vermillion) and the heart's box (yellow) over the cine */
   int contour = count_rgb (ed, &view_box, (int) view_box.origin.x,
@@ -775,10 +801,7 @@ test_bad_cines (void)
   /* the strip shows the hole where the slice was, between its neighbours, at its position */
   GtkWidget *gap = hp_render_find_class (GTK_WIDGET (window), "stack-gap");
   g_assert_nonnull (gap);
-  int n_gaps = 0;
-  for (GtkWidget *r = gtk_widget_get_first_child (gtk_widget_get_parent (gap)); r != NULL;
-       r = gtk_widget_get_next_sibling (r))
-    n_gaps += gtk_widget_has_css_class (r, "stack-gap");
+  int n_gaps = count_gap_rows (gap);
   g_assert_cmpint (n_gaps, ==, 1);
   g_assert_nonnull (hp_render_find_label (gap, "No slice"));
   g_autofree char *lost_at = g_strdup_printf ("%.1f mm", 0.5 * (c->slices[2].location_mm
@@ -791,10 +814,7 @@ test_bad_cines (void)
   graphene_rect_t gap_box = bounds_in (gap, GTK_WIDGET (window));
   graphene_rect_t above_box = bounds_in (above, GTK_WIDGET (window));
   graphene_rect_t below_box = bounds_in (below, GTK_WIDGET (window));
-  int gap_ink = 0;
-  for (int y = (int) gap_box.origin.y; y < (int) (gap_box.origin.y + gap_box.size.height); y++)
-    for (int x = (int) gap_box.origin.x; x < (int) (gap_box.origin.x + gap_box.size.width); x++)
-      gap_ink += grey (left_im, x, y) < 180;
+  int gap_ink = count_in (left_im, &gap_box, is_text);
   g_test_message ("the gap's row at y %.0f to %.0f (%s), between slice 3 at %.0f and 4 at %.0f; "
                   "%d pixels of text", gap_box.origin.y, gap_box.origin.y + gap_box.size.height,
                   lost_at, above_box.origin.y, below_box.origin.y, gap_ink);
@@ -988,10 +1008,7 @@ test_sunnybrook_holes (void)
    * 5, at a third and two thirds of their gap */
   GtkWidget *gap = hp_render_find_class (GTK_WIDGET (window), "stack-gap");
   g_assert_nonnull (gap);
-  int n_gaps = 0;
-  for (GtkWidget *r = gtk_widget_get_first_child (gtk_widget_get_parent (gap)); r != NULL;
-       r = gtk_widget_get_next_sibling (r))
-    n_gaps += gtk_widget_has_css_class (r, "stack-gap");
+  int n_gaps = count_gap_rows (gap);
   GtkWidget *second = gtk_widget_get_next_sibling (gap);
   g_assert_true (gtk_widget_has_css_class (second, "stack-gap"));
   double a = c->slices[3].location_mm, b = c->slices[4].location_mm;

@@ -22,7 +22,7 @@ typedef struct
   gboolean has_rescale;
 } CineDump;
 
-/* Path of dcmdump, as above. */
+/* Path of dcmdump, or NULL as hp_test_program says. */
 char *cine_test_dcmdump (void);
 /* Writes the DICOM file from as JPEG lossless to (dcmcjpeg), and with damage the compressed
  * stream's first bytes zeroed so that it cannot be decoded. FALSE when dcmcjpeg is missing (the
