@@ -812,6 +812,9 @@ main (int argc, char **argv)
   if (!hp_nn_cuda_init (&error))
     g_error ("%s", error->message);
   worst = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  /* the GPU, or the CUDA emulator of a -Dgpu_emulator=true build (tests/cuda-emu) */
+  g_auto (GStrv) devices = hp_nn_cuda_describe_devices ();
+  printf ("# device %s\n", devices != NULL && devices[0] != NULL ? devices[0] : "unknown");
 
   g_test_add_func ("/nn/cuda/linear", test_linear);
   g_test_add_func ("/nn/cuda/layernorm", test_layernorm);
