@@ -2,8 +2,10 @@
 # Builds Heartphase once with AddressSanitizer and UBSan in build-test/ and runs the whole suite
 # (displayless, display under Xvfb, data against ../shared/data); then the learning test (suite
 # learn: 2000 synthetic subjects and minutes of training) in a release build, build-learn/, where
-# it runs in a quarter of the time. Arguments go to the sanitizer run's meson test, and a run
-# given arguments (a chosen test) leaves the learning test out.
+# it runs in a quarter of the time; and the gpu suite on the CUDA emulator (tests/cuda-emu) in
+# build-emu/, so that the CUDA path's kernels are checked against the CPU, under the sanitizers,
+# on machines without a GPU. Arguments go to the sanitizer run's meson test, and a run given
+# arguments (a chosen test) leaves the learning test and the emulator out.
 set -eu
 cd "$(dirname "$0")/.."
 if [ -f build-test/build.ninja ]; then
@@ -22,6 +24,15 @@ if [ $# -eq 0 ]; then
   meson compile -C build-learn heartphase-cli heartphase-train
   meson test -C build-learn --no-rebuild --print-errorlogs --suite learn || status=$?
   logs="$logs build-learn/meson-logs/testlog.json"
+  if [ ! -f build-emu/build.ninja ]; then
+    meson setup build-emu -Dgpu_emulator=true -Dapp=false -Db_sanitize=address,undefined \
+      -Dbuildtype=debugoptimized >/dev/null
+  fi
+  meson compile -C build-emu tests/test-nn-cuda tests/cuda-step tests/cuda-bench \
+    src/heartphase-cli src/heartphase-train
+  meson test -C build-emu --no-rebuild --print-errorlogs --num-processes 2 --suite gpu \
+    || status=$?
+  logs="$logs build-emu/meson-logs/testlog.json"
 fi
 # One plain closing line that any CI reader understands.
 python3 - $logs <<'PY' || true
