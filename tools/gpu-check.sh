@@ -36,12 +36,12 @@ if [ "${1:-}" = bundle ]; then
   if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" -Dapp=false -Dcuda=enabled --buildtype=release
   fi
-  ninja -C "$build" tests/test-nn-cuda tests/cuda-step tests/cuda-bench src/heartphase-cli \
-    src/heartphase-train
+  ninja -C "$build" tests/test-nn-cuda tests/test-train tests/cuda-step tests/cuda-bench \
+    src/heartphase-cli src/heartphase-train
   stage=$(mktemp -d)
   mkdir -p "$stage/gpu-check/bin" "$stage/gpu-check/lib" "$stage/gpu-check/libc"
-  progs="$build/tests/test-nn-cuda $build/tests/cuda-step $build/tests/cuda-bench
-         $build/src/heartphase-cli $build/src/heartphase-train"
+  progs="$build/tests/test-nn-cuda $build/tests/test-train $build/tests/cuda-step
+         $build/tests/cuda-bench $build/src/heartphase-cli $build/src/heartphase-train"
   cp $progs "$stage/gpu-check/bin/"
   # Every library but CUDA's (the GPU image has its own, matching its driver; NCCL is opened at
   # run time, and found there among PyTorch's libraries). The C library
@@ -115,7 +115,7 @@ else
   export PATH="/usr/local/cuda/bin:$PATH"
   if { [ -f "$build/build.ninja" ] \
        || meson setup "$build" -Dapp=false -Dcuda=enabled --buildtype=release; } \
-     && ninja -C "$build" tests/test-nn-cuda tests/cuda-step tests/cuda-bench \
+     && ninja -C "$build" tests/test-nn-cuda tests/test-train tests/cuda-step tests/cuda-bench \
           src/heartphase-cli src/heartphase-train; then
     note "programs: built here in $build"
   else
@@ -123,7 +123,7 @@ else
   fi >"$out/build.log" 2>&1
   bin="$work/bin"
   mkdir -p "$bin"
-  for p in tests/test-nn-cuda tests/cuda-step tests/cuda-bench src/heartphase-cli \
+  for p in tests/test-nn-cuda tests/test-train tests/cuda-step tests/cuda-bench src/heartphase-cli \
            src/heartphase-train; do
     ln -sf "$root/$build/$p" "$bin/"
   done
@@ -199,6 +199,11 @@ esac
 rc=$?
 tail -1 "$out/gpu-suite.log" | tee -a "$summary"
 [ $rc -eq 0 ] || fail "cuda-step exited $rc"
+# a GPU run stopped and resumed against an uninterrupted one, bit for bit
+( LANGUAGE=en timeout 120 $launch "$bin/test-train" --gpu ) >>"$out/gpu-suite.log" 2>&1
+rc=$?
+grep "^ok\|^not ok\|^SKIP" "$out/gpu-suite.log" | tail -1 | tee -a "$summary"
+[ $rc -eq 0 ] || fail "test-train --gpu exited $rc (gpu-suite.log)"
 
 # ---- 2. memcheck over one training step ----------------------------------------------------------
 note "== compute-sanitizer memcheck (one step)"

@@ -5,7 +5,8 @@
 set -eu
 {
   printf '#line 1 "%s"\n' "$1"
-  sed -E 's/([A-Za-z_][A-Za-z0-9_]*)<<<(.*)>>> *\(/hp_emu_launch ("\1", hp_emu_config (\2), \1, /' "$1"
+  launch='s/([A-Za-z_][A-Za-z0-9_]*)<<<(.*)>>> *\(/hp_emu_launch ("\1", hp_emu_config (\2), \1, /'
+  sed -E "$launch" "$1"
 } >"$2"
 if grep -q '<<<' "$2"; then
   echo "cu2cc: $1: a kernel launch that this script cannot rewrite (split over lines?)" >&2

@@ -38,7 +38,7 @@ die (const char *kernel, const char *fmt, const char *detail = "")
   abort ();
 }
 
-/* ---- device memory ---------------------------------------------------------------------------- */
+/* ---- device memory --------------------------------------------------------------------------- */
 
 static std::mutex mem_lock;
 static std::map<uintptr_t, size_t> allocations; /* start -> bytes */
@@ -616,7 +616,7 @@ hp_emu_run (const char *name, const void *kernel, hp_emu_cfg cfg, hp_emu_body bo
   return true;
 }
 
-/* ---- cuBLAS ----------------------------------------------------------------------------------- */
+/* ---- cuBLAS ---------------------------------------------------------------------------------- */
 
 struct hp_emu_blas
 {

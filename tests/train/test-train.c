@@ -2,13 +2,19 @@
  * field), the dataset as the trainer reads it, a run's events and checkpoint, a batch shrunk to a
  * small cohort, and a run stopped (as by SIGTERM) and resumed that ends bit for bit where an
  * uninterrupted one does. */
+#include "config.h"
+
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "heartphase.h"
 #include "hp-test.h"
 #include "nn/model.h"
+#if HP_HAVE_CUDA
+#include "nn/nn-cuda.h"
+#endif
 #include "train/train.h"
 
 
@@ -347,15 +353,22 @@ losses_of (GPtrArray *ev)
 }
 
 static void
-test_resume (void)
+resume_on (const char *device)
 {
   HpTrainConfig c;
   hp_test_tiny_train_config (&c);
   c.eval_every = 0;
+  g_free (c.device);
+  c.device = g_strdup (device);
   g_autoptr (GError) error = NULL;
-  g_autofree char *whole = g_build_filename (hp_test_tmpdir (), "whole", NULL);
-  g_autofree char *parts = g_build_filename (hp_test_tmpdir (), "parts", NULL);
+  g_autofree char *whole_name = g_strconcat ("whole-", device, NULL);
+  g_autofree char *parts_name = g_strconcat ("parts-", device, NULL);
+  g_autofree char *whole = g_build_filename (hp_test_tmpdir (), whole_name, NULL);
+  g_autofree char *parts = g_build_filename (hp_test_tmpdir (), parts_name, NULL);
   g_assert_true (hp_train_run (&c, hp_test_tiny_dataset (), whole, FALSE, TRUE, NULL, &error));
+  g_autoptr (GPtrArray) started = events_of (whole);
+  g_autofree char *on = g_strdup_printf ("\"device\":\"%s\"", device);
+  g_assert_nonnull (strstr (started->pdata[0], on));
   /* stopped after its first step, as SIGTERM does, then resumed from its checkpoint */
   volatile int stop = 1;
   g_assert_true (hp_train_run (&c, hp_test_tiny_dataset (), parts, FALSE, TRUE, &stop, &error));
@@ -390,10 +403,26 @@ test_resume (void)
       g_assert_cmpint (memcmp (x->data, y->data, x->bytes), ==, 0);
     }
   /* resuming a folder without a checkpoint says so */
-  g_autofree char *none = g_build_filename (hp_test_tmpdir (), "none", NULL);
+  g_autofree char *none_name = g_strconcat ("none-", device, NULL);
+  g_autofree char *none = g_build_filename (hp_test_tmpdir (), none_name, NULL);
   g_assert_false (hp_train_run (&c, hp_test_tiny_dataset (), none, TRUE, TRUE, NULL, &error));
   g_assert_nonnull (strstr (error->message, "checkpoint.safetensors"));
   hp_train_config_clear (&c);
+}
+
+static void
+test_resume (void)
+{
+  resume_on ("cpu");
+}
+
+/* The same on the GPU (test-train --gpu, suite gpu): the kernels add up without atomics and
+ * the optimiser's moments go through the checkpoint from device memory, so a resumed run ends
+ * where the uninterrupted one does, bit for bit. */
+static void
+test_resume_cuda (void)
+{
+  resume_on ("cuda");
 }
 
 /* The checkpoint of a run, loaded into PyTorch's reference model (tests/reference/model.py),
@@ -484,6 +513,25 @@ test_checkpoint_in_pytorch (void)
 int
 main (int argc, char **argv)
 {
+  /* --gpu: only what needs a GPU, exiting 77 (skipped) where no CUDA device can be used */
+  if (argc > 1 && strcmp (argv[1], "--gpu") == 0)
+    {
+#if HP_HAVE_CUDA
+      g_autofree char *why = NULL;
+      if (!hp_nn_cuda_available (&why))
+#else
+      const char *why = "this build has no CUDA";
+#endif
+        {
+          printf ("SKIP: no usable CUDA device: %s\n", why);
+          return 77;
+        }
+      argv[1] = argv[0];
+      argc--, argv++;
+      g_test_init (&argc, &argv, NULL);
+      g_test_add_func ("/train/resume-cuda", test_resume_cuda);
+      return g_test_run ();
+    }
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/train/config", test_config);
   g_test_add_func ("/train/data", test_data);
