@@ -7,12 +7,12 @@ same config; the run says that the exchange goes through the host. Run on the CU
 Usage: test-train-distributed-cuda.py HEARTPHASE_CLI HEARTPHASE_TRAIN
 """
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 
-from tiny_run import TINY_MODEL, events, exit_with, make_dataset, write_config
+from tiny_run import (TINY_MODEL, events, exit_with, free_port, losses, make_dataset,
+                      write_config)
 
 CLI, TRAIN = sys.argv[1], sys.argv[2]
 failures = []
@@ -20,10 +20,6 @@ STEPS = 8
 CONFIG = {"batch": 4, "max_steps": STEPS, "warmup_steps": 2, "lr": 1e-3, "log_every": 1,
           "eval_every": 4, "checkpoint_every": 1000, "device": "cuda",
           "model": dict(TINY_MODEL, learn_temperature=True)}
-
-
-def losses(run):
-    return {e["step"]: e["loss"] for e in events(run) if e["event"] == "step"}
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -35,9 +31,7 @@ with tempfile.TemporaryDirectory() as tmp:
     if p.returncode != 0:
         failures.append(f"one process: exit {p.returncode}, {p.stderr[-300:]}")
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     two = os.path.join(tmp, "two")
     procs = []
     for rank in range(2):

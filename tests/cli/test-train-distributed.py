@@ -15,13 +15,13 @@ Usage: test-train-distributed.py HEARTPHASE_CLI HEARTPHASE_TRAIN
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from tiny_run import TINY_MODEL, events, exit_with, make_dataset, write_config
+from tiny_run import (TINY_MODEL, events, exit_with, free_port, losses, make_dataset,
+                      write_config)
 
 CLI, TRAIN = sys.argv[1], sys.argv[2]
 failures = []
@@ -30,16 +30,6 @@ STEPS = 10
 TINY = {"batch": 4, "max_steps": STEPS, "warmup_steps": 2, "lr": 1e-3, "log_every": 1,
         "eval_every": 5, "checkpoint_every": 1000, "device": "cpu",
         "model": dict(TINY_MODEL, learn_temperature=True)}
-
-
-def losses(run):
-    return {e["step"]: e["loss"] for e in events(run) if e["event"] == "step"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def launch(world, port, args, ranks=None, timeout_s=60):

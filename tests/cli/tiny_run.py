@@ -3,6 +3,7 @@ heartphase-cli, a model small enough for a few seconds per dozen steps under the
 a run folder's events."""
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -37,6 +38,18 @@ def events(run):
         return []
     with open(path) as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def losses(run):
+    """The run's step losses by step."""
+    return {e["step"]: e["loss"] for e in events(run) if e["event"] == "step"}
+
+
+def free_port():
+    """A TCP port free on this host now, for a data-parallel run's MASTER_PORT."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def exit_with(failures):
