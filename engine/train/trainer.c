@@ -452,14 +452,24 @@ make_model (Run *r, GError **error)
         }
       if (r->model != NULL)
         {
+          /* A GPU too full for AdamW's moments is as unusable as one too full for the model:
+           * the CPU takes the run, rather than the run failing. */
           gint64 nv = hp_model_n_values (r->model);
-          hp_nn_cuda_set_tf32 (c->tf32);
-          r->cuda = TRUE;
-          r->clip_grad_norm = hp_nn_cuda_clip_grad_norm;
-          r->adamw_step = hp_nn_cuda_adamw_step;
-          r->m = hp_nn_cuda_alloc_managed (nv * sizeof (float), error);
-          r->v = r->m != NULL ? hp_nn_cuda_alloc_managed (nv * sizeof (float), error) : NULL;
-          return r->v != NULL;
+          r->m = hp_nn_cuda_alloc_managed (nv * sizeof (float), &local);
+          r->v = r->m != NULL ? hp_nn_cuda_alloc_managed (nv * sizeof (float), &local) : NULL;
+          if (r->v != NULL)
+            {
+              hp_nn_cuda_set_tf32 (c->tf32);
+              r->cuda = TRUE;
+              r->clip_grad_norm = hp_nn_cuda_clip_grad_norm;
+              r->adamw_step = hp_nn_cuda_adamw_step;
+              return TRUE;
+            }
+          why = g_strdup (local->message);
+          /* before the model, which holds the runtime's last reference */
+          hp_nn_cuda_free (r->m);
+          r->m = NULL;
+          g_clear_pointer (&r->model, hp_model_free);
         }
       if (explicit_cuda)
         {

@@ -4,7 +4,11 @@ schedule, so the step losses agree (within TF32's precision) and the evaluation 
 run's checkpoint embeds the cohort with heartphase-cli. Suite gpu: exits 77 where this build's
 CUDA cannot be used; in a -Dgpu_emulator=true build it runs the CUDA path on the emulator.
 
-Usage: test-train-cuda.py HEARTPHASE_CLI HEARTPHASE_TRAIN
+On the emulator (--emulated) a GPU too full for the run is tried too: the emulator given 1 MiB
+(too little for the model) and 3 MiB (the model fits, AdamW's moments do not), the run goes to
+the CPU with a warning that says how much was asked and how much is free.
+
+Usage: test-train-cuda.py HEARTPHASE_CLI HEARTPHASE_TRAIN [--emulated]
 """
 import csv
 import os
@@ -15,6 +19,7 @@ import tempfile
 from tiny_run import TINY_MODEL, events, exit_with, make_dataset, write_config
 
 CLI, TRAIN = sys.argv[1], sys.argv[2]
+EMULATED = "--emulated" in sys.argv[3:]
 failures = []
 STEPS = 12
 CONFIG = {"batch": 4, "max_steps": STEPS, "warmup_steps": 3, "log_every": 1, "eval_every": 6,
@@ -71,5 +76,20 @@ with tempfile.TemporaryDirectory() as tmp:
     if p.returncode != 0 or len(rows) != 1 + 2 * 16:
         failures.append(f"embed of the GPU run: exit {p.returncode}, {len(rows)} rows, "
                         f"{p.stderr[-300:]}")
+
+    for mib in ("1", "3") if EMULATED else ():
+        run = os.path.join(tmp, "run-full-" + mib)
+        p = subprocess.run([TRAIN, "--data", data, "--out", run, "--config", config, "--quiet",
+                            "--device", "cuda"], capture_output=True, text=True, timeout=600,
+                           env=dict(os.environ, HP_CUDA_EMU_MEMORY_MB=mib))
+        ev = events(run)
+        start = next((e for e in ev if e["event"] == "start"), {})
+        warning = next((e["message"] for e in ev if e["event"] == "warning"), "")
+        print(f"a GPU of {mib} MiB: {warning}")
+        if p.returncode != 0 or start.get("device") != "cpu" \
+                or "the GPU's memory is full" not in warning or "free" not in warning \
+                or not any(e["event"] == "done" for e in ev):
+            failures.append(f"a GPU of {mib} MiB: exit {p.returncode}, device "
+                            f"{start.get('device')}, warning {warning!r}, {p.stderr[-300:]}")
 
 exit_with(failures)

@@ -43,7 +43,8 @@ die (const char *kernel, const char *fmt, const char *detail = "")
 static std::mutex mem_lock;
 static std::map<uintptr_t, size_t> allocations; /* start -> bytes */
 static size_t allocated_bytes;
-static const size_t total_memory = (size_t) 80 << 30;
+/* 80 GiB as an H100 has, or HP_CUDA_EMU_MEMORY_MB's, so that a full GPU can be tried */
+static size_t total_memory;
 static cudaError_t last_error = cudaSuccess;
 
 /* The allocation holding [p, p + bytes), or none. */
@@ -59,6 +60,18 @@ inside_device (const void *p, size_t bytes)
   return a >= it->first && a + bytes <= it->first + it->second;
 }
 
+static size_t
+memory_size (void)
+{
+  if (total_memory == 0)
+    {
+      const char *mb = getenv ("HP_CUDA_EMU_MEMORY_MB");
+      const double want = mb != NULL ? strtod (mb, NULL) : 0;
+      total_memory = want > 0 ? (size_t) (want * 1048576) : (size_t) 80 << 30;
+    }
+  return total_memory;
+}
+
 static cudaError_t
 device_alloc (void **p, size_t bytes)
 {
@@ -67,7 +80,7 @@ device_alloc (void **p, size_t bytes)
   *p = NULL;
   if (bytes == 0)
     return cudaSuccess;
-  if (bytes > total_memory - allocated_bytes)
+  if (bytes > memory_size () - allocated_bytes)
     return last_error = cudaErrorMemoryAllocation;
   /* cudaMalloc's alignment; the exact size, so that AddressSanitizer sees a step past the end */
   void *q = NULL;
@@ -176,7 +189,7 @@ cudaGetDeviceProperties (cudaDeviceProp *prop, int device)
     return last_error = cudaErrorInvalidDevice;
   memset (prop, 0, sizeof *prop);
   snprintf (prop->name, sizeof prop->name, "CUDA emulator (CPU)");
-  prop->totalGlobalMem = total_memory;
+  prop->totalGlobalMem = memory_size ();
   prop->major = 9;
   prop->minor = 0;
   prop->multiProcessorCount = 1;
@@ -226,8 +239,8 @@ cudaError_t
 cudaMemGetInfo (size_t *free_b, size_t *total_b)
 {
   std::lock_guard<std::mutex> g (mem_lock);
-  *free_b = total_memory - allocated_bytes;
-  *total_b = total_memory;
+  *free_b = memory_size () - allocated_bytes;
+  *total_b = memory_size ();
   return cudaSuccess;
 }
 

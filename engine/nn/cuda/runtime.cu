@@ -37,6 +37,9 @@ hp_cuda_check (cudaError_t e, const char *what)
 {
   if (e == cudaSuccess)
     return TRUE;
+  /* read, so that the next launch's check does not report the same error again as its own (a
+   * kernel's fault stays, being sticky) */
+  cudaGetLastError ();
   keep_error (what, cudaGetErrorString (e));
   return FALSE;
 }
@@ -287,9 +290,19 @@ alloc_checked (gsize bytes, gboolean managed, GError **error)
                        cudaGetErrorString (e));
         }
       else
-        g_set_error (error, HP_ERROR, HP_ERROR_DEVICE,
-                     _("%.1f MiB of GPU memory cannot be had: %s"), bytes / 1048576.0,
-                     cudaGetErrorString (e));
+        {
+          /* What is free beside what was asked: a GPU that another job fills says so, where the
+           * size of one buffer alone (often small, the last of many) says little. */
+          size_t free_b = 0, total_b = 0;
+          if (cudaMemGetInfo (&free_b, &total_b) != cudaSuccess)
+            cudaGetLastError ();
+          g_autofree char *want = g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+          g_autofree char *left = g_format_size_full (free_b, G_FORMAT_SIZE_IEC_UNITS);
+          g_autofree char *all = g_format_size_full (total_b, G_FORMAT_SIZE_IEC_UNITS);
+          g_set_error (error, HP_ERROR, HP_ERROR_DEVICE,
+                       _("the GPU's memory is full: %s more cannot be had, %s of its %s are "
+                         "free"), want, left, all);
+        }
       return NULL;
     }
   return p;
