@@ -28,7 +28,7 @@ if [ $# -eq 0 ]; then
     meson setup build-emu -Dgpu_emulator=true -Dapp=false -Db_sanitize=address,undefined \
       -Dbuildtype=debugoptimized >/dev/null
   fi
-  meson compile -C build-emu tests/test-nn-cuda tests/cuda-step tests/cuda-bench \
+  meson compile -C build-emu tests/test-nn-cuda tests/test-train tests/cuda-step tests/cuda-bench \
     src/heartphase-cli src/heartphase-train
   meson test -C build-emu --no-rebuild --print-errorlogs --num-processes 2 --suite gpu \
     || status=$?

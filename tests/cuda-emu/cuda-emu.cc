@@ -175,17 +175,27 @@ cudaMemsetAsync (void *p, int value, size_t bytes, cudaStream_t stream)
 
 static int current_device;
 
+/* One device, or HP_CUDA_EMU_DEVICES of them (each process is its own emulator: a data-parallel
+ * run's ranks each take theirs by LOCAL_RANK), so that choosing several GPUs can be tried */
+static int
+device_count (void)
+{
+  const char *n = getenv ("HP_CUDA_EMU_DEVICES");
+  const int count = n != NULL ? atoi (n) : 1;
+  return count >= 1 && count <= 16 ? count : 1;
+}
+
 cudaError_t
 cudaGetDeviceCount (int *count)
 {
-  *count = 1;
+  *count = device_count ();
   return cudaSuccess;
 }
 
 cudaError_t
 cudaGetDeviceProperties (cudaDeviceProp *prop, int device)
 {
-  if (device != 0)
+  if (device < 0 || device >= device_count ())
     return last_error = cudaErrorInvalidDevice;
   memset (prop, 0, sizeof *prop);
   snprintf (prop->name, sizeof prop->name, "CUDA emulator (CPU)");
@@ -206,7 +216,7 @@ cudaGetDevice (int *device)
 cudaError_t
 cudaSetDevice (int device)
 {
-  if (device != 0)
+  if (device < 0 || device >= device_count ())
     return last_error = cudaErrorInvalidDevice;
   current_device = device;
   return cudaSuccess;
@@ -215,9 +225,9 @@ cudaSetDevice (int device)
 cudaError_t
 cudaDeviceGetPCIBusId (char *bus, int len, int device)
 {
-  if (device != 0)
+  if (device < 0 || device >= device_count ())
     return last_error = cudaErrorInvalidDevice;
-  snprintf (bus, (size_t) len, "0000:00:00.0");
+  snprintf (bus, (size_t) len, "0000:%02x:00.0", device);
   return cudaSuccess;
 }
 
