@@ -145,9 +145,17 @@ test_validation (void)
   hp_train_page_set_run_dir (page, run);
   if (hp_train_page_start (page, &error))
     {
-      /* a machine with two GPUs: both ranks run; stopped at once */
+      /* a machine with two GPUs (or the CUDA emulator given two, HP_CUDA_EMU_DEVICES=2): the
+       * two ranks train together, one on each */
       g_test_message ("two GPUs here: started");
+      g_assert_true (wait_for (page, step_at_least, GINT_TO_POINTER (2), 300000));
+      g_autofree char *log = g_build_filename (run, "progress.jsonl", NULL);
+      g_autofree char *text = NULL;
+      g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
+      g_assert_nonnull (strstr (text, "\"processes\":2"));
+      g_assert_nonnull (strstr (text, "\"device\":\"cuda\""));
       hp_train_page_kill (page);
+      g_assert_true (wait_for (page, child_gone, NULL, 30000));
     }
   else
     {
