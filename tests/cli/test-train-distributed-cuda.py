@@ -11,8 +11,8 @@ import subprocess
 import sys
 import tempfile
 
-from tiny_run import (TINY_MODEL, events, exit_with, free_port, losses, make_dataset,
-                      write_config)
+from tiny_run import (TINY_MODEL, events, exit_with, finish, free_port, launch_ranks, losses,
+                      make_dataset, write_config)
 
 CLI, TRAIN = sys.argv[1], sys.argv[2]
 failures = []
@@ -33,22 +33,11 @@ with tempfile.TemporaryDirectory() as tmp:
 
     port = free_port()
     two = os.path.join(tmp, "two")
-    procs = []
-    for rank in range(2):
-        env = dict(os.environ, RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank),
-                   MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), HEARTPHASE_DIST_TIMEOUT="60")
-        procs.append(subprocess.Popen([TRAIN, "--distributed", "--quiet", "--data", data,
-                                       "--out", two, "--config", config], env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for rank, p in enumerate(procs):
-        try:
-            _, err = p.communicate(timeout=600)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            _, err = p.communicate()
-            err += " (killed: it hung)"
-        if p.returncode != 0:
-            failures.append(f"rank {rank}: exit {p.returncode}, {err[-300:]}")
+    results = finish(launch_ranks(TRAIN, 2, port, ["--data", data, "--out", two, "--config",
+                                                   config]))
+    for rank, (code, err) in enumerate(results):
+        if code != 0:
+            failures.append(f"rank {rank}: exit {code}, {err[-300:]}")
 
     ev = events(two)
     start = next((e for e in ev if e["event"] == "start"), {})

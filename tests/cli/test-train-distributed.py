@@ -20,8 +20,8 @@ import sys
 import tempfile
 import time
 
-from tiny_run import (TINY_MODEL, events, exit_with, free_port, losses, make_dataset,
-                      write_config)
+from tiny_run import (TINY_MODEL, events, exit_with, finish, free_port, launch_ranks, losses,
+                      make_dataset, write_config)
 
 CLI, TRAIN = sys.argv[1], sys.argv[2]
 failures = []
@@ -33,26 +33,7 @@ TINY = {"batch": 4, "max_steps": STEPS, "warmup_steps": 2, "lr": 1e-3, "log_ever
 
 
 def launch(world, port, args, ranks=None, timeout_s=60):
-    procs = []
-    for k in (ranks if ranks is not None else range(world)):
-        env = dict(os.environ, RANK=str(k), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1",
-                   MASTER_PORT=str(port), HEARTPHASE_DIST_TIMEOUT=str(timeout_s))
-        procs.append(subprocess.Popen([TRAIN, "--distributed", "--quiet"] + args, env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    return procs
-
-
-def finish(procs, timeout=600):
-    out = []
-    for p in procs:
-        try:
-            _, err = p.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            _, err = p.communicate()
-            err += "\n(killed: it hung)"
-        out.append((p.returncode, err))
-    return out
+    return launch_ranks(TRAIN, world, port, args, ranks, timeout_s)
 
 
 def wait_for_steps(procs, run, n, timeout=300):

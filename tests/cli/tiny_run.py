@@ -52,6 +52,33 @@ def free_port():
         return s.getsockname()[1]
 
 
+def launch_ranks(train, world, port, args, ranks=None, timeout_s=60):
+    """heartphase-train --distributed started once per rank (all, or those in ranks), each told
+    its rank and the world's size as mpirun and srun tell theirs, rank 0 listening on port."""
+    procs = []
+    for k in (ranks if ranks is not None else range(world)):
+        env = dict(os.environ, RANK=str(k), LOCAL_RANK=str(k), WORLD_SIZE=str(world),
+                   MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+                   HEARTPHASE_DIST_TIMEOUT=str(timeout_s))
+        procs.append(subprocess.Popen([train, "--distributed", "--quiet"] + args, env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return procs
+
+
+def finish(procs, timeout=600):
+    """Each process's exit status and standard error, once it ends (killed if it hangs)."""
+    out = []
+    for p in procs:
+        try:
+            _, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+            err += "\n(killed: it hung)"
+        out.append((p.returncode, err))
+    return out
+
+
 def exit_with(failures):
     """The closing count and each problem, then the exit status a test runner reads."""
     print(f"{len(failures)} problems")

@@ -510,18 +510,26 @@ test_checkpoint_in_pytorch (void)
   hp_train_config_clear (&c);
 }
 
+/* Why no CUDA device can be used here, or NULL where one can. */
+static char *
+cuda_unusable (void)
+{
+#if HP_HAVE_CUDA
+  char *why = NULL;
+  return hp_nn_cuda_available (&why) ? NULL : why;
+#else
+  return g_strdup ("this build has no CUDA");
+#endif
+}
+
 int
 main (int argc, char **argv)
 {
   /* --gpu: only what needs a GPU, exiting 77 (skipped) where no CUDA device can be used */
   if (argc > 1 && strcmp (argv[1], "--gpu") == 0)
     {
-#if HP_HAVE_CUDA
-      g_autofree char *why = NULL;
-      if (!hp_nn_cuda_available (&why))
-#else
-      const char *why = "this build has no CUDA";
-#endif
+      g_autofree char *why = cuda_unusable ();
+      if (why != NULL)
         {
           printf ("SKIP: no usable CUDA device: %s\n", why);
           return 77;
